@@ -1,0 +1,443 @@
+"""Read 乡镇（街道）办理结果 — free text — into an outcome, a programme and a date.
+
+The accepted phrasings are data in schemas/results.yaml, whose header explains how a
+result is read; this module only applies them. Anything it cannot place is reported as
+an inconsistent_result problem, never guessed. The cell date parser lives here too
+because the result column is where dates are hardest, and every date cell uses it.
+
+Results repeat a lot across a 10,000-row file, so the text part of each reading is cached
+and the per-row work is a dictionary hit plus the checks that depend on the row.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache, lru_cache
+from numbers import Real
+
+from pipeline import spec
+from pipeline.errors import SpecError
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a 办理结果 says.
+
+    status: new_assisted | observation | closed | pending ("pending" also when the text
+    could not be classified; then problem_code is set). programme: canonical programme
+    (城乡低保, 特困供养, 临时救助, …, 低收入人口动态监测) or "转介". date: the date found in
+    the text (the 纳入 date for new_assisted). referral: the department of a 转介.
+    problem_code: None, "inconsistent_result" or "invalid_date"; problem: the Chinese
+    message(s), joined with ；, that say what to do.
+    """
+
+    status: str
+    programme: str | None
+    date: date | None
+    referral: str | None
+    problem_code: str | None
+    problem: str | None
+
+
+# --- dates -------------------------------------------------------------------------
+
+_EXCEL_EPOCH = date(1899, 12, 30)  # Excel's 1900 system; its 1900-02-29 bug is below serial 61
+_SERIAL_MIN, _SERIAL_MAX = 20000, 80000  # 1954-10-03 .. 2119-01-09: no plain count looks like that
+_YEAR_MIN, _YEAR_MAX = 1900, 2099
+
+_TIME = r"(?:[\sT]*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_CELL_DATE = re.compile(r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*[日号]?" + _TIME)
+_CELL_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_CELL_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
+
+# Date-like stretches inside free text, most specific first so that at one position the
+# full date wins over its parts. Compact dates must look like YYYYMMDD, so that amounts
+# (20000元) and ID or phone numbers (guarded by the digit look-arounds) are left alone.
+_TEXT_DATE = re.compile(
+    r"(?<!\d)(?P<y>\d{4})\s*[年./-]\s*(?P<m>\d{1,2})\s*[月./-]\s*(?P<d>\d{1,2})(?!\d)\s*[日号]?"
+    r"(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|(?<!\d)(?P<cy>(?:19|20)\d{2})(?P<cm>0[1-9]|1[0-2])(?P<cd>0[1-9]|[12]\d|3[01])(?!\d)"
+    r"|(?<!\d)(?P<my>\d{4})\s*年\s*(?P<mm>\d{1,2})\s*月(?!\s*\d)"
+    r"|(?<![\d.])(?P<dy>(?:19|20)\d{2})[./-](?P<dm>0?[1-9]|1[0-2])(?![\d./-]|\s*[元万%])"
+    r"|(?<!\d)(?P<sy>\d{2})\s*[年./-]\s*(?P<sm>\d{1,2})\s*[月./-]\s*(?P<sd>\d{1,2})(?!\d)\s*[日号]?"
+    r"|(?<!\d)(?P<nm>\d{1,2})\s*月\s*(?P<nd>\d{1,2})\s*[日号]"
+)
+
+
+def _real_date(year: str | int, month: str | int, day: str | int) -> date | None:
+    try:
+        value = date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+    return value if _YEAR_MIN <= value.year <= _YEAR_MAX else None
+
+
+def _from_number(number: float) -> date | None:
+    if number != number:  # NaN from an empty numeric cell
+        return None
+    if _SERIAL_MIN <= number <= _SERIAL_MAX:
+        return _EXCEL_EPOCH + timedelta(days=int(number))  # a time of day is the fraction
+    if number.is_integer() and 10_000_000 <= number <= 99_999_999:
+        text = str(int(number))
+        return _real_date(text[:4], text[4:6], text[6:])
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _date_from_text(text: str) -> date | None:
+    text = unicodedata.normalize("NFKC", text).strip()
+    if m := _CELL_DATE.fullmatch(text):
+        return _real_date(*m.groups())
+    if m := _CELL_COMPACT.fullmatch(text):
+        return _real_date(*m.groups())
+    if _CELL_SERIAL.fullmatch(text):  # an Excel date cell that went through a CSV or text format
+        return _from_number(float(text))
+    return None
+
+
+def parse_date(value) -> date | None:
+    """One date from a cell value, or None when it is not a date.
+
+    Accepts date/datetime (pandas Timestamp too); text such as 2022年11月20日, 2022年11月20号,
+    2022.11.20, 2022/11/20, 2022-11-20, 2022-11-20 00:00:00, 20221120, full-width
+    ２０２２．１１．２０, with spaces around; a number 20000..80000 as an Excel serial date
+    (1900 system), or 20221120.
+
+    Example: parse_date("２０２２．１１．２０") → date(2022, 11, 20); parse_date("2022.13.45") → None
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        return None if value != value else value.date()  # pandas NaT is a datetime unequal to itself
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return _date_from_text(value)
+    if isinstance(value, Real):  # numpy numbers register as Real
+        return _from_number(float(value))
+    return None
+
+
+@dataclass(frozen=True)
+class _DateLike:
+    start: int
+    end: int
+    text: str
+    kind: str  # "date" | "invalid" | "month_only" | "short_year" | "no_year"
+    value: date | None
+
+
+def _date_likes(text: str) -> list[_DateLike]:
+    """Every date-like stretch of an NFKC-folded text, in order."""
+    found = []
+    for m in _TEXT_DATE.finditer(text):
+        g = m.groupdict()
+        if g["y"]:
+            value = _real_date(g["y"], g["m"], g["d"])
+        elif g["cy"]:
+            value = _real_date(g["cy"], g["cm"], g["cd"])
+        else:
+            value = None
+        if g["y"] or g["cy"]:
+            kind = "date" if value else "invalid"
+        elif g["my"] or g["dy"]:
+            kind = "month_only"
+        elif g["sy"]:
+            kind = "short_year"
+        else:
+            kind = "no_year"
+        found.append(_DateLike(m.start(), m.end(), m.group().strip(), kind, value))
+    return found
+
+
+def find_date(text: str) -> tuple[date | None, str | None]:
+    """The first date inside free text: (date, matched text), (None, matched text) when the
+    date-like text is not a usable date (2022.13.45, 2022年11月, 11月20日), (None, None) when
+    there is none.
+
+    Example: find_date("2022.11.20纳入临时救助") → (date(2022, 11, 20), "2022.11.20")
+    """
+    likes = _date_likes(unicodedata.normalize("NFKC", text or ""))
+    if not likes:
+        return None, None
+    return likes[0].value, likes[0].text
+
+
+# --- the phrasings from schemas/results.yaml ----------------------------------------
+
+_BREAKS = frozenset(",;。!?:|")  # clause breaks after NFKC (，；：！？ fold to these)
+_CLAUSE_END = re.compile(r"[,;。!?:|]")
+
+
+def _key(text) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+
+
+@dataclass(frozen=True)
+class _Rules:
+    keywords: re.Pattern
+    # keyword -> pending | not_eligible | ended | observation | assist | referral | programme
+    kind_of: dict[str, str]
+    programme_of: dict[str, str]  # spelling -> canonical programme
+    stop: re.Pattern
+    trailing: re.Pattern
+    bare_rest: re.Pattern
+    blank: frozenset[str]
+    referral_programme: str
+    date_optional: frozenset[str]
+    no_hardship_values: frozenset[str]
+    no_hardship: re.Pattern
+
+
+def _alternation(words, suffix: str = "") -> re.Pattern:
+    ordered = sorted({w for w in words if w}, key=len, reverse=True)
+    return re.compile("(?:" + "|".join(map(re.escape, ordered)) + ")" + suffix)
+
+
+@cache
+def _rules() -> _Rules:
+    raw = spec.load_yaml("results.yaml")
+    try:
+        kind_of: dict[str, str] = {}
+        programme_of: dict[str, str] = {}
+
+        def add(word, kind: str) -> None:
+            key = _key(word)
+            if kind_of.get(key, kind) != kind:
+                raise SpecError(f"schemas/results.yaml：「{key}」同时出现在 {kind_of[key]} 和 {kind} 中")
+            kind_of[key] = kind
+
+        for kind in ("pending", "not_eligible", "ended", "observation", "assist"):
+            for word in raw[kind]:
+                add(word, kind)
+        for canonical, spellings in raw["programmes"].items():
+            for spelling in (canonical, *(spellings or ())):
+                add(spelling, "programme")
+                programme_of[_key(spelling)] = canonical
+        referral = raw["referral"]
+        for verb in referral["verbs"]:
+            add(verb, "referral")
+            for particle in referral["particles"]:
+                add(f"{verb}{particle}", "referral")
+        bare = _key(referral["bare_verb"])
+        add(bare, "referral")
+        # Longest first, so that at one position 纳入观察 wins over 纳入. The bare verb (转)
+        # only counts right before a department (转区医保局), not in 病情好转.
+        before = "|".join(map(re.escape, referral["bare_before"]))
+        words = _alternation(w for w in kind_of if w != bare).pattern
+        keywords = re.compile(f"{words}|{re.escape(bare)}(?={before})")
+        remark = raw["remark"]
+        return _Rules(
+            keywords=keywords,
+            kind_of=kind_of,
+            programme_of=programme_of,
+            stop=_alternation(map(_key, raw["not_eligible_stop"])),
+            trailing=_alternation([*programme_of, *map(_key, referral["trailing"]), "(", ")", "、"], "$"),
+            bare_rest=re.compile(_alternation(map(_key, raw["bare_fillers"])).pattern
+                                 + r"|[\d.,;。!?:|、()\[\]【】\"'“”‘’+\-]"),
+            blank=frozenset(_key(w) for w in raw["blank"]),
+            referral_programme=raw["referral_programme"],
+            date_optional=frozenset(raw["date_optional"]),
+            no_hardship_values=frozenset(_key(w) for w in remark["no_hardship_values"]),
+            no_hardship=_alternation(map(_key, remark["no_hardship_phrases"])),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise SpecError(f"schemas/results.yaml 格式有误：{exc!r}") from exc
+
+
+_PUNCT = "。.,;:!?、()\"'“”‘’"
+
+
+@lru_cache(maxsize=65536)
+def _is_blank(text: str | None) -> bool:
+    if text is None:
+        return True
+    if len(text.strip()) > 12:  # far longer than any blank word: skip the folding
+        return False
+    key = _key(text)
+    return not key.strip(_PUNCT) or key in _rules().blank or key.strip(_PUNCT) in _rules().blank
+
+
+# --- reading a result ---------------------------------------------------------------
+
+_EXAMPLE = "如：纳入城乡低保，2022年11月20日"
+
+
+def _unreadable(text: str) -> str:
+    shown = text if len(text) <= 40 else text[:40] + "…"
+    return (f"无法识别办理结果「{shown}」，请按‘纳入城乡低保，2022年11月20日’‘不符合救助条件’"
+            "‘不符合救助条件，列入观察’等写法填写")
+
+
+def _date_problem(like: _DateLike, label: str) -> tuple[str, str]:
+    messages = {
+        "invalid": f"{label}「{like.text}」不是有效日期，请填写真实日期，{_EXAMPLE}",
+        "month_only": f"{label}「{like.text}」只写到月份，请写明具体日期（年月日），{_EXAMPLE}",
+        "short_year": f"{label}「{like.text}」年份不完整，请写4位年份，{_EXAMPLE}",
+        "no_year": f"{label}「{like.text}」缺少年份，请写完整日期，{_EXAMPLE}",
+    }
+    return "invalid_date", messages[like.kind]
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: _read hands out one object per text
+class _Reading:
+    """The row-independent part of an Outcome."""
+
+    status: str
+    programme: str | None = None
+    date: date | None = None
+    referral: str | None = None
+    problems: tuple[tuple[str, str], ...] = ()
+    filled: bool = False  # a result was given: the investigation must be there too
+    remark_decides: bool = False  # closed by a not_eligible phrase: 备注 may make it observation
+
+
+@dataclass(frozen=True)
+class _Hit:
+    kind: str
+    word: str
+    start: int
+    end: int  # end of the stretch the keyword covers
+
+
+def _scan(text: str) -> list[_Hit]:
+    """The keywords of a masked text, left to right, each with the stretch it covers."""
+    rules = _rules()
+    hits: list[_Hit] = []
+    pos = 0
+    while m := rules.keywords.search(text, pos):
+        word, start, end = m.group(), m.start(), m.end()
+        kind = rules.kind_of[word]
+        clause_end = (c.start() if (c := _CLAUSE_END.search(text, end)) else len(text))
+        if kind == "pending":
+            # The whole clause is pending: 纳入低保审批中 is not yet 纳入低保.
+            while start > 0 and text[start - 1] not in _BREAKS:
+                start -= 1
+            while hits and hits[-1].start >= start:
+                hits.pop()
+            end = clause_end
+        elif kind == "not_eligible":
+            stop = rules.stop.search(text, end, clause_end)
+            end = stop.end() if stop else clause_end
+        elif kind == "referral":
+            end = clause_end
+        hits.append(_Hit(kind, word, start, end))
+        pos = max(end, m.end())
+    return hits
+
+
+def _department(text: str, hit: _Hit) -> str | None:
+    """区医保局 from 转介区医保局医疗救助."""
+    rest = text[hit.start + len(hit.word):hit.end]
+    trailing = _rules().trailing
+    while (shorter := trailing.sub("", rest)) != rest:
+        rest = shorter
+    return rest or None
+
+
+def _is_bare(text: str, hits: list[_Hit]) -> bool:
+    """Nothing but programmes, dates (masked), amounts and fillers: 城乡低保 2022.11.20."""
+    rest = text
+    for hit in reversed(hits):
+        rest = rest[:hit.start] + rest[hit.end:]
+    return not _rules().bare_rest.sub("", rest)
+
+
+@lru_cache(maxsize=65536)
+def _read(result: str) -> _Reading:
+    rules = _rules()
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", result)).strip()
+    if _is_blank(text):
+        return _Reading("pending")
+    likes = _date_likes(text)
+    masked = text
+    for like in reversed(likes):  # dates and spaces become clause breaks: 不符合救助条件 列入观察
+        masked = masked[:like.start] + "|" + masked[like.end:]
+    masked = re.sub(r"\s+", "|", masked)
+    hits = _scan(masked)
+    kinds = {hit.kind for hit in hits}
+    programmes = [rules.programme_of[h.word] for h in hits if h.kind == "programme"]
+    referrals = [h for h in hits if h.kind == "referral"]
+    first = likes[0] if likes else None
+    dated = first is not None and first.kind == "date"
+
+    bare = kinds == {"programme"} and _is_bare(masked, hits)
+    brought_in = bool(programmes) and ("assist" in kinds or bare)
+    if referrals or brought_in and ("pending" not in kinds or dated):
+        # A referral names the programme the other department gives (转介至区教委，办理教育救助):
+        # that programme is theirs to date, so the row is a 转介 and needs no 纳入时间.
+        programme = rules.referral_programme if referrals else programmes[0]
+        referral = _department(masked, referrals[0]) if referrals else None
+        problems = []
+        if first is not None and not dated:
+            problems.append(_date_problem(first, "纳入时间"))
+        elif first is None and programme not in rules.date_optional:
+            problems.append(("inconsistent_result", f"纳入救助须写明纳入时间，{_EXAMPLE}"))
+        return _Reading("new_assisted", programme, first.value if dated else None, referral,
+                        tuple(problems), filled=True)
+    if "pending" in kinds:
+        return _Reading("pending")
+    if kinds & {"observation", "not_eligible", "ended"}:
+        status = "observation" if "observation" in kinds else "closed"
+        problems = (_date_problem(first, "日期"),) if first is not None and not dated else ()
+        remark_decides = status == "closed" and "not_eligible" in kinds
+        return _Reading(status, None, first.value if dated else None, None, problems,
+                        filled=True, remark_decides=remark_decides)
+    return _Reading("pending", problems=(("inconsistent_result", _unreadable(text)),), filled=True)
+
+
+@lru_cache(maxsize=65536)
+def _states_hardship(remark: str | None) -> bool:
+    """Whether a 备注 on a 不符合 row states a difficulty (rule in results.yaml, `remark`)."""
+    if remark is None:
+        return False
+    rules = _rules()
+    key = _key(remark).strip(_PUNCT)
+    if not key or key in rules.no_hardship_values:
+        return False
+    return not rules.no_hardship.search(key)
+
+
+def _day(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def parse_result(result: str | None, *, remark: str | None = None, investigation: str | None = None,
+                 as_of: date | None = None) -> Outcome:
+    """Read one 办理结果 cell, with the row's 备注 and 调查情况 and the run date.
+
+    Problems found (joined in `problem`, the first one's code in `problem_code`): a text
+    that matches no phrasing in schemas/results.yaml; a date-like text that is not a date
+    (invalid_date); 纳入 without a date; a date after `as_of`; a result given while the
+    investigation is empty (None or blank counts as empty, so pass the row's value).
+
+    Example: parse_result("纳入城乡低保，2022年11月20日", investigation="已入户核实")
+             → Outcome("new_assisted", "城乡低保", date(2022, 11, 20), None, None, None)
+    """
+    text = "" if result is None else result if isinstance(result, str) else str(result)
+    reading = _read(text)
+    hardship = reading.remark_decides and _states_hardship(remark)
+    no_investigation = reading.filled and _is_blank(investigation)
+    if isinstance(as_of, datetime):
+        as_of = as_of.date()
+    late = as_of is not None and reading.date is not None and reading.date > as_of
+    return _outcome(reading, hardship, no_investigation, as_of if late else None)
+
+
+@lru_cache(maxsize=65536)
+def _outcome(reading: _Reading, hardship: bool, no_investigation: bool,
+             late_as_of: date | None) -> Outcome:
+    # Outcomes are frozen, so rows that read the same share one object.
+    status = "observation" if hardship else reading.status
+    problems = list(reading.problems)
+    if late_as_of is not None:
+        label = "纳入时间" if status == "new_assisted" else "办理结果中的日期"
+        problems.append(("inconsistent_result",
+                         f"{label}{_day(reading.date)}晚于本次汇总日期{_day(late_as_of)}，请核对"))
+    if no_investigation:
+        problems.append(("inconsistent_result", "已填写办理结果但调查情况为空，请补填乡镇（街道）调查情况"))
+    return Outcome(status, reading.programme, reading.date, reading.referral,
+                   problems[0][0] if problems else None,
+                   "；".join(message for _, message in problems) or None)

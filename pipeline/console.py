@@ -1,0 +1,81 @@
+"""What the operator and the township clerk see on the terminal."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from pipeline import settings, spec
+from pipeline.issues import CODE_LABELS, STATUS_LABELS, FileReport, Report
+
+_MARKS = {"accepted": "✓", "empty": "✓", "duplicate": "•", "partial": "!", "rejected": "✗"}
+
+
+def console() -> Console:
+    return Console(highlight=False)
+
+
+def file_line(f: FileReport) -> str:
+    """One line per file: mark, name, township, status and counts."""
+    township = f.township or "乡镇未识别"
+    counts = f"{f.rows} 行，合格 {f.accepted} 行，有误 {f.rejected} 行" if f.rows else "无数据行"
+    return f"{_MARKS.get(f.status, '?')} {f.file}（{township}）{STATUS_LABELS.get(f.status, f.status)}：{counts}"
+
+
+def print_issues(out: Console, f: FileReport) -> None:
+    """Each problem as two lines: where and what was written, then what to do."""
+    for e in f.errors:
+        where = "，".join(x for x in (f"工作表「{e.sheet}」" if e.sheet else "",
+                                       f"第{e.row}行" if e.row else "",
+                                       spec.short_label(e.column) if e.column else "") if x)
+        value = e.value if len(e.value) <= 40 else e.value[:40] + "…"
+        shown = f"：「{value}」" if value else ""
+        out.print(escape(f"  [{where or '整个文件'}]{shown}"))
+        out.print(escape(f"      {CODE_LABELS.get(e.code, e.code)}——{e.message}"), style="red")
+
+
+def print_check(report: Report) -> None:
+    """A readable block per file, then one summary line."""
+    out = console()
+    for f in report.files:
+        out.print(escape(file_line(f)), style="bold")
+        print_issues(out, f)
+        for note in f.notes:
+            out.print(escape(f"  注意：{note}"))
+    s = report.stats
+    verdict = "全部合格，可以报送。" if report.valid else "有需要修改的内容，请按上面的提示修改后再报送。"
+    out.print(f"共检查 {s['files']} 个文件，{s['rows']} 行：合格 {s['accepted']} 行，"
+              f"有误 {s['rejected']} 行，问题 {s['errors']} 处。{verdict}")
+
+
+def print_file_progress(f: FileReport) -> None:
+    """One line as each inbox file is read."""
+    console().print(escape(file_line(f)))
+
+
+def print_run(result) -> None:
+    """The short Chinese summary at the end of a run."""
+    out = console()
+    s, r = result.stats, result.report
+    roster, visits = r["roster"], r["visits"]
+    out.print(f"\n[bold]{r['as_of']} 汇总完成[/bold]")
+    out.print(f"收到 {s['files']} 个文件：全部通过 {s['files_accepted']}，部分退回 {s['files_partial']}，"
+              f"退回 {s['files_rejected']}，零报告 {s['files_empty']}，重复 {s['files_duplicate']}。")
+    out.print(f"共 {s['rows']} 行：合格 {s['accepted']} 行，有误 {s['rejected']} 行。")
+    out.print(f"全区名册 {roster['total']} 人：新增救助群众 {roster['new_assisted']}，"
+              f"救助观察群众 {roster['observation']}，不符合 {roster['closed']}，"
+              f"待办理 {roster['pending']}（其中超期 {roster['overdue']}）。")
+    out.print(f"重点人群 {visits['key_population']} 人，本月已见面走访 {visits['seen_this_month']} 人，"
+              f"走访缺口 {visits['gaps']} 人。")
+    missing = r["missing_townships"]
+    out.print(escape(f"本周未报送（{len(missing)}）：{'、'.join(missing) if missing else '无'}"))
+    for warning in result.warnings:
+        out.print(escape(f"注意：{warning}"), style="yellow")
+    outdir = result.outdir
+    out.print(escape(f"输出在 {outdir}/："))
+    for label, key in (("全区汇总台账", "ledger"), ("走访缺口", "visit_gaps"), ("超期催办", "overdue"),
+                       ("汇总报告", "summary")):
+        out.print(escape(f"  {label}：{outdir / r['outputs'][key]}"))
+    feedback = [f for f in r["files"] if f["feedback"]]
+    if feedback:
+        out.print(escape(f"  退回意见（{len(feedback)} 个文件）：{outdir / settings.FEEDBACK_DIR}"))

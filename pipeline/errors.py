@@ -1,0 +1,26 @@
+"""Exceptions for what stops a command. Problems in a submission are Issues, not exceptions."""
+
+
+class JiuzhuError(Exception):
+    """Base of every failure that stops a jiuzhu command; its text is shown to the operator."""
+
+
+class InputFileError(JiuzhuError):
+    """A file cannot be read as a submission; carries the §2 file-level code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class SpecError(JiuzhuError):
+    """A file under schemas/ is missing or malformed."""
+
+
+class RunLockedError(JiuzhuError):
+    """Another jiuzhu run holds the store."""
+
+
+class StoreError(JiuzhuError):
+    """The SQLite store cannot be opened or is from a newer version of jiuzhu."""

@@ -1,0 +1,372 @@
+"""Look at an inbox file before any parser does: its real type, or why it cannot be read.
+
+Townships e-mail workbooks; some arrive truncated, password-protected, mislabelled or
+hostile (zip bombs, XML entity bombs, external entities). `inspect` decides from the
+content (magic bytes, then the container's own structure), never from the extension
+alone, and raises `InputFileError` with a §2 file-level code and a Chinese sentence for
+the bureau's staff. Every check is bounded: files are read in chunks, sizes a zip
+declares are verified rather than trusted, and no XML is parsed with entity expansion.
+
+Example:
+    >>> inspect(Path("inbox/城西街道1128.xlsx"))
+    'xlsx'
+"""
+
+from __future__ import annotations
+
+import codecs
+import copy
+import hashlib
+import re
+import stat
+import struct
+import zipfile
+from pathlib import Path
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as safe_xml
+import msoffcrypto
+import olefile
+from defusedxml import DefusedXmlException
+
+from pipeline import spec
+from pipeline.errors import InputFileError
+from pipeline.settings import SUBMISSION_SUFFIXES
+
+CHUNK = 64 * 1024
+HEAD_BYTES = 2048
+# Small XML members legitimately compress 20-50x, so the ratio rule only applies above this.
+LARGE_MEMBER_BYTES = 10 * 1024 * 1024
+# Checked before zipfile builds one object per entry: a 50 MB zip can hold ~600,000 empty
+# entries, which would cost seconds and hundreds of MB. Real workbooks have a few dozen.
+MAX_ZIP_ENTRIES = 10_000
+MAX_ZIP_DIRECTORY_BYTES = 4 * 1024 * 1024
+# The three parts parsed as XML here (workbook, its relationships, the content types).
+SMALL_PART_BYTES = 8 * 1024 * 1024
+SMALL_PARTS = ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+XML_MEMBER_SUFFIXES = (".xml", ".rels", ".vml")
+# Excel never writes a DTD. Case-insensitive because some XML readers are lenient. (One
+# regex with a NUL alternative is 20x slower than this one plus a memchr for NUL.)
+DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+DTD_OVERLAP = len(b"<!DOCTYPE") - 1
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+ACCEPTED = "请把明细表以 .xlsx、.xls 或 .csv 格式发送。"
+RESAVE = "请用 Excel 或 WPS 打开后“另存为” .xlsx 文件再发送。"
+UNZIP = "请解压后把其中的明细表（.xlsx、.xls 或 .csv）直接作为附件发送。"
+CORRUPT = "文件已损坏或不完整（可能是邮件附件没有下载完整），请重新从邮件中保存或请乡镇重新发送。"
+TAMPERED = ("文件内部含有 Excel 从不写入的内容，可能是被篡改或恶意构造的文件，已拒绝读取。"
+            "请乡镇用 Excel 重新制作并保存后再发送。")
+UNOPENABLE = "文件无法打开，请确认文件还在收件箱中、没有被其他程序占用，然后重新运行。"
+ENCRYPTED = ("文件设置了打开密码，请取消密码后重新保存再发送"
+             "（文件→信息→保护工作簿→用密码进行加密，清空密码）。")
+BOMB = ("文件解压后的数据量异常（{detail}），可能已损坏或是恶意构造的“压缩炸弹”，已拒绝读取。"
+        "请乡镇用 Excel 打开后只保留明细表，另存为新文件再发送。")
+
+# Leading bytes of formats people attach by mistake: (magic, what it is, what to do).
+FOREIGN_MAGIC = (
+    (b"%PDF", "一个 PDF 文件", ACCEPTED),
+    (b"\x89PNG", "一张 PNG 图片", ACCEPTED),
+    (b"\xff\xd8\xff", "一张 JPEG 图片", ACCEPTED),
+    (b"GIF8", "一张 GIF 图片", ACCEPTED),
+    (b"II*\x00", "一张 TIFF 图片", ACCEPTED),
+    (b"MM\x00*", "一张 TIFF 图片", ACCEPTED),
+    (b"Rar!", "一个 RAR 压缩包", UNZIP),
+    (b"7z\xbc\xaf\x27\x1c", "一个 7z 压缩包", UNZIP),
+    (b"\x1f\x8b", "一个 gzip 压缩包", UNZIP),
+    (b"{\\rtf", "一个 RTF 文档", ACCEPTED),
+)
+SUFFIX_MESSAGES = {
+    ".et": f"这是 WPS 表格专用格式（.et），不是 Excel 格式。{RESAVE}",
+    ".ett": f"这是 WPS 表格模板（.ett），不是 Excel 格式。{RESAVE}",
+    ".ods": f"这是 OpenDocument 表格（.ods），不是 Excel 格式。{RESAVE}",
+    ".xlsb": f"这是 Excel 二进制工作簿（.xlsb），本系统不读取这种格式。{RESAVE}",
+}
+
+
+def inspect(path: Path | str) -> str:
+    """The real type of a submission: "xlsx", "xlsm", "xls" or "csv".
+
+    Raises InputFileError with code unreadable, encrypted, too_large or unsupported_type.
+    Reads at most a bounded amount at a time; never expands XML entities or opens any
+    other file.
+
+    Example:
+        >>> inspect("inbox/城西街道1128.xls")   # even when it is named .xlsx
+        'xls'
+    """
+    path = Path(path)
+    head, size = _head(path)
+    foreign = _foreign(head)
+    if foreign:
+        raise InputFileError("unsupported_type", foreign)
+    suffix = path.suffix.lower()
+    if suffix not in SUBMISSION_SUFFIXES:
+        raise InputFileError("unsupported_type", _suffix_message(suffix))
+    limit = spec.thresholds()["max_file_bytes"]
+    if size > limit:
+        raise InputFileError("too_large", (
+            f"文件太大（{_mb(size)}，上限 {_mb(limit)}）。明细表通常不到 1 MB，"
+            "请删除表中的图片、多余的工作表和空白行列，重新保存后再发送。"))
+    try:
+        if head.startswith(ZIP_MAGIC):
+            return _inspect_zip(path)
+        if head.startswith(CFB_MAGIC):
+            return _inspect_cfb(path)
+        if suffix == ".csv":
+            return _inspect_csv(path)
+    except InputFileError:
+        raise
+    except Exception as exc:
+        # zipfile, zlib, olefile and msoffcrypto raise a dozen exception types on damaged
+        # or crafted input (BadZipFile, zlib.error, EOFError, struct.error, assertions...).
+        # Whatever they raise, the file cannot be read, and one bad file must not stop the run.
+        raise InputFileError("unreadable", CORRUPT) from exc
+    raise InputFileError("unreadable", CORRUPT)
+
+
+def sha256(path: Path | str) -> str:
+    """The hex SHA-256 of a file, read in chunks (a re-dropped identical file is a no-op)."""
+    path = Path(path)
+    _regular_size(path)
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- first bytes ------------------------------------------------------------------------
+
+
+def _regular_size(path: Path) -> int:
+    """The size of a regular file; anything else is refused (a FIFO would block, a device never end)."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise InputFileError("unreadable", UNOPENABLE) from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise InputFileError("unreadable", "这不是一个普通文件（可能是文件夹或快捷方式），无法读取。")
+    return info.st_size
+
+
+def _head(path: Path) -> tuple[bytes, int]:
+    """The first bytes and the size."""
+    size = _regular_size(path)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+    except OSError as exc:
+        raise InputFileError("unreadable", UNOPENABLE) from exc
+    if not head:
+        raise InputFileError("unreadable", "文件是空的（0 字节），可能是邮件附件没有下载完整，请重新从邮件中保存或请乡镇重新发送。")
+    return head, size
+
+
+def _foreign(head: bytes) -> str | None:
+    """A message when the first bytes show something other than a spreadsheet we read."""
+    for magic, what, advice in FOREIGN_MAGIC:
+        if head.startswith(magic):
+            return f"这是{what}，不是 Excel 表格。{advice}"
+    # Business systems often export an HTML table or Excel 2003 XML under an .xls name.
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"<"):
+        if b"urn:schemas-microsoft-com:office:spreadsheet" in text:
+            return f"这是 Excel 2003 XML 表格，本系统不读取这种格式。{RESAVE}"
+        if b"<html" in text or b"<table" in text or b"<!doctype html" in text:
+            return f"这是网页（HTML）格式的文件，只是扩展名像 Excel 表格（业务系统导出的表格常见这种情况）。{RESAVE}"
+    return None
+
+
+def _suffix_message(suffix: str) -> str:
+    if suffix in SUFFIX_MESSAGES:
+        return SUFFIX_MESSAGES[suffix]
+    if not suffix:
+        return f"文件名没有扩展名，无法确认是明细表。{ACCEPTED}"
+    return f"不接受扩展名为“{suffix}”的文件。{ACCEPTED}"
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.0f} MB"
+
+
+# --- .xlsx / .xlsm ----------------------------------------------------------------------
+
+
+def _inspect_zip(path: Path) -> str:
+    _check_zip_directory(path)
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        names = {info.filename for info in infos}
+        if not names.issuperset(SMALL_PARTS):
+            raise _not_a_workbook(zf, names)
+        _check_members(zf, infos)
+        content_types, workbook, _ = (_parse_small_part(zf, name) for name in SMALL_PARTS)
+    if not any(element.tag.rsplit("}", 1)[-1] == "sheet" for element in workbook.iter()):
+        raise InputFileError("unreadable", f"工作簿中没有任何工作表。{CORRUPT}")
+    macro = "xl/vbaProject.bin" in names or any(
+        "macroEnabled" in element.get("ContentType", "") for element in content_types.iter())
+    return "xlsm" if macro else "xlsx"
+
+
+def _check_zip_directory(path: Path) -> None:
+    """Bound the zip's directory from its end record before zipfile loads it whole."""
+    with path.open("rb") as fh:
+        size = fh.seek(0, 2)
+        fh.seek(max(0, size - 22 - 65535))  # end record (22 bytes) + the longest comment
+        tail = fh.read()
+        pos = tail.rfind(b"PK\x05\x06")
+        if pos < 0 or len(tail) - pos < 22:
+            raise InputFileError("unreadable", CORRUPT)  # truncated: the end record is gone
+        entries, directory = struct.unpack_from("<HL", tail, pos + 10)
+        if entries == 0xFFFF or directory == 0xFFFFFFFF:
+            # Zip64: the true figures are in the Zip64 end record the locator points to.
+            locator = pos - 20
+            if locator < 0 or tail[locator:locator + 4] != b"PK\x06\x07":
+                raise InputFileError("unreadable", CORRUPT)
+            fh.seek(struct.unpack_from("<Q", tail, locator + 8)[0])
+            record = fh.read(56)
+            if len(record) < 56 or not record.startswith(b"PK\x06\x06"):
+                raise InputFileError("unreadable", CORRUPT)
+            entries, directory = struct.unpack_from("<QQ", record, 32)
+    if entries > MAX_ZIP_ENTRIES or directory > MAX_ZIP_DIRECTORY_BYTES:
+        raise InputFileError("too_large", BOMB.format(detail=f"内部目录过大，含 {entries} 个部件"))
+
+
+def _not_a_workbook(zf: zipfile.ZipFile, names: set[str]) -> InputFileError:
+    """Name the zip-based format that is not an Excel workbook."""
+    if not names:
+        return InputFileError("unreadable", CORRUPT)
+    if "mimetype" in names:
+        with zf.open("mimetype") as member:
+            mimetype = member.read(100)
+        if b"spreadsheet" in mimetype:
+            return InputFileError("unsupported_type", SUFFIX_MESSAGES[".ods"])
+        return InputFileError("unsupported_type", f"这是一个 OpenDocument 文档，不是 Excel 表格。{ACCEPTED}")
+    if any(name.startswith("word/") for name in names):
+        return InputFileError("unsupported_type", f"这是一个 Word 文档（.docx），不是 Excel 表格。{ACCEPTED}")
+    if any(name.startswith("ppt/") for name in names):
+        return InputFileError("unsupported_type", f"这是一个 PowerPoint 演示文稿（.pptx），不是 Excel 表格。{ACCEPTED}")
+    if "xl/workbook.bin" in names:
+        return InputFileError("unsupported_type", SUFFIX_MESSAGES[".xlsb"])
+    if "[Content_Types].xml" in names or any(name.startswith("xl/") for name in names):
+        return InputFileError("unreadable", CORRUPT)  # an Office package that lost its workbook
+    return InputFileError("unsupported_type", f"这是一个 zip 压缩包，不是 Excel 表格。{UNZIP}")
+
+
+def _check_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    """Reject a zip bomb on its declared sizes, then verify them by inflating every member once.
+
+    Headers can lie, so each member is decompressed in chunks and abandoned as soon as it
+    yields more than it declared: with the declared total and ratios checked first, that
+    bounds the work by max_unpacked_bytes without trusting anything. The same pass scans
+    the XML members for a DTD, the whole member and not only its head, since a prolog can
+    be padded with comments.
+    """
+    limits = spec.thresholds()
+    declared = sum(info.file_size for info in infos)
+    if declared > limits["max_unpacked_bytes"]:
+        raise InputFileError("too_large", BOMB.format(
+            detail=f"解压后 {_mb(declared)}，上限 {_mb(limits['max_unpacked_bytes'])}"))
+    for info in infos:
+        if info.file_size > LARGE_MEMBER_BYTES and \
+                info.file_size > limits["max_unpack_ratio"] * max(info.compress_size, 1):
+            raise InputFileError("too_large", BOMB.format(
+                detail=f"内部部件 {info.filename} 压缩比超过 {limits['max_unpack_ratio']} 倍"))
+        if info.flag_bits & 0x1:
+            raise InputFileError("encrypted", ENCRYPTED)  # zip-level password, rare but same remedy
+        _inflate(zf, info)
+
+
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Decompress one member in 64 KB chunks, stopping as soon as it exceeds its declared size."""
+    # zipfile itself stops at the declared size and then reports a CRC error; give it room
+    # to overrun, so that an overrun is seen for what it is.
+    probe = copy.copy(info)
+    probe.file_size = info.file_size + 2 * CHUNK
+    scan = info.filename.lower().endswith(XML_MEMBER_SUFFIXES)
+    size, tail = 0, b""
+    with zf.open(probe) as member:
+        while chunk := member.read(CHUNK):
+            size += len(chunk)
+            if size > info.file_size:
+                raise InputFileError("too_large", BOMB.format(
+                    detail=f"内部部件 {info.filename} 解压后超过其声明的大小"))
+            if scan:
+                # XML 1.0 forbids NUL: one means UTF-16, which would hide a DTD from this scan.
+                window = tail + chunk
+                if DTD.search(window) or b"\x00" in chunk:
+                    raise InputFileError("unreadable", TAMPERED)
+                tail = window[-DTD_OVERLAP:]
+    if size != info.file_size:
+        raise InputFileError("unreadable", CORRUPT)
+
+
+def _parse_small_part(zf: zipfile.ZipFile, name: str) -> Element:
+    """One of the package's index parts, parsed with DTDs and entities forbidden."""
+    with zf.open(name) as member:
+        data = member.read(SMALL_PART_BYTES + 1)
+    if len(data) > SMALL_PART_BYTES:
+        raise InputFileError("unreadable", TAMPERED)
+    try:
+        return safe_xml.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise InputFileError("unreadable", TAMPERED) from exc
+    except ParseError as exc:
+        raise InputFileError("unreadable", CORRUPT) from exc
+
+
+# --- .xls and other OLE2 (CFB) containers -----------------------------------------------
+
+
+def _inspect_cfb(path: Path) -> str:
+    with olefile.OleFileIO(str(path)) as ole:
+        # An encrypted .xlsx/.docx is a CFB holding EncryptionInfo + EncryptedPackage. This
+        # is the test msoffcrypto applies, asked directly because msoffcrypto would then
+        # parse the EncryptionInfo XML with minidom, which expands entities.
+        if ole.exists("EncryptionInfo") or ole.exists("EncryptedPackage"):
+            raise InputFileError("encrypted", ENCRYPTED)
+        if ole.exists("WordDocument"):
+            raise InputFileError("unsupported_type", f"这是一个 Word 文档（.doc），不是 Excel 表格。{ACCEPTED}")
+        if ole.exists("PowerPoint Document"):
+            raise InputFileError("unsupported_type", f"这是一个 PowerPoint 演示文稿（.ppt），不是 Excel 表格。{ACCEPTED}")
+        if ole.exists("__properties_version1.0"):
+            raise InputFileError("unsupported_type", "这是一封 Outlook 邮件（.msg），不是 Excel 表格。请把邮件中的附件另存出来再放入。")
+        if not ole.exists("Workbook"):
+            raise InputFileError("unreadable", CORRUPT)
+    with path.open("rb") as fh:
+        # FILEPASS in the workbook globals: an .xls with an open password.
+        if msoffcrypto.OfficeFile(fh).is_encrypted():
+            raise InputFileError("encrypted", ENCRYPTED)
+    return "xls"
+
+
+# --- .csv -------------------------------------------------------------------------------
+
+
+def _inspect_csv(path: Path) -> str:
+    """A CSV must be text in UTF-8 (Excel's "CSV UTF-8") or GB18030 (Excel's "CSV" on Chinese Windows)."""
+    for encoding in ("utf-8", "gb18030"):
+        if _decodes(path, encoding):
+            return "csv"
+    raise InputFileError("unreadable", (
+        "CSV 文件的文字编码无法识别（既不是 UTF-8 也不是 GB18030/GBK），中文会变成乱码。"
+        f"{RESAVE}"))
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1024 * 1024):
+                if b"\x00" in chunk:
+                    raise InputFileError("unreadable", (
+                        "CSV 文件中含有二进制内容，可能已损坏，或是以 Unicode（UTF-16）文本保存的。"
+                        f"{RESAVE}"))
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True

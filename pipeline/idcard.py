@@ -1,0 +1,30 @@
+"""Resident ID numbers (GB 11643-1999): 17 digits and a check character."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK_CHARS = "10X98765432"
+
+
+def check_char(first17: str) -> str:
+    """The 18th character for the first 17 digits."""
+    return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS)) % 11]
+
+
+def id_problem(value: str) -> str | None:
+    """Why an ID number is wrong ("float", "length", "format", "birth", "check"), or None.
+
+    "float" is an ID that Excel stored as a number (5.0010119800101e+17): the digits are gone.
+    """
+    if re.fullmatch(r"\d(\.\d+)?E\+\d+", value) or re.fullmatch(r"\d{15,}\.\d*", value):
+        return "float"
+    if not re.fullmatch(r"\d{17}[\dX]", value):
+        return "length" if len(value) != 18 else "format"
+    try:
+        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return "birth"
+    return None if check_char(value[:17]) == value[17] else "check"

@@ -1,0 +1,133 @@
+"""Problems are data: one Issue per bad cell or bad file, collected per file and per check.
+
+The same objects feed the terminal table, `check --json`, run-report.json, the feedback
+workbooks, the store and the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FILE_CODES = ("unreadable", "encrypted", "too_large", "no_header", "missing_column", "unsupported_type")
+ROW_CODES = ("required", "invalid_value", "invalid_date", "invalid_id", "duplicate_row", "inconsistent_result")
+
+# How a code reads in a summary table.
+CODE_LABELS = {
+    "unreadable": "文件无法读取",
+    "encrypted": "文件有密码",
+    "too_large": "文件过大",
+    "no_header": "找不到表头",
+    "missing_column": "缺少必填列",
+    "unsupported_type": "文件类型不支持",
+    "required": "必填项为空",
+    "invalid_value": "内容不符合规定",
+    "invalid_date": "日期无法识别",
+    "invalid_id": "身份证号码有误",
+    "duplicate_row": "同一人重复填报",
+    "inconsistent_result": "办理结果不一致",
+}
+
+STATUS_LABELS = {
+    "accepted": "全部通过",
+    "partial": "部分退回",
+    "rejected": "退回",
+    "duplicate": "重复文件",
+    "empty": "零报告",
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem: where it is (file, sheet, Excel row, column header), what, and what to do."""
+
+    code: str
+    file: str
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: str
+    message: str
+
+    @property
+    def file_level(self) -> bool:
+        return self.code in FILE_CODES
+
+    def to_dict(self) -> dict[str, Any]:
+        """The §6 error object (the file is named by the enclosing file object)."""
+        return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
+                "code": self.code, "message": self.message}
+
+
+@dataclass
+class FileReport:
+    """The outcome of reading and validating one submitted file.
+
+    `records` holds the accepted form rows (normalised, index = Excel row), `rejected_rows`
+    the rows that failed, `visits` the accepted 走访记录 rows, `assistants` the 协理员 rows;
+    none of them is serialised.
+    """
+
+    file: str
+    path: Path
+    sha256: str
+    status: str = "rejected"
+    township: str | None = None
+    rows: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    errors: list[Issue] = field(default_factory=list)
+    feedback: str | None = None
+    notes: list[str] = field(default_factory=list)
+    filled_date: Any = None
+    records: Any = None
+    rejected_rows: Any = None
+    raw: Any = None
+    visits: Any = None
+    assistants: Any = None
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors and self.status in ("accepted", "empty", "duplicate")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The §6 per-file object, keys in the documented order."""
+        return {"file": self.file, "sha256": self.sha256, "status": self.status,
+                "township": self.township, "rows": self.rows, "accepted": self.accepted,
+                "rejected": self.rejected, "errors": [e.to_dict() for e in self.errors],
+                "feedback": self.feedback}
+
+
+@dataclass
+class Report:
+    """The files of one check or run, with the questions every caller asks of them."""
+
+    files: list[FileReport]
+
+    @property
+    def valid(self) -> bool:
+        return all(f.valid for f in self.files)
+
+    @property
+    def issues(self) -> list[Issue]:
+        return [e for f in self.files for e in f.errors]
+
+    @property
+    def stats(self) -> dict[str, int]:
+        out = {"files": len(self.files), "rows": 0, "accepted": 0, "rejected": 0, "errors": 0}
+        for f in self.files:
+            out["rows"] += f.rows
+            out["accepted"] += f.accepted
+            out["rejected"] += f.rejected
+            out["errors"] += len(f.errors)
+        for status in STATUS_LABELS:
+            out[f"files_{status}"] = sum(f.status == status for f in self.files)
+        return out
+
+    def flatten(self, fields: list[str]) -> list[list[Any]]:
+        """The issues as rows of the named Issue fields, for tables and golden tests."""
+        return [[getattr(issue, name) for name in fields] for issue in self.issues]
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [f.to_dict() for f in self.files]

@@ -1,0 +1,104 @@
+"""The Chinese sentence for each problem: what is wrong, and what to do about it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from pipeline import spec
+from pipeline.idcard import id_problem
+
+DATE_EXAMPLE = "2022年11月20日或2022-11-20"
+# Helper columns that validation adds to the frame.
+IDENTITY = "_identity"
+RESULT_PROBLEM = "_result_problem"
+RESULT_MESSAGE = "_result_message"
+
+
+def _types_text() -> str:
+    return "、".join(spec.vocabulary("assistance_types").values)
+
+
+def _invalid_value(check: str, column: spec.Column, header: str, value: str, frame, index) -> str:
+    if check == "not_in_vocabulary":
+        vocab = spec.vocabulary(column.vocabulary)
+        nearest = vocab.nearest(value)
+        hint = f"最接近的是「{nearest}」。" if nearest else ""
+        return (f"「{header}」填写为「{value}」，不在规定范围内。{hint}"
+                f"请从「{'、'.join(vocab.values)}」中选择一项填写。")
+    if check == "not_a_township":
+        nearest = spec.nearest_township(value)
+        hint = f"最接近的是「{nearest}」，" if nearest else ""
+        return (f"「{value}」不是{spec.district_name()}的乡镇（街道）。{hint}"
+                "请填写乡镇（街道）全称，如 城西街道、石会镇。")
+    if check == "not_a_type":
+        allowed = set(spec.vocabulary("assistance_types").values)
+        clean = frame.at[index, column.key] or ""
+        wrong = [p for p in clean.split("、") if p not in allowed]
+        nearest = [spec.vocabulary("assistance_types").nearest(p) for p in wrong]
+        hint = "、".join(f"「{w}」可改为「{n}」" for w, n in zip(wrong, nearest) if n)
+        return (f"「{'、'.join(wrong)}」不是规定的救助类型。{hint + '。' if hint else ''}"
+                f"请从「{_types_text()}」中选择，多项用顿号（、）分隔。")
+    if check == "not_a_name":
+        if len(value) > 20:
+            return f"「{header}」超过20个字，请只填写对象本人的姓名，其他情况写在家庭基本情况或备注中。"
+        return (f"「{value}」不像中文姓名。请填写身份证上的姓名（只用汉字，少数民族姓名用“·”分隔），"
+                "不要填写称谓、数字或备注。")
+    if check == "too_long":
+        return (f"「{header}」有 {len(value)} 个字，超过上限 {column.max_length} 字。"
+                "请精简内容，详细材料另行报送。")
+    if check == "not_a_phone":
+        return f"联系电话「{value}」格式不对，请填写11位手机号或带区号的固定电话，如 023-79222164。"
+    return f"「{header}」的内容「{value}」不符合要求，请核对后重新填写。"
+
+
+def _invalid_id(value: str) -> str:
+    problem = id_problem(value)
+    if problem == "float":
+        return ("身份证号码被 Excel 存成了数字，后几位已经丢失，无法恢复。请先把该列设置为“文本”格式，"
+                "再重新输入完整的18位号码（或在号码前加英文单引号 '）。")
+    if problem == "length":
+        return f"身份证号码应为18位，这里是{len(value)}位。请核对后填写完整的18位号码（15位旧号码请换成18位）。"
+    if problem == "format":
+        return "身份证号码只能是17位数字加最后一位数字或X，请核对是否混入了其他字符。"
+    if problem == "birth":
+        return "身份证号码中的出生日期不存在，请对照身份证核对。"
+    return "身份证号码最后一位校验码不对，号码可能抄错了一位，请对照身份证核对。"
+
+
+def _duplicate(frame: pd.DataFrame, index) -> str:
+    key = frame.at[index, IDENTITY]
+    same = frame.index[(frame[IDENTITY] == key)]
+    first = same[0]
+    where = f"第{frame.at[first, '_row']}行"
+    if frame.at[first, "_sheet"] != frame.at[index, "_sheet"]:
+        where = f"工作表「{frame.at[first, '_sheet']}」{where}"
+    basis = "身份证号码相同" if str(key).startswith("id:") else "乡镇、村（社区）和姓名都相同"
+    return (f"与{where}是同一人（{basis}），同一人在一个文件中只能填一行。"
+            "请删除重复的一行，或把两行内容合并。")
+
+
+def describe(code: str, check: str, column: spec.Column, *, header: str, value: str,
+             frame: pd.DataFrame, index, as_of: date) -> str:
+    """The message for one failed check on one cell."""
+    if code == "required":
+        return f"「{header}」是必填项，这一行没有填写。请补填后重新报送。"
+    if code == "invalid_value":
+        return _invalid_value(check, column, header, value, frame, index)
+    if code == "invalid_date":
+        if check == "date_out_of_range":
+            clean = frame.at[index, column.key]
+            if clean > as_of.isoformat():
+                return f"「{header}」{clean} 晚于本次汇总日期 {as_of.isoformat()}，请核对年份和月份。"
+            return f"「{header}」{clean} 早于2000年，请核对是否填错。"
+        if column.key == "result":
+            return frame.at[index, RESULT_MESSAGE]
+        return f"「{header}」的「{value}」不是有效日期，请写成{DATE_EXAMPLE}。"
+    if code == "invalid_id":
+        return _invalid_id(frame.at[index, column.key])
+    if code == "duplicate_row":
+        return _duplicate(frame, index)
+    if code == "inconsistent_result":
+        return frame.at[index, RESULT_MESSAGE]
+    return f"「{header}」有误，请核对。"

@@ -1,0 +1,279 @@
+"""The form, its vocabularies, the townships and the thresholds, loaded from schemas/.
+
+Everything the bureau may change is data under schemas/; this module turns it into typed
+records and the look-ups the reader and the validator need. Files are read once per
+process.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from pipeline.errors import SpecError
+
+_HERE = Path(__file__).resolve().parent
+
+
+def data_dir(name: str) -> Path:
+    """The shipped data folder `schemas` or `templates`: inside the wheel, or beside the package in a checkout."""
+    for candidate in (_HERE / name, _HERE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise SpecError(f"找不到 {name} 文件夹（安装不完整），请重新安装 jiuzhu。")
+
+
+@cache
+def load_yaml(name: str) -> dict:
+    path = data_dir("schemas") / name
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SpecError(f"schemas/{name} 无法读取：{exc}") from exc
+
+
+def fold(text: str) -> str:
+    """A matching key: width-folded (NFKC), without any whitespace, '*' or trailing colon."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"[\s*]+", "", text)
+    return text.rstrip(":")
+
+
+def short_label(header: str) -> str:
+    """A header without its bracketed list of examples, for messages: 发现方式, 乡镇（街道）办理结果."""
+    return re.sub(r"[（(][^（）()]*[、，,和][^（）()]*[）)]$", "", header) or header
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    kind: str
+    required: bool
+    official: bool = False
+    width: int = 12
+    vocabulary: str | None = None
+    max_length: int | None = None
+    variants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    """One kind of table a workbook may hold: the form, the visits, the assistants' roster."""
+
+    kind: str
+    columns: tuple[Column, ...]
+    sheet: str | None = None
+    _lookup: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for col in self.columns:
+            names = (col.header, *col.variants)
+            for name in names:
+                self._lookup.setdefault(fold(name), col.key)
+                self._lookup.setdefault(fold(name).split("(")[0], col.key)
+
+    def match(self, header_text: str) -> str | None:
+        """The column key a header cell names, or None."""
+        key = fold(header_text)
+        if not key:
+            return None
+        return self._lookup.get(key) or self._lookup.get(key.split("(")[0])
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.key for c in self.columns if c.required]
+
+    def column(self, key: str) -> Column:
+        for col in self.columns:
+            if col.key == key:
+                return col
+        raise KeyError(key)
+
+
+def _columns(raw: list[dict]) -> tuple[Column, ...]:
+    cols = []
+    for item in raw:
+        item = dict(item)
+        item["variants"] = tuple(item.get("variants") or ())
+        cols.append(Column(**item))
+    return tuple(cols)
+
+
+@cache
+def form() -> Table:
+    """The official form (明细表) with its optional columns."""
+    return Table("form", _columns(load_yaml("form.yaml")["columns"]))
+
+
+@cache
+def visits_table() -> Table:
+    """The 走访记录 sheet."""
+    raw = load_yaml("form.yaml")["visits"]
+    return Table("visits", _columns(raw["columns"]), sheet=raw["sheet"])
+
+
+@cache
+def assistants_table() -> Table:
+    """The 协理员名册 (assistants' roster)."""
+    raw = load_yaml("form.yaml")["assistants"]
+    return Table("assistants", _columns(raw["columns"]), sheet=raw["sheet"])
+
+
+def form_title() -> str:
+    return load_yaml("form.yaml")["title"]
+
+
+def preamble_labels() -> tuple[list[str], list[str]]:
+    raw = load_yaml("form.yaml")["preamble"]
+    return raw["unit_labels"], raw["date_labels"]
+
+
+def footer_labels() -> list[str]:
+    return load_yaml("form.yaml")["footer_labels"]
+
+
+@cache
+def thresholds() -> dict:
+    return load_yaml("thresholds.yaml")
+
+
+# --- vocabularies -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    name: str
+    values: tuple[str, ...]
+    forms: dict[str, str]  # folded spelling -> canonical value
+
+    def canonical(self, text: str) -> str | None:
+        return self.forms.get(fold(text))
+
+    def nearest(self, text: str) -> str | None:
+        """The valid value closest to a wrong one, for the error message."""
+        key = fold(text)
+        if not key:
+            return None
+        best, score = None, 0.0
+        for spelling, value in self.forms.items():
+            ratio = difflib.SequenceMatcher(None, key, spelling).ratio()
+            if ratio > score:
+                best, score = value, ratio
+        return best
+
+
+@cache
+def vocabulary(name: str) -> Vocabulary:
+    raw = load_yaml("vocabularies.yaml").get(name)
+    if not isinstance(raw, dict):
+        raise SpecError(f"schemas/vocabularies.yaml 缺少词表 {name}")
+    forms: dict[str, str] = {}
+    for value, shorts in raw.items():
+        forms[fold(value)] = value
+        for short in shorts or ():
+            forms.setdefault(fold(str(short)), value)
+    return Vocabulary(name, tuple(raw), forms)
+
+
+def type_separators() -> str:
+    return load_yaml("vocabularies.yaml")["type_separators"]
+
+
+def type_fillers() -> list[str]:
+    return load_yaml("vocabularies.yaml").get("type_fillers", [])
+
+
+# --- townships ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Township:
+    name: str
+    type: str
+    short: str
+    code: str | None = None
+    legacy_code: str | None = None
+    former: tuple[str, ...] = ()
+
+
+_UNIT_PREFIXES = ("重庆市黔江区", "重庆市", "黔江区", "黔江")
+_UNIT_SUFFIXES = ("人民政府", "办事处", "政府", "民政办", "社保所", "社会事务办")
+
+
+@cache
+def townships() -> tuple[Township, ...]:
+    """The district's 30 townships in the order of schemas/townships.yaml."""
+    out = []
+    for item in load_yaml("townships.yaml")["townships"]:
+        item = dict(item)
+        item["former"] = tuple(item.get("former") or ())
+        out.append(Township(**item))
+    return tuple(out)
+
+
+def district_name() -> str:
+    return load_yaml("townships.yaml")["district"]["name"]
+
+
+@cache
+def _township_forms() -> dict[str, str]:
+    forms: dict[str, str] = {}
+    for t in townships():
+        for spelling in (t.name, t.short, *t.former):
+            forms[fold(spelling)] = t.name
+    return forms
+
+
+def canonical_township(text: str) -> str | None:
+    """城西 → 城西街道, 太极乡 → 太极镇, 黔江区城西街道办事处 → 城西街道; None when not a township."""
+    key = fold(text)
+    forms = _township_forms()
+    if key in forms:
+        return forms[key]
+    for prefix in _UNIT_PREFIXES:
+        if key.startswith(prefix) and key[len(prefix):]:
+            key = key[len(prefix):]
+            break
+    for _ in range(2):
+        for suffix in _UNIT_SUFFIXES:
+            if key.endswith(suffix) and key[: -len(suffix)]:
+                key = key[: -len(suffix)]
+    return forms.get(key)
+
+
+def find_township(text: str) -> str | None:
+    """The township named anywhere in a text such as a file name or a 填报单位 cell."""
+    key = fold(text)
+    for spelling in sorted(_township_forms(), key=len, reverse=True):
+        if spelling in key:
+            return _township_forms()[spelling]
+    return None
+
+
+def nearest_township(text: str) -> str | None:
+    key = fold(text)
+    matches = difflib.get_close_matches(key, list(_township_forms()), n=1, cutoff=0.4)
+    return _township_forms()[matches[0]] if matches else None
+
+
+# --- statuses -----------------------------------------------------------------------
+
+STATUS_LABELS = {
+    "new_assisted": "新增救助群众",
+    "observation": "救助观察群众",
+    "closed": "不符合",
+    "pending": "待办理",
+}
+OVERDUE_LABEL = "超期"

@@ -1,0 +1,163 @@
+"""Find the tables inside sheets: the header row below the title and 填报单位 rows, the
+columns it names, and the data rows between it and the footer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from pipeline import spec
+from pipeline.read import Sheet
+
+MIN_HEADER_MATCHES = 3
+
+
+@dataclass
+class Located:
+    """A table found in a sheet: which kind, where its header is, and its data rows.
+
+    `cells[i]` holds the raw values of data row `rows[i]` (Excel row), keyed by column key.
+    """
+
+    kind: str  # "form" | "visits" | "assistants"
+    sheet: str
+    visible: bool
+    header_row: int
+    headers: dict[str, str]  # key -> header text as written in the file
+    missing: list[str]  # required keys with no column
+    rows: list[int] = field(default_factory=list)
+    cells: list[dict] = field(default_factory=list)
+    unit: str | None = None  # text of the 填报单位 cell
+    filled_date: str | date | None = None
+
+
+def cell_text(value) -> str:
+    """A cell as a person reads it: 3.0 → "3", a date → 2022-11-20, None → ""."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value) if abs(value) >= 1e15 else str(value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d") if not (value.hour or value.minute or value.second) \
+            else value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _tables() -> list[spec.Table]:
+    return [spec.form(), spec.visits_table(), spec.assistants_table()]
+
+
+def _match_row(row: list, table: spec.Table) -> dict[int, str]:
+    found: dict[int, str] = {}
+    seen: set[str] = set()
+    for index, value in enumerate(row):
+        if not isinstance(value, str) or not value.strip():
+            continue
+        key = table.match(value)
+        if key and key not in seen:
+            found[index] = key
+            seen.add(key)
+    return found
+
+
+def find_header(sheet: Sheet) -> tuple[int, spec.Table, dict[int, str]] | None:
+    """(row index, table kind, column index → key) of the best header in the first rows."""
+    best = None
+    best_score = MIN_HEADER_MATCHES - 1
+    limit = spec.thresholds()["header_scan_rows"]
+    for index, row in enumerate(sheet.rows[:limit]):
+        for table in _tables():
+            found = _match_row(row, table)
+            score = len(found)
+            # The sheet name breaks a tie between the form and the visit sheet.
+            if score and table.sheet and table.sheet in sheet.name:
+                score += 0.5
+            if score > best_score:
+                best, best_score = (index, table, found), score
+    return best
+
+
+def _labelled(rows: list[list], labels: list[str], all_labels: list[str]):
+    """The value after a label such as 填报单位：, in the same cell or the next filled one."""
+    for row in rows:
+        for index, value in enumerate(row):
+            compact = re.sub(r"\s+", "", cell_text(value))
+            label = next((lb for lb in labels if lb in compact), None)
+            if label is None:
+                continue
+            rest = compact.split(label, 1)[1].lstrip(":：")
+            # Another label on the same line ends the value: 填报单位：… 填报日期：…
+            ends = [rest.find(lb) for lb in all_labels if lb in rest]
+            rest = rest[: min(ends)] if ends else rest
+            if rest:
+                return rest
+            for after in row[index + 1:]:
+                if isinstance(after, (date, datetime)):
+                    return after
+                if cell_text(after).strip():
+                    return cell_text(after).strip()
+    return None
+
+
+def _is_footer(first: str, labels: tuple[str, ...]) -> bool:
+    """A row that starts with 填表人：, 审核人：, 合计 … ends the table."""
+    folded = re.sub(r"\s+", "", first)
+    if not folded.startswith(labels):
+        return False
+    for label in labels:
+        if folded.startswith(label):
+            rest = folded[len(label):]
+            if not rest or rest[0] in ":：" or label in ("合计", "总计"):
+                return True
+    return False
+
+
+def locate(sheet: Sheet) -> Located | None:
+    """The table in a sheet, or None when no row of its first rows looks like a header.
+
+    Example: locate(read_sheets(path)[0]).rows  # Excel rows of the data
+    """
+    found = find_header(sheet)
+    if found is None:
+        return None
+    header_index, table, columns = found
+    header = sheet.rows[header_index]
+    located = Located(
+        kind=table.kind, sheet=sheet.name, visible=sheet.visible,
+        header_row=sheet.row_numbers[header_index],
+        headers={key: re.sub(r"\s+", "", cell_text(header[i])) for i, key in columns.items()},
+        missing=[key for key in table.required if key not in columns.values()],
+    )
+    unit_labels, date_labels = spec.preamble_labels()
+    above = sheet.rows[:header_index]
+    located.unit = _labelled(above, unit_labels, unit_labels + date_labels)
+    located.filled_date = _labelled(above, date_labels, unit_labels + date_labels)
+
+    footers = tuple(spec.footer_labels())
+    header_texts = {t for t in (cell_text(v).strip() for v in header) if t}
+    content = [i for i, key in columns.items() if key not in ("seq", "township")]
+    for offset, row in enumerate(sheet.rows[header_index + 1:], start=header_index + 1):
+        texts = [v if v.__class__ is str else cell_text(v) for v in row]
+        first = next((t for t in texts if t.strip()), None)
+        if first is None:
+            continue
+        if _is_footer(first, footers):
+            break
+        if not any(i < len(texts) and texts[i].strip() for i in content):
+            continue  # blank, or only a pre-printed 序号 / 乡镇
+        # A header repeated further down (pasted pages) is not a person.
+        if sum(t.strip() in header_texts for t in texts) >= MIN_HEADER_MATCHES:
+            continue
+        located.rows.append(sheet.row_numbers[offset])
+        located.cells.append({key: (row[i] if i < len(row) else None) for i, key in columns.items()})
+    return located

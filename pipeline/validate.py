@@ -1,0 +1,164 @@
+"""Validate normalised rows with a pandera schema built from schemas/, lazily, and turn
+pandera's failure cases into Issues that say where, what, and what to do.
+
+Each check is named after the problem it finds; CHECK_CODES maps those names to the
+stable codes of DESIGN §2. Cross-field rules (the same person twice, 办理结果 that does
+not add up) are checks on helper columns, so that pandera reports them per row too.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pandas as pd
+import pandera.pandas as pa
+
+from pipeline import classify, messages, spec
+from pipeline.idcard import id_problem
+from pipeline.issues import Issue
+
+CHECK_CODES = {
+    "not_nullable": "required",
+    "not_in_vocabulary": "invalid_value",
+    "not_a_township": "invalid_value",
+    "not_a_type": "invalid_value",
+    "not_a_name": "invalid_value",
+    "too_long": "invalid_value",
+    "not_a_phone": "invalid_value",
+    "not_a_date": "invalid_date",
+    "date_out_of_range": "invalid_date",
+    "bad_id": "invalid_id",
+    "duplicate_row": "duplicate_row",
+    "result_problem": "inconsistent_result",
+}
+IDENTITY, RESULT_PROBLEM, RESULT_MESSAGE = messages.IDENTITY, messages.RESULT_PROBLEM, messages.RESULT_MESSAGE
+EARLIEST_DATE = date(2000, 1, 1)
+
+_NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
+                   r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f·]*"
+                   r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]$")
+_PHONE = re.compile(r"^[0-9+\-()（）/、,，;；]{7,40}$")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _distinct(series: pd.Series, fn) -> pd.Series:
+    """Apply a per-value test once per distinct value."""
+    results = {v: fn(v) for v in series.dropna().unique()}
+    return series.map(results).fillna(True).astype(bool)
+
+
+def _column_checks(column: spec.Column, as_of: date) -> list[pa.Check]:
+    checks: list[pa.Check] = []
+    if column.kind == "vocab":
+        allowed = set(spec.vocabulary(column.vocabulary).values)
+        checks.append(pa.Check(lambda s: s.isin(allowed), name="not_in_vocabulary"))
+    elif column.kind == "township":
+        allowed = {t.name for t in spec.townships()}
+        checks.append(pa.Check(lambda s: s.isin(allowed), name="not_a_township"))
+    elif column.kind == "types":
+        allowed = set(spec.vocabulary("assistance_types").values)
+        checks.append(pa.Check(
+            lambda s: _distinct(s, lambda v: all(p in allowed for p in v.split("、"))), name="not_a_type"))
+    elif column.kind == "name":
+        checks.append(pa.Check(lambda s: _distinct(s, lambda v: bool(_NAME.match(v)) and len(v) <= 20),
+                               name="not_a_name"))
+    elif column.kind == "date":
+        low, high = EARLIEST_DATE.isoformat(), as_of.isoformat()
+        checks.append(pa.Check(lambda s: _distinct(s, lambda v: bool(_ISO.match(v))), name="not_a_date"))
+        checks.append(pa.Check(
+            lambda s: _distinct(s, lambda v: not _ISO.match(v) or low <= v <= high), name="date_out_of_range"))
+    elif column.kind == "id":
+        checks.append(pa.Check(lambda s: _distinct(s, lambda v: id_problem(v) is None), name="bad_id"))
+    elif column.kind == "phone":
+        checks.append(pa.Check(lambda s: _distinct(s, lambda v: bool(_PHONE.match(v))), name="not_a_phone"))
+    if column.max_length:
+        limit = column.max_length
+        checks.append(pa.Check(lambda s: _distinct(s, lambda v: len(v) <= limit), name="too_long"))
+    return checks
+
+
+def build_schema(table: spec.Table, as_of: date) -> pa.DataFrameSchema:
+    """The pandera schema of one table kind, from the column definitions in schemas/."""
+    columns = {col.key: pa.Column(nullable=not col.required, required=False,
+                                  checks=_column_checks(col, as_of))
+               for col in table.columns}
+    columns[IDENTITY] = pa.Column(nullable=True, required=False,
+                                  checks=[pa.Check(lambda s: ~s.duplicated() | s.isna(), name="duplicate_row")])
+    columns[RESULT_PROBLEM] = pa.Column(nullable=True, required=False,
+                                        checks=[pa.Check(lambda s: s.isna(), name="result_problem",
+                                                         ignore_na=False)])
+    return pa.DataFrameSchema(columns, strict=False, coerce=False)
+
+
+def identity(clean: pd.DataFrame) -> pd.Series:
+    """Who a row is about: the ID number when valid, else township + village + name."""
+    ids = clean["id_number"] if "id_number" in clean else pd.Series(None, index=clean.index, dtype=object)
+    valid_id = ids.notna() & _distinct(ids, lambda v: id_problem(v) is None)
+    by_name = ("n:" + clean["township"].fillna("").astype(str) + "|"
+               + clean.get("village", pd.Series("", index=clean.index)).fillna("").astype(str) + "|"
+               + clean["name"].fillna("").astype(str))
+    key = by_name.where(clean["name"].notna(), None).astype(object)
+    key[valid_id] = "id:" + ids[valid_id].astype(str)
+    return key
+
+
+def add_outcomes(clean: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Parse 办理结果 into status, programme, date; problems go to RESULT_PROBLEM."""
+    outcomes = [
+        classify.parse_result(r, remark=m, investigation=i, as_of=as_of)
+        for r, m, i in zip(clean["result"], clean["remark"], clean["investigation"])
+    ]
+    clean = clean.copy()
+    clean["status"] = [o.status for o in outcomes]
+    clean["programme"] = [o.programme for o in outcomes]
+    clean["result_date"] = [o.date for o in outcomes]
+    clean["referral"] = [o.referral for o in outcomes]
+    clean[RESULT_PROBLEM] = pd.Series([o.problem_code for o in outcomes], index=clean.index, dtype=object)
+    clean[RESULT_MESSAGE] = [o.problem for o in outcomes]
+    return clean
+
+
+def validate(raw: pd.DataFrame, clean: pd.DataFrame, table: spec.Table, *, file: str,
+             headers: dict[tuple[str, str], str], as_of: date) -> list[Issue]:
+    """Every row-level Issue of the rows in `clean`, ordered by sheet, row and column.
+
+    `headers` maps (sheet, key) to the header text as written in that sheet.
+    Example: validate(raw, clean, spec.form(), file="城西.xlsx", headers=h, as_of=date.today())
+    """
+    if clean.empty:
+        return []
+    frame = clean.copy()
+    frame[IDENTITY] = identity(clean) if table.kind == "form" else None
+    if RESULT_PROBLEM not in frame:
+        frame[RESULT_PROBLEM] = None
+    try:
+        build_schema(table, as_of).validate(frame, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    order = {key: n for n, key in enumerate([*table.keys, IDENTITY, RESULT_PROBLEM])}
+    issues = []
+    seen: set[tuple] = set()
+    for case in cases.itertuples(index=False):
+        index = case.index
+        if index is None or pd.isna(index):
+            continue
+        index = int(index)
+        code = CHECK_CODES.get(case.check)
+        if code is None:
+            continue
+        key = {IDENTITY: "name", RESULT_PROBLEM: "result"}.get(case.column, case.column)
+        if case.column == RESULT_PROBLEM:
+            code = frame.at[index, RESULT_PROBLEM]
+        if (index, key, code) in seen:
+            continue
+        seen.add((index, key, code))
+        sheet = frame.at[index, "_sheet"]
+        header = headers.get((sheet, key)) or table.column(key).header
+        value = raw.at[index, key] if key in raw else ""
+        message = messages.describe(code, case.check, table.column(key), header=spec.short_label(header), value=value,
+                                    frame=frame, index=index, as_of=as_of)
+        issue = Issue(code, file, sheet, int(frame.at[index, "_row"]), header, value or "", message)
+        issues.append((index, order[key], issue))
+    return [issue for _, _, issue in sorted(issues, key=lambda t: t[:2])]

@@ -1,0 +1,298 @@
+"""Small xlsxwriter helpers shared by every workbook jiuzhu writes.
+
+The ledger, the feedback workbooks, the reminders and the blank template all look like the
+printed form: a 宋体 title, bordered cells, a grey header, A4 landscape with the header on
+every page. Two rules hold for all of them: text is always written as text (a name such
+as `=HYPERLINK(...)` never becomes a formula, an ID never becomes a float), and the same
+input gives the same bytes (the document dates are pinned, the zip entries are dated
+1980-01-01).
+
+Example:
+    wb = new_workbook(path, created=as_of)
+    fmts = formats(wb)
+    ws = wb.add_worksheet("全部")
+    last = write_table(ws, 0, [("对象姓名", 10), ("发现日期", 12)], rows, fmts, title="汇总台账")
+    print_setup(ws, header_rows=(1, 1), last_col=1)
+    wb.close()
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+# Never turn text into formulas, links or numbers; keep the zip in memory so that file
+# permissions and temp-file dates cannot leak into the bytes.
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "in_memory": True,
+}
+
+FONT = "宋体"
+TITLE_FONT = "宋体"
+GB2312_CHARSET = 134  # tells Excel which script the CJK font is for
+FONT_SIZE = 11
+TITLE_SIZE = 18
+DATE_FORMAT = "yyyy-mm-dd"
+TEXT_FORMAT = "@"
+HEADER_FILL = "#D9D9D9"
+OPTIONAL_HEADER_FILL = "#F2F2F2"
+BAD_FILL = "#FFC7CE"
+BAD_FONT_COLOR = "#9C0006"
+
+PAPER_A4 = 9
+PAGE_FOOTER = "&C第 &P 页，共 &N 页"
+MARGINS = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6}  # inches
+
+# Excel's own limits for a data validation.
+MAX_LIST_CHARS = 255
+MAX_PROMPT_TITLE = 32
+MAX_PROMPT_MESSAGE = 255
+
+
+def new_workbook(path: Path | str, *, created: date, title: str | None = None) -> xlsxwriter.Workbook:
+    """A workbook that writes text as text and whose bytes depend only on what is written.
+
+    `created` pins the document's created and modified dates (run date, or the template
+    date), so the same input gives a byte-identical file.
+
+    Example: wb = new_workbook(outbox / "全区汇总台账.xlsx", created=date(2026, 11, 28))
+    """
+    workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    stamp = created if isinstance(created, datetime) else datetime.combine(created, time())
+    properties = {"created": stamp, "author": "jiuzhu", "comments": ""}
+    if title:
+        properties["title"] = title
+    workbook.set_properties(properties)
+    return workbook
+
+
+def _font(size: int = FONT_SIZE, name: str = FONT) -> dict:
+    return {"font_name": name, "font_size": size, "font_charset": GB2312_CHARSET}
+
+
+_BOX = {"border": 1, "valign": "vcenter", "text_wrap": True}
+
+# name → format properties; the order fixes the order of styles inside the file.
+FORMAT_PROPERTIES: dict[str, dict] = {
+    "title": {**_font(TITLE_SIZE, TITLE_FONT), "bold": True, "align": "center", "valign": "vcenter"},
+    "label": {**_font(), "align": "left", "valign": "vcenter"},
+    "label_right": {**_font(), "align": "right", "valign": "vcenter"},
+    "fill_in": {**_font(), "align": "left", "valign": "vcenter"},
+    "fill_in_date": {**_font(), "align": "left", "valign": "vcenter", "num_format": DATE_FORMAT},
+    "header": {**_font(), **_BOX, "bold": True, "align": "center", "bg_color": HEADER_FILL},
+    "header_optional": {**_font(), **_BOX, "align": "center", "bg_color": OPTIONAL_HEADER_FILL},
+    "cell": {**_font(), **_BOX, "align": "left"},
+    "cell_center": {**_font(), **_BOX, "align": "center"},
+    "text": {**_font(), **_BOX, "align": "left", "num_format": TEXT_FORMAT},
+    "date": {**_font(), **_BOX, "align": "center", "num_format": DATE_FORMAT},
+    "number": {**_font(), **_BOX, "align": "right"},
+    "bad": {**_font(), **_BOX, "align": "left", "bg_color": BAD_FILL, "font_color": BAD_FONT_COLOR},
+    "bad_date": {**_font(), **_BOX, "align": "center", "bg_color": BAD_FILL,
+                 "font_color": BAD_FONT_COLOR, "num_format": DATE_FORMAT},
+    # Unboxed variants: column defaults below a bordered block, so that a typed cell keeps
+    # the font, the wrapping and the text/date format without printing an empty grid.
+    "plain": {**_font(), "valign": "vcenter", "text_wrap": True},
+    "plain_text": {**_font(), "valign": "vcenter", "text_wrap": True, "num_format": TEXT_FORMAT},
+    "plain_date": {**_font(), "valign": "vcenter", "align": "center", "num_format": DATE_FORMAT},
+    "border": {"border": 1},  # conditional format: box a row once something is typed in it
+    # Running text such as an instructions sheet.
+    "heading": {**_font(13), "bold": True, "valign": "vcenter"},
+    "note": {**_font(), "valign": "top", "text_wrap": True},
+    "note_bold": {**_font(), "valign": "top", "text_wrap": True, "bold": True},
+}
+
+
+def formats(workbook: xlsxwriter.Workbook) -> dict[str, Format]:
+    """The named formats of FORMAT_PROPERTIES, added to `workbook`.
+
+    title · label / label_right (a 填报单位： line) · fill_in / fill_in_date (the
+    value after a label) · header / header_optional · cell / cell_center / text / date /
+    number (bordered data cells) · bad / bad_date (a cell with a problem, red) · plain /
+    plain_text / plain_date (the same without borders) · border · heading / note / note_bold.
+    """
+    return {name: workbook.add_format(dict(props)) for name, props in FORMAT_PROPERTIES.items()}
+
+
+def _is_missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN, NaT
+    except TypeError:  # pandas.NA refuses to be a bool
+        return True
+
+
+def _plain(value):
+    """A numpy scalar (from a DataFrame) as the Python value it stands for."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None or not hasattr(value, "item") or getattr(value, "ndim", 0):
+        return value
+    if dtype.kind == "M":  # datetime64: .item() of nanoseconds would be an int
+        return value.astype("datetime64[us]").item()
+    return value.item()
+
+
+def _has_date_format(fmt: Format | None) -> bool:
+    num_format = getattr(fmt, "num_format", None)
+    return isinstance(num_format, str) and "yy" in num_format.lower()
+
+
+def write_text(ws: Worksheet, row: int, col: int, value, fmt: Format | None = None, *,
+               date_fmt: Format | None = None) -> None:
+    """Write one value so that Excel shows exactly it: text as text, never a formula.
+
+    Strings (including '=SUM(A1)', '+1', '0012', '500101199001011234') go through
+    write_string; None, '' and NaN/NaT leave a formatted blank; dates and datetimes become
+    Excel dates in `date_fmt` (else `fmt` when it has a date format, else ISO text so a
+    date never shows as a bare serial number); only real numbers are written as numbers;
+    True/False read 是/否.
+    """
+    value = _plain(value)
+    if isinstance(value, str):
+        if value:
+            ws.write_string(row, col, value, fmt)
+        else:
+            ws.write_blank(row, col, None, fmt)
+        return
+    if _is_missing(value):
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_string(row, col, "是" if value else "否", fmt)
+    elif isinstance(value, (date, datetime)):
+        target = date_fmt or (fmt if _has_date_format(fmt) else None)
+        if target is None:
+            ws.write_string(row, col, value.isoformat(), fmt)
+        else:
+            ws.write_datetime(row, col, _as_datetime(value), target)
+    elif isinstance(value, numbers.Real) and math.isfinite(value):
+        ws.write_number(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+def _as_datetime(value: date) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return datetime.combine(value, time())
+
+
+def display_width(text: str) -> float:
+    """Width of a text in Excel column units at 11pt: CJK and full-width count about two."""
+    return sum(2.1 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
+
+
+def text_lines(text: str, width: float) -> int:
+    """How many lines a wrapped text takes in a column `width` units wide (CJK breaks anywhere)."""
+    usable = max(width - 0.8, 1.0)
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        lines += max(1, math.ceil(display_width(paragraph) / usable))
+    return lines
+
+
+def row_height(cells: Iterable[tuple[str, float]], *, font_size: int = FONT_SIZE,
+               minimum: float = 15.0) -> float:
+    """A row height in points that shows every (text, column width) pair fully wrapped.
+
+    Excel does not re-measure rows written by xlsxwriter when they are printed, so tall
+    headers are sized here.
+    """
+    lines = max((text_lines(text, width) for text, width in cells), default=1)
+    return max(minimum, round(lines * font_size * 1.35 + 6, 1))
+
+
+def add_validation(ws: Worksheet, first_row: int, first_col: int, last_row: int, last_col: int,
+                   options: dict) -> None:
+    """ws.data_validation, but a refused validation (too long a message…) raises ValueError
+    instead of being dropped with a warning."""
+    if ws.data_validation(first_row, first_col, last_row, last_col, options) != 0:
+        raise ValueError(f"Excel 不接受的数据验证：{options}")
+
+
+def border_when_filled(ws: Worksheet, first_row: int, last_row: int, last_col: int,
+                       fmt: Format) -> None:
+    """Box the cells of a row in `first_row..last_row` once any cell of it is filled.
+
+    Pre-formatted input rows then print only as far as they are used, instead of pages of
+    empty grid.
+    """
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    left = xl_rowcol_to_cell(first_row, 0, row_abs=False, col_abs=True)
+    right = xl_rowcol_to_cell(first_row, last_col, row_abs=False, col_abs=True)
+    ws.conditional_format(first_row, 0, last_row, last_col, {
+        "type": "formula", "criteria": f"=COUNTA({left}:{right})>0", "format": fmt})
+
+
+def print_setup(ws: Worksheet, *, header_rows: tuple[int, int] | None, last_col: int,
+                last_row: int | None = None, landscape: bool = True,
+                page_title: str | None = None) -> None:
+    """Print like the paper form: A4, landscape, fit to one page wide, header rows on
+    every page, centred, 第 n 页，共 m 页 at the foot; freeze the panes below the header.
+
+    `header_rows` are zero-based (first, last), None for running text (nothing repeated,
+    nothing frozen). With `last_row`, the print area is A1 to (last_row, last_col);
+    without, Excel prints as far as the sheet is used. `page_title`, when given, is printed
+    at the top of every page.
+    """
+    ws.set_paper(PAPER_A4)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_margins(**MARGINS)
+    if last_row is not None:
+        ws.print_area(0, 0, last_row, last_col)
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_footer(PAGE_FOOTER)
+    if page_title:
+        ws.set_header("&C&14" + page_title.replace("&", "&&"))
+    if header_rows is not None:
+        first, last = header_rows
+        ws.repeat_rows(first, last)
+        ws.freeze_panes(last + 1, 0)
+
+
+def write_table(ws: Worksheet, first_row: int, columns: Sequence[tuple[str, float]],
+                rows: Iterable[Sequence], fmts: dict[str, Format], *,
+                title: str | None = None) -> int:
+    """Write an optional merged title, a header row and bordered data rows; return the
+    zero-based index of the last row written (the header row when there are no rows).
+
+    Values go through write_text: dates in fmts['date'], everything else in fmts['cell'].
+    To mark a cell afterwards (a red problem cell), write it again: the last write wins.
+
+    Example: last = write_table(ws, 0, [("乡镇", 12), ("人数", 8)], [["城西街道", 3]], fmts, title="统计")
+    """
+    row = first_row
+    last_col = len(columns) - 1
+    if title:
+        if last_col > 0:
+            ws.merge_range(row, 0, row, last_col, title, fmts["title"])
+        else:
+            ws.write_string(row, 0, title, fmts["title"])
+        ws.set_row(row, TITLE_SIZE * 2)
+        row += 1
+    for col, (header, width) in enumerate(columns):
+        ws.set_column(col, col, width)
+        ws.write_string(row, col, header, fmts["header"])
+    ws.set_row(row, row_height(columns))
+    for values in rows:
+        row += 1
+        for col, value in enumerate(values):
+            write_text(ws, row, col, value, fmts["cell"], date_fmt=fmts["date"])
+        for col in range(len(values), len(columns)):
+            ws.write_blank(row, col, None, fmts["cell"])
+    return row
