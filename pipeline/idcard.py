@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
+from operator import mul
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
@@ -11,9 +13,10 @@ CHECK_CHARS = "10X98765432"
 
 def check_char(first17: str) -> str:
     """The 18th character for the first 17 digits."""
-    return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS)) % 11]
+    return CHECK_CHARS[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
 
 
+@lru_cache(maxsize=1 << 18)
 def id_problem(value: str) -> str | None:
     """Why an ID number is wrong ("float", "length", "format", "birth", "check"), or None.
 

@@ -17,15 +17,19 @@ from pipeline.tables import Located, cell_text
 
 _FULLWIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
                             "\u3000": " ", "\xa0": " ", "\u2002": " ", "\u2003": " "})
+_NEEDS_FOLDING = re.compile("[\uff10-\uff19\u3000\xa0\u2002\u2003]")
 _DOTS = re.compile(r"[•‧∙・．.·]")
 _SPACES = re.compile(r"[ \t]+")
 
 
 def clean_text(value) -> str | None:
     """Full-width digits and spaces made plain, runs of spaces collapsed, ends trimmed."""
-    text = cell_text(value).translate(_FULLWIDTH)
-    text = _SPACES.sub(" ", text).strip()
-    return text or None
+    text = value if value.__class__ is str else cell_text(value)
+    if _NEEDS_FOLDING.search(text):
+        text = text.translate(_FULLWIDTH)
+    if "  " in text or "\t" in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip() or None
 
 
 def clean_name(value) -> str | None:
@@ -105,34 +109,48 @@ def cleaner(column: spec.Column) -> Callable:
     return kinds[column.kind]
 
 
-def _per_distinct(values: pd.Series, fn: Callable) -> pd.Series:
+_MISSING = object()
+
+
+def _per_distinct(values: list, fn: Callable) -> list:
     """fn applied once per distinct value (columns repeat a lot)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = [fn(v) for v in uniques] + [fn(None)]  # code -1 (missing) takes the last entry
-    return pd.Series([mapped[c] for c in codes], index=values.index, dtype=object)
+    done: dict = {}
+    out = []
+    append = out.append
+    for value in values:
+        # 1, 1.0 and True are equal as keys but not as cells; text is the common case.
+        key = value if value.__class__ is str else (value.__class__, value)
+        result = done.get(key, _MISSING)
+        if result is _MISSING:
+            result = done[key] = fn(value)
+        append(result)
+    return out
 
 
-def normalise(tables: list[Located], table: spec.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+def normalise(tables: list[tuple[str, Located]], table: spec.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(raw, clean) frames of the data rows of same-kind tables, one row per data row.
 
-    Both carry `_sheet` and `_row` (the Excel row a person sees). `raw` holds each cell as
-    the person typed it; `clean` the normalised text, every table column present.
+    `tables` pairs each located table with the name of its file. Both frames carry `_file`,
+    `_sheet` and `_row` (the Excel row a person sees). `raw` holds each cell as the person
+    typed it; `clean` the normalised text, every table column present.
 
-    Example: raw, clean = normalise([locate(sheet)], spec.form())
+    Example: raw, clean = normalise([("城西.xlsx", locate(sheet))], spec.form())
     """
-    records, sheets, rows = [], [], []
-    for located in tables:
-        records.extend(located.cells)
+    cells: dict[str, list] = {key: [] for key in table.keys}
+    files, sheets, rows = [], [], []
+    for file, located in tables:
+        for key in table.keys:
+            index = located.columns.get(key)
+            cells[key].extend([row[index] if index is not None and index < len(row) else None
+                               for row in located.cells])
+        files.extend([file] * len(located.rows))
         sheets.extend([located.sheet] * len(located.rows))
         rows.extend(located.rows)
-    cells = pd.DataFrame.from_records(records, columns=table.keys) if records else \
-        pd.DataFrame(columns=table.keys)
-    cells = cells.astype(object).where(cells.notna(), None)
-    raw = pd.DataFrame({key: _per_distinct(cells[key], cell_text) for key in table.keys},
-                       index=cells.index, dtype=object)
-    clean = pd.DataFrame({col.key: _per_distinct(cells[col.key], cleaner(col))
-                          for col in table.columns}, index=cells.index, dtype=object)
+    raw = pd.DataFrame({key: _per_distinct(cells[key], cell_text) for key in table.keys}, dtype=object)
+    clean = pd.DataFrame({col.key: _per_distinct(cells[col.key], cleaner(col)) for col in table.columns},
+                         dtype=object)
     for frame in (raw, clean):
-        frame["_sheet"] = pd.Series(sheets, index=cells.index, dtype=object)
-        frame["_row"] = pd.Series(rows, index=cells.index, dtype="int64")
+        frame["_file"] = pd.Series(files, index=frame.index, dtype=object)
+        frame["_sheet"] = pd.Series(sheets, index=frame.index, dtype=object)
+        frame["_row"] = pd.Series(rows, index=frame.index, dtype="int64")
     return raw, clean

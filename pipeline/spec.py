@@ -82,7 +82,10 @@ class Table:
 
     def match(self, header_text: str) -> str | None:
         """The column key a header cell names, or None."""
-        key = fold(header_text)
+        return self.match_folded(fold(header_text))
+
+    def match_folded(self, key: str) -> str | None:
+        """As match, for a text already passed through fold()."""
         if not key:
             return None
         return self._lookup.get(key) or self._lookup.get(key.split("(")[0])

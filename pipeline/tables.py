@@ -18,7 +18,8 @@ MIN_HEADER_MATCHES = 3
 class Located:
     """A table found in a sheet: which kind, where its header is, and its data rows.
 
-    `cells[i]` holds the raw values of data row `rows[i]` (Excel row), keyed by column key.
+    `cells[i]` holds the raw cell values of data row `rows[i]` (Excel row); `columns` maps
+    each column key found in the header to its index in those lists.
     """
 
     kind: str  # "form" | "visits" | "assistants"
@@ -26,9 +27,10 @@ class Located:
     visible: bool
     header_row: int
     headers: dict[str, str]  # key -> header text as written in the file
+    columns: dict[str, int]  # key -> column index
     missing: list[str]  # required keys with no column
     rows: list[int] = field(default_factory=list)
-    cells: list[dict] = field(default_factory=list)
+    cells: list[list] = field(default_factory=list)
     unit: str | None = None  # text of the 填报单位 cell
     filled_date: str | date | None = None
 
@@ -57,16 +59,15 @@ def _tables() -> list[spec.Table]:
     return [spec.form(), spec.visits_table(), spec.assistants_table()]
 
 
-def _match_row(row: list, table: spec.Table) -> dict[int, str]:
+# No header cell is longer than this; longer cells are data and need no matching.
+MAX_HEADER_LENGTH = 120
+
+
+def _match_row(folded: list[tuple[int, str]], table: spec.Table) -> dict[int, str]:
     found: dict[int, str] = {}
-    seen: set[str] = set()
-    for index, value in enumerate(row):
-        if not isinstance(value, str) or not value.strip():
-            continue
-        key = table.match(value)
-        if key and key not in seen:
+    for index, key in ((i, table.match_folded(f)) for i, f in folded):
+        if key and key not in found.values():
             found[index] = key
-            seen.add(key)
     return found
 
 
@@ -75,15 +76,25 @@ def find_header(sheet: Sheet) -> tuple[int, spec.Table, dict[int, str]] | None:
     best = None
     best_score = MIN_HEADER_MATCHES - 1
     limit = spec.thresholds()["header_scan_rows"]
+    misses = 0
     for index, row in enumerate(sheet.rows[:limit]):
+        folded = [(i, spec.fold(v)) for i, v in enumerate(row)
+                  if isinstance(v, str) and 0 < len(v) <= MAX_HEADER_LENGTH]
+        row_best = 0
         for table in _tables():
-            found = _match_row(row, table)
+            found = _match_row(folded, table) if len(folded) >= MIN_HEADER_MATCHES else {}
             score = len(found)
             # The sheet name breaks a tie between the form and the visit sheet.
             if score and table.sheet and table.sheet in sheet.name:
                 score += 0.5
+            row_best = max(row_best, score)
             if score > best_score:
                 best, best_score = (index, table, found), score
+        # Data rows follow the header: once a header is found, a few rows without any
+        # header text end the search.
+        misses = misses + 1 if best and row_best == 0 else 0
+        if misses >= 3:
+            break
     return best
 
 
@@ -107,6 +118,9 @@ def _labelled(rows: list[list], labels: list[str], all_labels: list[str]):
                 if cell_text(after).strip():
                     return cell_text(after).strip()
     return None
+
+
+_FOOTER_INITIALS = {label[0] for label in spec.footer_labels()}
 
 
 def _is_footer(first: str, labels: tuple[str, ...]) -> bool:
@@ -136,6 +150,7 @@ def locate(sheet: Sheet) -> Located | None:
         kind=table.kind, sheet=sheet.name, visible=sheet.visible,
         header_row=sheet.row_numbers[header_index],
         headers={key: re.sub(r"\s+", "", cell_text(header[i])) for i, key in columns.items()},
+        columns={key: i for i, key in columns.items()},
         missing=[key for key in table.required if key not in columns.values()],
     )
     unit_labels, date_labels = spec.preamble_labels()
@@ -146,18 +161,21 @@ def locate(sheet: Sheet) -> Located | None:
     footers = tuple(spec.footer_labels())
     header_texts = {t for t in (cell_text(v).strip() for v in header) if t}
     content = [i for i, key in columns.items() if key not in ("seq", "township")]
+    probe = content[:2]
     for offset, row in enumerate(sheet.rows[header_index + 1:], start=header_index + 1):
         texts = [v if v.__class__ is str else cell_text(v) for v in row]
-        first = next((t for t in texts if t.strip()), None)
+        first = next(filter(str.strip, texts), None)
         if first is None:
             continue
-        if _is_footer(first, footers):
+        if first.lstrip()[:1] in _FOOTER_INITIALS and _is_footer(first, footers):
             break
-        if not any(i < len(texts) and texts[i].strip() for i in content):
+        width = len(texts)
+        if not any(i < width and texts[i].strip() for i in content):
             continue  # blank, or only a pre-printed 序号 / 乡镇
         # A header repeated further down (pasted pages) is not a person.
-        if sum(t.strip() in header_texts for t in texts) >= MIN_HEADER_MATCHES:
+        if any(i < width and texts[i].strip() in header_texts for i in probe) and \
+                sum(t.strip() in header_texts for t in texts) >= MIN_HEADER_MATCHES:
             continue
         located.rows.append(sheet.row_numbers[offset])
-        located.cells.append({key: (row[i] if i < len(row) else None) for i, key in columns.items()})
+        located.cells.append(row)
     return located

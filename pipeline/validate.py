@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 import pandas as pd
 import pandera.pandas as pa
@@ -45,7 +46,7 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def _distinct(series: pd.Series, fn) -> pd.Series:
     """Apply a per-value test once per distinct value."""
     results = {v: fn(v) for v in series.dropna().unique()}
-    return series.map(results).fillna(True).astype(bool)
+    return pd.Series([results.get(v, True) for v in series], index=series.index, dtype=bool)
 
 
 def _column_checks(column: spec.Column, as_of: date) -> list[pa.Check]:
@@ -61,7 +62,7 @@ def _column_checks(column: spec.Column, as_of: date) -> list[pa.Check]:
         checks.append(pa.Check(
             lambda s: _distinct(s, lambda v: all(p in allowed for p in v.split("、"))), name="not_a_type"))
     elif column.kind == "name":
-        checks.append(pa.Check(lambda s: _distinct(s, lambda v: bool(_NAME.match(v)) and len(v) <= 20),
+        checks.append(pa.Check(lambda s: s.str.fullmatch(_NAME).fillna(True) & (s.str.len().fillna(0) <= 20),
                                name="not_a_name"))
     elif column.kind == "date":
         low, high = EARLIEST_DATE.isoformat(), as_of.isoformat()
@@ -74,10 +75,11 @@ def _column_checks(column: spec.Column, as_of: date) -> list[pa.Check]:
         checks.append(pa.Check(lambda s: _distinct(s, lambda v: bool(_PHONE.match(v))), name="not_a_phone"))
     if column.max_length:
         limit = column.max_length
-        checks.append(pa.Check(lambda s: _distinct(s, lambda v: len(v) <= limit), name="too_long"))
+        checks.append(pa.Check(lambda s: s.str.len().fillna(0) <= limit, name="too_long"))
     return checks
 
 
+@lru_cache(maxsize=16)
 def build_schema(table: spec.Table, as_of: date) -> pa.DataFrameSchema:
     """The pandera schema of one table kind, from the column definitions in schemas/."""
     columns = {col.key: pa.Column(nullable=not col.required, required=False,
@@ -119,21 +121,23 @@ def add_outcomes(clean: pd.DataFrame, as_of: date) -> pd.DataFrame:
     return clean
 
 
-def validate(raw: pd.DataFrame, clean: pd.DataFrame, table: spec.Table, *, file: str,
-             headers: dict[tuple[str, str], str], as_of: date) -> list[Issue]:
-    """Every row-level Issue of the rows in `clean`, ordered by sheet, row and column.
+def validate(raw: pd.DataFrame, clean: pd.DataFrame, table: spec.Table, *,
+             headers: dict[tuple[str, str, str], str], as_of: date) -> list[Issue]:
+    """Every row-level Issue of the rows in `clean`, in row order, then column order.
 
-    `headers` maps (sheet, key) to the header text as written in that sheet.
-    Example: validate(raw, clean, spec.form(), file="城西.xlsx", headers=h, as_of=date.today())
+    The rows may come from several files (column `_file`): one pandera pass serves them
+    all, and the same person counts as a duplicate only within one file. `headers` maps
+    (file, sheet, key) to the header text as written there.
+    Example: validate(raw, clean, spec.form(), headers=h, as_of=date.today())
     """
     if clean.empty:
         return []
     frame = clean.copy()
-    frame[IDENTITY] = identity(clean) if table.kind == "form" else None
+    frame[IDENTITY] = (identity(clean) + "\x1f" + clean["_file"]) if table.kind == "form" else None
     if RESULT_PROBLEM not in frame:
         frame[RESULT_PROBLEM] = None
     try:
-        build_schema(table, as_of).validate(frame, lazy=True)
+        build_schema(table, as_of).validate(frame, lazy=True, inplace=True)
         return []
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
@@ -141,24 +145,21 @@ def validate(raw: pd.DataFrame, clean: pd.DataFrame, table: spec.Table, *, file:
     issues = []
     seen: set[tuple] = set()
     for case in cases.itertuples(index=False):
-        index = case.index
-        if index is None or pd.isna(index):
-            continue
-        index = int(index)
         code = CHECK_CODES.get(case.check)
-        if code is None:
+        if code is None or case.index is None or pd.isna(case.index):
             continue
+        index = int(case.index)
         key = {IDENTITY: "name", RESULT_PROBLEM: "result"}.get(case.column, case.column)
         if case.column == RESULT_PROBLEM:
             code = frame.at[index, RESULT_PROBLEM]
         if (index, key, code) in seen:
             continue
         seen.add((index, key, code))
-        sheet = frame.at[index, "_sheet"]
-        header = headers.get((sheet, key)) or table.column(key).header
+        file, sheet = frame.at[index, "_file"], frame.at[index, "_sheet"]
+        header = headers.get((file, sheet, key)) or table.column(key).header
         value = raw.at[index, key] if key in raw else ""
-        message = messages.describe(code, case.check, table.column(key), header=spec.short_label(header), value=value,
-                                    frame=frame, index=index, as_of=as_of)
+        message = messages.describe(code, case.check, table.column(key), header=spec.short_label(header),
+                                    value=value, frame=frame, index=index, as_of=as_of)
         issue = Issue(code, file, sheet, int(frame.at[index, "_row"]), header, value or "", message)
         issues.append((index, order[key], issue))
     return [issue for _, _, issue in sorted(issues, key=lambda t: t[:2])]

@@ -1,0 +1,198 @@
+"""check_file on real workbooks written by the synthetic-data module: every §2 row code, in
+every format, lands on the row and column where it was put."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pipeline import spec, synth
+from pipeline.check import check_file, check_files
+
+AS_OF = date(2026, 11, 28)
+ROW_CODES = ["required", "invalid_value", "invalid_date", "invalid_id", "duplicate_row", "inconsistent_result"]
+
+
+def _found(report) -> list[tuple]:
+    form = spec.form()
+    return sorted((e.sheet, e.row, form.match(e.column) or e.column, e.code) for e in report.errors)
+
+
+def _expected(sub) -> list[tuple]:
+    return sorted((e.sheet, e.row, e.column_key, e.code) for e in sub.expected)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xlsm", "xls", "csv"])
+def test_valid_file_in_every_format_is_accepted(tmp_path: Path, fmt: str):
+    sub = synth.make_submission(tmp_path / f"城西街道1128.{fmt}", "城西街道", 40, seed=3, as_of=AS_OF)
+    report = check_file(sub.path, AS_OF)
+    assert report.errors == []
+    assert (report.status, report.rows, report.accepted, report.township) == ("accepted", 40, 40, "城西街道")
+
+
+@pytest.mark.parametrize("code", ROW_CODES)
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_each_row_code_is_reported_where_it_was_put(tmp_path: Path, code: str, fmt: str):
+    sub = synth.make_submission(tmp_path / f"石会镇.{fmt}", "石会镇", 30, seed=7, as_of=AS_OF, errors={code: 2})
+    report = check_file(sub.path, AS_OF)
+    assert _found(report) == _expected(sub)
+    assert report.status == "partial"
+    assert report.rejected == len({(e.sheet, e.row) for e in sub.expected})
+    assert report.accepted == report.rows - report.rejected
+
+
+def test_all_errors_of_a_file_come_at_once(tmp_path: Path):
+    errors = {code: 1 for code in ROW_CODES}
+    sub = synth.make_submission(tmp_path / "黑溪镇.xlsx", "黑溪镇", 50, seed=11, as_of=AS_OF, errors=errors)
+    report = check_file(sub.path, AS_OF)
+    assert _found(report) == _expected(sub)
+    for issue in report.errors:
+        assert issue.file == "黑溪镇.xlsx" and issue.message and issue.column
+
+
+@pytest.mark.parametrize("headers", ["official", "short", "messy"])
+def test_header_variants_and_messy_values_are_taken_in_stride(tmp_path: Path, headers: str):
+    sub = synth.make_submission(tmp_path / "濯水镇.xlsx", "濯水镇", 30, seed=5, as_of=AS_OF, headers=headers,
+                                messy=True, blank_rows=True, extra_sheets=True, dates_as="text")
+    report = check_file(sub.path, AS_OF)
+    assert report.errors == []
+    assert report.rows == 30
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_encodings(tmp_path: Path, encoding: str):
+    sub = synth.make_submission(tmp_path / "城南.csv", "城南街道", 10, seed=2, as_of=AS_OF, encoding=encoding)
+    report = check_file(sub.path, AS_OF)
+    assert (report.status, report.rows, report.township) == ("accepted", 10, "城南街道")
+
+
+def test_zero_report_is_empty_and_names_its_township(tmp_path: Path):
+    sub = synth.write_zero_report(tmp_path / "零报告.xlsx", "太极镇", filled_date=AS_OF)
+    report = check_file(sub.path, AS_OF)
+    assert (report.status, report.rows, report.township, report.errors) == ("empty", 0, "太极镇", [])
+
+
+def test_township_from_file_name_when_rows_cannot_tell(tmp_path: Path):
+    path = tmp_path / "黔江区水田乡1128.xlsx"
+    path.write_bytes(b"")
+    report = check_file(path, AS_OF)
+    assert (report.status, report.township, [e.code for e in report.errors]) == ("rejected", "水田乡", ["unreadable"])
+
+
+def _workbook(path: Path, rows: list[list], header: list[str] | None = None) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([spec.form_title()])
+    ws.append(["填报单位：黔江区城东街道", None, None, "填报日期：2026年11月27日"])
+    ws.append(header or [c.header for c in spec.form().columns])
+    for row in rows:
+        ws.append(row)
+    ws.append(["填表人：张三", None, "审核人：李四"])
+    wb.save(path)
+    return path
+
+
+def _row(**values) -> list:
+    base = {"seq": 1, "method": "走访发现", "finder": "王干部", "township": "城东街道", "name": "刘德华",
+            "household": "本人患病，无劳动能力", "suspected": "城乡低保", "investigation": None, "result": None,
+            "remark": None, "id_number": None, "village": "新安村", "discovered": "2026年11月2日", "phone": None}
+    base.update(values)
+    return [base[c.key] for c in spec.form().columns]
+
+
+def test_missing_required_column_is_a_file_error(tmp_path: Path):
+    header = [c.header for c in spec.form().columns]
+    header[header.index(spec.form().column("household").header)] = "其他"
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [_row()], header), AS_OF)
+    assert report.status == "rejected"
+    assert [(e.code, e.row, e.column) for e in report.errors] == [("missing_column", 3, "家庭基本情况")]
+
+
+def test_no_header_is_a_file_error(tmp_path: Path):
+    wb = openpyxl.Workbook()
+    wb.active.append(["这是一封信，不是表格"])
+    wb.save(tmp_path / "信.xlsx")
+    report = check_file(tmp_path / "信.xlsx", AS_OF)
+    assert [e.code for e in report.errors] == ["no_header"] and report.status == "rejected"
+
+
+def test_row_in_another_township_is_accepted_under_its_own_and_noted(tmp_path: Path):
+    rows = [_row(), _row(seq=2, name="周杰", township="城南")]
+    report = check_file(_workbook(tmp_path / "城东.xlsx", rows), AS_OF)
+    assert report.status == "accepted" and report.township == "城东街道"
+    assert list(report.records["township"]) == ["城东街道", "城南街道"]
+    assert any("城南街道" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("value, code", [
+    ("2026年11月2日", None), ("2026.11.2", None), ("2026/11/02", None), ("2026-11-02", None),
+    ("２０２６年１１月２日", None), ("2026.13.45", "invalid_date"), ("去年冬天", "invalid_date"),
+    ("2026-12-01", "invalid_date"),  # after the run date
+])
+def test_dates(tmp_path: Path, value: str, code: str | None):
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [_row(discovered=value)]), AS_OF)
+    assert [e.code for e in report.errors] == ([code] if code else [])
+    if code is None:
+        assert report.records["discovered"].iloc[0] == "2026-11-02"
+
+
+@pytest.mark.parametrize("value, code", [
+    ("500114198001010015", None), ("50011419800101004x", None), ("500114198001010018", "invalid_id"),
+    (5.0010119800101e+17, "invalid_id"), ("50011480010100", "invalid_id"), ("500114198013010015", "invalid_id"),
+    ("5001141980010100１5", None),  # full-width digits are normalised
+])
+def test_id_numbers(tmp_path: Path, value, code: str | None):
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [_row(id_number=value)]), AS_OF)
+    assert [e.code for e in report.errors] == ([code] if code else [])
+
+
+@pytest.mark.parametrize("field, value, normalised", [
+    ("method", "走访", "走访发现"), ("township", "黔江区城东街道", "城东街道"), ("township", "太极乡", "太极镇"),
+    ("name", "刘 德　华", "刘德华"), ("name", "阿依古丽•买买提", "阿依古丽·买买提"),
+    ("suspected", "低保，特困/临时救助", "城乡低保、特困供养、临时救助"), ("suspected", "低保等", "城乡低保"),
+])
+def test_normalisation(tmp_path: Path, field: str, value: str, normalised: str):
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [_row(**{field: value})]), AS_OF)
+    assert report.errors == []
+    assert report.records[field].iloc[0] == normalised
+
+
+def test_invalid_value_names_the_nearest_valid_value(tmp_path: Path):
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [_row(method="走访发觉", suspected="低保户")]), AS_OF)
+    messages = {spec.form().match(e.column): e.message for e in report.errors}
+    assert "「走访发现」" in messages["method"]
+    assert "「城乡低保」" in messages["suspected"]
+
+
+def test_footer_and_blank_rows_are_not_people(tmp_path: Path):
+    path = _workbook(tmp_path / "城东.xlsx", [_row(), [None] * 14, [2], _row(seq=3, name="李娜")])
+    ws_rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
+    assert ws_rows[-1][0].startswith("填表人")
+    report = check_file(path, AS_OF)
+    assert report.rows == 2 and list(report.records["_row"]) == [4, 7]
+
+
+def test_formula_cells_give_their_cached_value_and_are_never_evaluated(tmp_path: Path):
+    path = _workbook(tmp_path / "城东.xlsx", [_row(name='=CONCATENATE("刘","德华")')])
+    report = check_file(path, AS_OF)
+    # openpyxl stores no cached value, so the cell reads as empty: required, not evaluated.
+    assert [e.code for e in report.errors] == ["required"]
+
+
+def test_lock_files_are_not_submissions(tmp_path: Path):
+    from pipeline.inbox import expand
+    synth.make_submission(tmp_path / "城西.xlsx", "城西街道", 3, as_of=AS_OF)
+    (tmp_path / "~$城西.xlsx").write_bytes(b"lock")
+    assert [p.name for p in expand([tmp_path])] == ["城西.xlsx"]
+
+
+def test_check_files_keeps_going_after_a_bad_file(tmp_path: Path):
+    bad = tmp_path / "坏.xlsx"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    good = synth.make_submission(tmp_path / "好.xlsx", "金溪镇", 5, as_of=AS_OF).path
+    report = check_files([bad, good], AS_OF)
+    assert [f.status for f in report.files] == ["rejected", "accepted"]
+    assert not report.valid

@@ -1,0 +1,80 @@
+"""The click layer: help on every command, exit codes, and check --json equal to the library."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import synth
+from pipeline.check import check_files
+from pipeline.cli import main
+
+AS_OF = date(2026, 11, 28)
+
+
+@pytest.mark.parametrize("name", sorted(main.commands))
+def test_every_command_has_help(name: str):
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0
+    assert main.commands[name].help and "示例" in main.commands[name].help
+    assert "Usage" in result.output
+
+
+def test_help_does_not_import_pandas():
+    code = "import sys, pipeline.cli; print('pandas' in sys.modules or 'pandera' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_check_json_equals_the_library_report(tmp_path: Path):
+    good = synth.make_submission(tmp_path / "城西.xlsx", "城西街道", 12, seed=1, as_of=AS_OF).path
+    bad = synth.make_submission(tmp_path / "石会.xlsx", "石会镇", 12, seed=2, as_of=AS_OF,
+                                errors={"invalid_id": 1, "required": 1}).path
+    result = CliRunner().invoke(main, ["check", str(good), str(bad), "--json", "--as-of", "2026-11-28"])
+    assert result.exit_code == 1
+    assert json.loads(result.output) == check_files([good, bad], AS_OF).to_list()
+
+
+def test_check_exit_codes_and_readable_output(tmp_path: Path):
+    good = synth.make_submission(tmp_path / "城西.xlsx", "城西街道", 5, seed=1, as_of=AS_OF).path
+    ok = CliRunner().invoke(main, ["check", str(good), "--as-of", "2026-11-28"])
+    assert ok.exit_code == 0 and "全部合格" in ok.output
+    bad = synth.make_submission(tmp_path / "石会.xlsx", "石会镇", 5, seed=2, as_of=AS_OF,
+                                errors={"invalid_date": 1}).path
+    result = CliRunner().invoke(main, ["check", str(bad), "--as-of", "2026-11-28"])
+    assert result.exit_code == 1
+    assert "第" in result.output and "日期无法识别" in result.output
+
+
+def test_check_a_folder_and_a_missing_file(tmp_path: Path):
+    synth.make_submission(tmp_path / "城西.xlsx", "城西街道", 3, as_of=AS_OF)
+    result = CliRunner().invoke(main, ["check", str(tmp_path), str(tmp_path / "没有.xlsx"), "--json"])
+    files = json.loads(result.output)
+    assert [f["file"] for f in files] == ["城西.xlsx", "没有.xlsx"]
+    assert files[1]["status"] == "rejected" and files[1]["errors"][0]["code"] == "unreadable"
+
+
+def test_bad_as_of_is_explained_in_chinese(tmp_path: Path):
+    result = CliRunner().invoke(main, ["check", "x.xlsx", "--as-of", "28/11/2026"])
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+
+
+def test_template_then_check(tmp_path: Path):
+    out = tmp_path / "城西模板.xlsx"
+    result = CliRunner().invoke(main, ["template", "--township", "城西", "-o", str(out)])
+    assert result.exit_code == 0 and out.exists()
+    checked = CliRunner().invoke(main, ["check", str(out), "--json"])
+    assert checked.exit_code == 0
+    assert json.loads(checked.output)[0]["status"] == "empty"
+    assert json.loads(checked.output)[0]["township"] == "城西街道"
+
+
+def test_template_unknown_township(tmp_path: Path):
+    result = CliRunner().invoke(main, ["template", "--township", "火星乡", "-o", str(tmp_path / "x.xlsx")])
+    assert result.exit_code == 1 and "火星乡" in result.output
