@@ -1,0 +1,354 @@
+"""全区汇总台账: the district ledger, one workbook per run.
+
+Sheets: 全部, 新增救助群众, 救助观察群众, 待办理 (one row per person: the ten columns of
+the official form, the optional columns, then what the bureau derived), 统计 (township ×
+assistance type, township × class) and 乡镇考核 (the township scorecard). Headers, classes,
+assistance types and townships all come from `spec`; the order of people is the order of
+`classified` (township order, discovery date, name).
+
+A district week is ~9,000 people and a stress case 300,000, so the person sheets are
+written with xlsx.write_blocks into a constant_memory workbook: each person's row is rendered
+once for 全部 and their class, rows go to disk as they are rendered, and every sheet is
+written top to bottom.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import spec
+from pipeline.xlsx import (
+    BAD_FILL,
+    BAD_FONT_COLOR,
+    FONT_SIZE,
+    FORMAT_PROPERTIES,
+    SEQ,
+    close_fast,
+    cn_date,
+    formats,
+    new_workbook,
+    print_setup,
+    row_height,
+    row_heights,
+    write_merged,
+    write_blocks,
+    write_text,
+)
+
+ALL_SHEET = "全部"
+STATS_SHEET = "统计"
+SCORE_SHEET = "乡镇考核"
+PERSON_STATUSES = ("new_assisted", "observation", "pending")  # a sheet each, after 全部
+HEADER_ROW = 1  # zero-based: the title is row 0
+TOTAL = "合计"
+STILL_OVERDUE_LABEL = "提醒后仍未办理"
+
+
+@dataclass(frozen=True)
+class LedgerColumn:
+    """One column of a person sheet: where its value comes from and how it is shown."""
+
+    key: str      # column of `classified`, or a derived key
+    header: str
+    width: float
+    kind: str     # text | center | code (ID, phone: text format) | date | number
+
+
+# Derived columns, after the form's: (key, header, width, kind).
+DERIVED = (
+    ("status_label", "类别", 13, "center"),
+    ("result_date", "办理时间", 11, "date"),
+    ("age_workdays", "已用工作日", 6, "number"),
+    ("overdue_mark", "是否超期", 9, "center"),
+    ("first_seen", "首次报送", 11, "date"),
+)
+# How a form column is shown, by its kind in schemas/form.yaml.
+KIND_STYLE = {"date": "date", "id": "code", "phone": "code", "vocab": "center", "township": "center",
+              "name": "center"}
+# Narrower than on the blank form, where the township writes by hand: nineteen columns have to
+# fit one landscape A4 page wide at a readable scale, so the long texts wrap onto more lines.
+LEDGER_WIDTHS = {"seq": 5, "method": 10, "finder": 8, "township": 9, "name": 8, "household": 20,
+                 "suspected": 16, "investigation": 18, "result": 16, "remark": 12, "id_number": 19,
+                 "village": 9, "discovered": 11, "phone": 12}
+# The official headers are long (疑似符合救助（城乡低保、…）): in a smaller font they take half
+# the height, and the header is repeated on every printed page.
+HEADER_FONT_SIZE = 9
+
+# 乡镇考核: (column of scorecard.township_table, header, width, kind); kind "share" is a percentage.
+SCORE_COLUMNS = (
+    ("township", "乡镇（街道）", 11, "center"),
+    ("found_week", "本周新发现", 7, "number"),
+    ("total", "累计发现", 7, "number"),
+    ("new_assisted", spec.STATUS_LABELS["new_assisted"], 8, "number"),
+    ("observation", spec.STATUS_LABELS["observation"], 8, "number"),
+    ("closed", spec.STATUS_LABELS["closed"], 7, "number"),
+    ("pending", spec.STATUS_LABELS["pending"], 7, "number"),
+    ("overdue", spec.OVERDUE_LABEL, 6, "number"),
+    ("still_overdue", STILL_OVERDUE_LABEL, 8, "number"),
+    ("key_population", "重点人群", 7, "number"),
+    ("due", "本月应走访", 7, "number"),
+    ("seen_this_month", "本月已见面", 7, "number"),
+    ("gaps", "走访缺口", 7, "number"),
+    ("visit_coverage", "走访覆盖率", 8, "share"),
+    ("decided", "已办结", 7, "number"),
+    ("handled_in_time", "按期办结", 7, "number"),
+    ("in_time_share", "按期办理率", 8, "share"),
+    ("rows_rejected_week", "本周退回行数", 7, "number"),
+    ("rows_rejected", "累计退回行数", 7, "number"),
+    ("files_week", "本周报送文件数", 7, "number"),
+)
+
+
+def person_columns() -> list[LedgerColumn]:
+    """The official ten, the optional columns (身份证号码, 村（社区）, 发现日期, 联系电话), then the derived ones."""
+    form = spec.form().columns
+    ordered = [c for c in form if c.official] + [c for c in form if not c.official]
+    cols = [LedgerColumn(c.key, c.header, LEDGER_WIDTHS.get(c.key, c.width),
+                         "number" if c.key == "seq" else KIND_STYLE.get(c.kind, "text"))
+            for c in ordered]
+    return cols + [LedgerColumn(*d) for d in DERIVED]
+
+
+def title_stem() -> str:
+    """黔江区社会救助主动发现: the form's title without what it lists (救助对象明细表)."""
+    base = spec.form_title().removesuffix("明细表")
+    return base.removesuffix("救助对象") if base.endswith("救助对象") else base
+
+
+def ledger_title(status: str | None, as_of: date) -> str:
+    """黔江区社会救助主动发现救助对象汇总台账（截至2026年11月28日）; a class sheet names its class
+    (…新增救助群众汇总台账…), the 待办理 sheet …待办理对象汇总台账…."""
+    subject = {None: "救助对象", "pending": f"{spec.STATUS_LABELS['pending']}对象"}.get(
+        status, spec.STATUS_LABELS.get(status, ""))
+    return f"{title_stem()}{subject}汇总台账（截至{cn_date(as_of)}）"
+
+
+def write_ledger(path: Path, classified: pd.DataFrame, table: pd.DataFrame, *, as_of: date) -> None:
+    """Write the 全区汇总台账 workbook.
+
+    Example: write_ledger(outbox / "全区汇总台账.xlsx", classified, township_table, as_of=date(2026, 11, 28))
+    """
+    workbook = new_workbook(path, created=as_of, title=ledger_title(None, as_of), constant_memory=True)
+    fmts = _ledger_formats(workbook)
+    columns = person_columns()
+    values = _person_values(classified, columns)
+    heights = row_heights([(values[c.key], c.width) for c in columns if c.kind in ("text", "center")])
+    marks = [fmts["overdue"] if m else fmts["cell_center"] for m in values["overdue_mark"]]
+    status = classified["status"].tolist()
+    blocks = []
+    for key in (None, *PERSON_STATUSES):
+        ws = workbook.add_worksheet(spec.STATUS_LABELS[key] if key else ALL_SHEET)
+        write_merged(ws, 0, len(columns) - 1, ledger_title(key, as_of), fmts["title"], height=36)
+        _header(ws, HEADER_ROW, columns, fmts)
+        blocks.append((ws, HEADER_ROW + 1, None if key is None else [i for i, s in enumerate(status) if s == key]))
+    # One pass for the four sheets: each person's cells are rendered once, for 全部 and for their class.
+    block_columns = []
+    for col in columns:
+        if col.key == "seq":
+            block_columns.append((SEQ, fmts["cell_center"]))  # renumbered per sheet: the submitted 序号 is no identity
+        elif col.key == "overdue_mark":
+            block_columns.append((values[col.key], marks))
+        else:
+            block_columns.append((values[col.key], _column_format(col.kind, fmts)))
+    last_rows = write_blocks(blocks, block_columns, date_fmt=fmts["date"], heights=heights)
+    for (ws, _, _), last_row in zip(blocks, last_rows):
+        ws.autofilter(HEADER_ROW, 0, max(last_row, HEADER_ROW), len(columns) - 1)
+        print_setup(ws, header_rows=(HEADER_ROW, HEADER_ROW), last_col=len(columns) - 1)
+    _stats_sheet(workbook.add_worksheet(STATS_SHEET), classified, as_of, fmts)
+    _score_sheet(workbook.add_worksheet(SCORE_SHEET), table, as_of, fmts)
+    workbook.worksheets()[0].activate()
+    close_fast(workbook)  # 300,000 people make ~700 MB of sheet XML to deflate
+
+
+def _ledger_formats(workbook) -> dict:
+    fmts = formats(workbook)
+    fmts["overdue"] = workbook.add_format({**FORMAT_PROPERTIES["cell_center"], "bg_color": BAD_FILL,
+                                           "font_color": BAD_FONT_COLOR})
+    fmts["share"] = workbook.add_format({**FORMAT_PROPERTIES["number"], "num_format": "0.0%"})
+    fmts["total"] = workbook.add_format({**FORMAT_PROPERTIES["number"], "bold": True})
+    fmts["total_label"] = workbook.add_format({**FORMAT_PROPERTIES["cell_center"], "bold": True})
+    fmts["total_share"] = workbook.add_format({**FORMAT_PROPERTIES["number"], "bold": True, "num_format": "0.0%"})
+    fmts["header_small"] = workbook.add_format({**FORMAT_PROPERTIES["header"], "font_size": HEADER_FONT_SIZE})
+    fmts["subtitle"] = workbook.add_format({**FORMAT_PROPERTIES["heading"], "align": "center"})
+    return fmts
+
+
+def _dates(series: pd.Series) -> list:
+    """ISO texts as dates (once per distinct value); anything else stays as written."""
+    parsed: dict = {}
+
+    def one(text):
+        if not isinstance(text, str) or not text:
+            return None
+        if text not in parsed:
+            try:
+                parsed[text] = date.fromisoformat(text)
+            except ValueError:
+                parsed[text] = text
+        return parsed[text]
+
+    return [one(v) for v in series.tolist()]
+
+
+def _person_values(classified: pd.DataFrame, columns: list[LedgerColumn]) -> dict[str, list]:
+    """Every column's values for all people, as plain lists in the frame's order."""
+    out: dict[str, list] = {}
+    for col in columns:
+        if col.key == "seq":
+            continue  # numbered per sheet
+        if col.key == "overdue_mark":
+            out[col.key] = [STILL_OVERDUE_LABEL if s else spec.OVERDUE_LABEL if o else None
+                            for o, s in zip(classified["overdue"].tolist(), classified["still_overdue"].tolist())]
+        elif col.key == "age_workdays":
+            out[col.key] = [None if pd.isna(v) else int(v) for v in classified[col.key].tolist()]
+        elif col.key not in classified:
+            out[col.key] = [None] * len(classified)
+        elif col.kind == "date":
+            out[col.key] = _dates(classified[col.key])
+        else:
+            out[col.key] = classified[col.key].tolist()
+    return out
+
+
+def _column_format(kind: str, fmts: dict):
+    return {"text": fmts["cell"], "center": fmts["cell_center"], "code": fmts["text"],
+            "date": fmts["date"], "number": fmts["cell_center"], "share": fmts["share"]}[kind]
+
+
+def _header(ws, row: int, columns, fmts: dict) -> None:
+    for index, col in enumerate(columns):
+        ws.set_column(index, index, col.width)
+        ws.write_string(row, index, col.header, fmts["header_small"])
+    # text_lines measures 11-point text: a 9-point header fits as if the column were wider.
+    scale = FONT_SIZE / HEADER_FONT_SIZE
+    ws.set_row(row, row_height([(c.header, c.width * scale) for c in columns], font_size=HEADER_FONT_SIZE))
+
+
+# --- 统计 ----------------------------------------------------------------------------
+
+
+def _township_names(classified: pd.DataFrame) -> list[str]:
+    """The district's townships in official order, then any other name found (so totals add up)."""
+    names = [t.name for t in spec.townships()]
+    extra = sorted(set(classified["township"].dropna()) - set(names))
+    return names + extra
+
+
+def type_counts(classified: pd.DataFrame) -> pd.DataFrame:
+    """Township × assistance type: people whose 疑似符合救助 names each type (several types count
+    in each), and 合计 = people. Rows: every township in official order, then 合计."""
+    types = list(spec.vocabulary("assistance_types").values)
+    towns = _township_names(classified)
+    pairs = Counter(zip(classified["township"].tolist(), classified["suspected"].tolist()))
+    counts: Counter = Counter()
+    people: Counter = Counter()
+    for (township, suspected), n in pairs.items():
+        people[township] += n
+        for kind in set(suspected.split("、")) if isinstance(suspected, str) else ():
+            counts[township, kind] += n
+    frame = pd.DataFrame([[counts[t, k] for k in types] + [people[t]] for t in towns],
+                         index=towns, columns=[*types, TOTAL])
+    frame.loc[TOTAL] = frame.sum()
+    return frame
+
+
+def class_counts(classified: pd.DataFrame) -> pd.DataFrame:
+    """Township × class (新增救助群众, 救助观察群众, 不符合, 待办理, 其中超期, 合计), every township, then 合计."""
+    towns = _township_names(classified)
+    statuses = Counter(zip(classified["township"].tolist(), classified["status"].tolist()))
+    overdue = Counter(t for t, o in zip(classified["township"].tolist(), classified["overdue"].tolist()) if o)
+    columns = [*spec.STATUS_LABELS.values(), f"其中{spec.OVERDUE_LABEL}", TOTAL]
+    rows = []
+    for t in towns:
+        by_status = [statuses[t, s] for s in spec.STATUS_LABELS]
+        rows.append([*by_status, overdue[t], sum(by_status)])
+    frame = pd.DataFrame(rows, index=towns, columns=columns)
+    frame.loc[TOTAL] = frame.sum()
+    return frame
+
+
+STATS_GAP = 2        # width of the empty column between the two tables
+STATS_NAME_WIDTH = 11
+STATS_WIDTH = 8.5
+
+
+def _stats_sheet(ws, classified: pd.DataFrame, as_of: date, fmts: dict) -> None:
+    """The two cross tables side by side, so that 统计 prints on one landscape page."""
+    tables = [("一、按疑似符合救助类型", type_counts(classified),
+               "注：一人疑似符合多项救助的，在每一项中各计1人；“合计”为人数。"),
+              ("二、按办理类别", class_counts(classified),
+               f"注：“其中{spec.OVERDUE_LABEL}”是{spec.STATUS_LABELS['pending']}中超过"
+               f"{spec.thresholds()['overdue_workdays']}个工作日仍未办理的人数，已含在“{spec.STATUS_LABELS['pending']}”中。")]
+    starts, col = [], 0
+    for _, frame, _ in tables:
+        starts.append(col)
+        ws.set_column(col, col, STATS_NAME_WIDTH)
+        ws.set_column(col + 1, col + len(frame.columns), STATS_WIDTH)
+        col += len(frame.columns) + 1
+        ws.set_column(col, col, STATS_GAP)
+        col += 1
+    last_col = col - 2
+    write_merged(ws, 0, last_col, f"{title_stem()}救助对象统计表（截至{cn_date(as_of)}）", fmts["title"], height=36)
+    for start, (subtitle, frame, _) in zip(starts, tables):
+        ws.merge_range(1, start, 1, start + len(frame.columns), subtitle, fmts["subtitle"])
+    ws.set_row(1, 24)
+    headers = [["乡镇（街道）", *map(str, frame.columns)] for _, frame, _ in tables]
+    for start, header in zip(starts, headers):
+        for offset, text in enumerate(header):
+            ws.write_string(2, start + offset, text, fmts["header"])
+    ws.set_row(2, row_height([(h, STATS_WIDTH) for header in headers for h in header[1:]]))
+    towns = tables[0][1].index.tolist()  # both tables list the same townships, then 合计
+    for offset, township in enumerate(towns):
+        row = 3 + offset
+        total = township == TOTAL
+        for start, (_, frame, _) in zip(starts, tables):
+            ws.write_string(row, start, township, fmts["total_label" if total else "cell_center"])
+            for index, value in enumerate(frame.loc[township].tolist(), start=1):
+                ws.write_number(row, start + index, int(value), fmts["total" if total else "number"])
+    row = 3 + len(towns)
+    notes = [note for _, _, note in tables]
+    for start, (_, frame, note) in zip(starts, tables):
+        ws.merge_range(row, start, row, start + len(frame.columns), note, fmts["note"])
+    ws.set_row(row, row_height([(n, STATS_NAME_WIDTH + STATS_WIDTH * len(f.columns))
+                                for n, (_, f, _) in zip(notes, tables)]))
+    print_setup(ws, header_rows=None, last_col=last_col)
+    ws.fit_to_pages(1, 1)  # a page of figures: one page, however many townships
+
+
+# --- 乡镇考核 -------------------------------------------------------------------------
+
+
+def _count(value) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def _score_sheet(ws, table: pd.DataFrame, as_of: date, fmts: dict) -> None:
+    cols = [LedgerColumn(*c) for c in SCORE_COLUMNS]
+    last_col = len(cols) - 1
+    write_merged(ws, 0, last_col, f"{title_stem()}工作乡镇（街道）考核情况（截至{cn_date(as_of)}）",
+                 fmts["title"], height=36)
+    _header(ws, HEADER_ROW, cols, fmts)
+    row = HEADER_ROW
+    records = table.to_dict("records")
+    for record in records:
+        row += 1
+        for index, col in enumerate(cols):
+            write_text(ws, row, index, record.get(col.key), _column_format(col.kind, fmts))
+    row += 1
+    ws.write_string(row, 0, TOTAL, fmts["total_label"])
+    for index, col in enumerate(cols[1:], start=1):
+        if col.kind == "share":
+            ws.write_blank(row, index, None, fmts["total_share"])  # a rate is not a sum
+        else:
+            ws.write_number(row, index, sum(_count(r.get(col.key)) for r in records), fmts["total"])
+    row += 1
+    write_merged(ws, row, last_col,
+                 "注：走访覆盖率 = 本月应走访的重点人群中本月已见面的比例；按期办理率 = 按期办结人数 ÷（已办结人数 + "
+                 f"{spec.OVERDUE_LABEL}人数）。{STILL_OVERDUE_LABEL}：经区民政局书面提醒后仍未办理的人数。",
+                 fmts["note"], width=sum(c.width for c in cols))
+    print_setup(ws, header_rows=(HEADER_ROW, HEADER_ROW), last_col=last_col)

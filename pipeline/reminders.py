@@ -1,0 +1,162 @@
+"""超期催办: the overdue cases of a run, and a written reminder (催办通知) for each township.
+
+The notice (三、（三）) makes a written reminder the step after which a case still left
+undone counts against the township: "凡是通过书面提醒后，又无正当理由仍未办理的，为未做到
+应保尽保、应救尽救，并追究相关人员责任". So each township with overdue cases gets its own
+sheet, printable as a letter from the bureau: addressee, the rule, the table of cases, a
+deadline and the sign-off. Names are not masked: this is an official document to the
+township that reported them.
+
+Sheet 汇总 lists every overdue case of the district; then one sheet per township, named
+after it, in the district's township order.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import spec
+from pipeline.ledger import STILL_OVERDUE_LABEL
+from pipeline.xlsx import (
+    FORMAT_PROPERTIES,
+    cn_date,
+    formats,
+    new_workbook,
+    print_setup,
+    row_height,
+    row_heights,
+    write_merged,
+    write_rows,
+)
+
+SUMMARY_SHEET = "汇总"
+HEADING = "社会救助主动发现超期未办理事项催办通知"
+ADDRESSEE = "民政和社会事务办（社保所）"          # as the notice addresses the townships
+NOTICE = "《重庆市黔江区民政局关于进一步完善社会救助主动发现工作机制的通知》（黔江民政发〔2022〕44号）"
+SENDER = "民政局"
+FIRST_REMINDER = "首次提醒"
+STILL_OVERDUE = STILL_OVERDUE_LABEL
+NOTHING = "本期无超期未办理事项。"
+
+# (key, header, width, format) of the 汇总 table and of a township's letter.
+SUMMARY_COLUMNS = (("seq", "序号", 6, "cell_center"), ("township", "乡镇（街道）", 12, "cell_center"),
+                   ("village", "村（社区）", 12, "cell_center"), ("name", "对象姓名", 10, "cell_center"),
+                   ("discovered", "发现日期", 12, "date"), ("age_workdays", "已用工作日", 10, "cell_center"),
+                   ("reminder", "提醒情况", 40, "cell"))
+LETTER_COLUMNS = (("seq", "序号", 6, "cell_center"), ("name", "对象姓名", 12, "cell_center"),
+                  ("village", "村（社区）", 14, "cell_center"), ("discovered", "发现日期", 13, "date"),
+                  ("age_workdays", "已用工作日", 10, "cell_center"), ("suspected", "疑似符合救助", 28, "cell"),
+                  ("state", "状态", 16, "cell_center"))
+
+
+def write_reminders(path: Path, classified: pd.DataFrame, *, as_of: date) -> None:
+    """Write 超期催办: a 汇总 sheet, then a 催办通知 sheet for each township with overdue cases.
+
+    Example: write_reminders(outbox / "超期催办.xlsx", classified, as_of=date(2026, 11, 28))
+    """
+    workbook = new_workbook(path, created=as_of, title=HEADING, constant_memory=True)  # written top to bottom
+    fmts = formats(workbook)
+    fmts["state"] = workbook.add_format({**FORMAT_PROPERTIES["bad"], "align": "center"})
+    fmts["sign"] = workbook.add_format({**FORMAT_PROPERTIES["note"], "align": "right"})
+    fmts["addressee"] = workbook.add_format({**FORMAT_PROPERTIES["heading"], "bold": False})
+    cases = overdue_cases(classified)
+    _summary(workbook.add_worksheet(SUMMARY_SHEET), cases, as_of, fmts)
+    used = {SUMMARY_SHEET}
+    for township, group in cases.groupby("township", sort=False):
+        _letter(workbook.add_worksheet(sheet_name(str(township), used)), str(township), group, as_of, fmts)
+    workbook.close()
+
+
+def sheet_name(township: str, used: set[str]) -> str:
+    """The township's name as a sheet name: Excel forbids []:*?/\\ and more than 31 characters."""
+    name = re.sub(r"[\[\]:*?/\\]", "_", township).strip("'")[:31] or "乡镇"
+    base, n = name, 2
+    while name.lower() in {u.lower() for u in used}:  # Excel compares sheet names ignoring case
+        name = f"{base[:28]}({n})"
+        n += 1
+    used.add(name)
+    return name
+
+
+def overdue_cases(classified: pd.DataFrame) -> pd.DataFrame:
+    """The overdue cases in the district's township order (then as classified: discovery, name),
+    with `reminder` (提醒情况) and `state` (状态) in words."""
+    cases = classified[classified["overdue"].astype(bool)].copy()
+    order = {t.name: n for n, t in enumerate(spec.townships())}
+    cases["_t"] = cases["township"].map(order).fillna(len(order))
+    cases = cases.sort_values("_t", kind="stable").drop(columns="_t")
+    still = cases["still_overdue"].astype(bool)
+    cases["reminder"] = [f"{STILL_OVERDUE}（上次提醒 {on}）" if s else FIRST_REMINDER
+                         for s, on in zip(still, cases["reminded_on"])]
+    cases["state"] = [STILL_OVERDUE if s else spec.OVERDUE_LABEL for s in still]
+    cases["discovered"] = [date.fromisoformat(d) if isinstance(d, str) else None for d in cases["discovered"]]
+    cases["age_workdays"] = [None if pd.isna(a) else int(a) for a in cases["age_workdays"]]
+    return cases.reset_index(drop=True)
+
+
+def _table(ws, first_row: int, spec_columns, cases: pd.DataFrame, fmts: dict, *, marked: bool) -> int:
+    """Header and rows of a case table; the last row written."""
+    for index, (_, header, width, _) in enumerate(spec_columns):
+        ws.set_column(index, index, width)
+        ws.write_string(first_row, index, header, fmts["header"])
+    ws.set_row(first_row, row_height([(h, w) for _, h, w, _ in spec_columns]))
+    still = cases["still_overdue"].astype(bool).tolist()
+    columns = []
+    for key, _, _, fmt in spec_columns:
+        if key == "seq":
+            columns.append((list(range(1, len(cases) + 1)), fmts[fmt]))
+        elif key == "state" and marked:
+            columns.append((cases[key].tolist(), [fmts["state"] if s else fmts[fmt] for s in still]))
+        else:
+            columns.append((cases[key].tolist(), fmts[fmt]))
+    heights = row_heights([(values, w) for (values, _), (_, _, w, _) in zip(columns, spec_columns)])
+    return write_rows(ws, first_row + 1, columns, date_fmt=fmts["date"], heights=heights)
+
+
+def _summary(ws, cases: pd.DataFrame, as_of: date, fmts: dict) -> None:
+    last_col = len(SUMMARY_COLUMNS) - 1
+    width = sum(w for _, _, w, _ in SUMMARY_COLUMNS)
+    write_merged(ws, 0, last_col, f"社会救助主动发现超期未办理事项汇总（截至{cn_date(as_of)}）", fmts["title"], height=36)
+    limit = spec.thresholds()["overdue_workdays"]
+    if cases.empty:
+        write_merged(ws, 1, last_col, NOTHING, fmts["note_bold"], width=width)
+        print_setup(ws, header_rows=None, last_col=last_col)
+        return
+    still = int(cases["still_overdue"].astype(bool).sum())
+    line = (f"自发现之日起超过{limit}个工作日仍未办理的共{len(cases)}件，涉及{cases['township'].nunique()}个乡镇（街道），"
+            f"其中{STILL_OVERDUE}{still}件。各乡镇（街道）的催办通知见以乡镇（街道）命名的工作表。")
+    write_merged(ws, 1, last_col, line, fmts["note"], width=width)
+    _table(ws, 2, SUMMARY_COLUMNS, cases, fmts, marked=False)
+    print_setup(ws, header_rows=(2, 2), last_col=last_col)
+
+
+def _letter(ws, township: str, cases: pd.DataFrame, as_of: date, fmts: dict) -> None:
+    """A 催办通知 on one sheet: it prints as a letter, the table header repeated on each page."""
+    last_col = len(LETTER_COLUMNS) - 1
+    width = sum(w for _, _, w, _ in LETTER_COLUMNS)
+    limits = spec.thresholds()
+    limit = limits["overdue_workdays"]
+    # Answer by the next weekly report: the same window in which a township must report.
+    deadline = as_of + timedelta(days=limits.get("reminder_days", limits["missing_window_days"]))
+    result = spec.short_label(spec.form().column("result").header)
+    still = int(cases["still_overdue"].astype(bool).sum())
+    write_merged(ws, 0, last_col, HEADING, fmts["title"], height=40)
+    write_merged(ws, 2, last_col, f"{township}{ADDRESSEE}：", fmts["addressee"], height=24)
+    text = (f"　　根据{NOTICE}要求，各乡镇（街道）对主动发现的困难群众应及时入户调查、及时办理。"
+            f"经区民政局汇总，截至{cn_date(as_of)}，你单位下列{len(cases)}名主动发现对象自发现之日起已超过"
+            f"{limit}个工作日仍未办理")
+    text += f"，其中{still}名在区民政局书面提醒后仍未办理。" if still else "。"
+    write_merged(ws, 3, last_col, text, fmts["note"], width=width)
+    last_row = _table(ws, 4, LETTER_COLUMNS, cases, fmts, marked=True)
+    ask = (f"　　请你单位接此通知后抓紧入户调查、办理，于{cn_date(deadline)}前将办理结果填入明细表"
+           f"「{result}」栏报送区民政局。按照通知要求，凡经书面提醒后无正当理由仍未办理的，"
+           f"视为未做到“应保尽保、应救尽救”，将追究相关人员责任。")
+    write_merged(ws, last_row + 2, last_col, ask, fmts["note"], width=width)
+    write_merged(ws, last_row + 4, last_col, f"{spec.district_name()}{SENDER}", fmts["sign"], height=22)
+    write_merged(ws, last_row + 5, last_col, cn_date(as_of), fmts["sign"], height=22)
+    print_setup(ws, header_rows=None, last_col=last_col)
+    ws.repeat_rows(4, 4)  # the case table's header on every page; the letter itself is not frozen

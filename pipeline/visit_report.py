@@ -1,0 +1,140 @@
+"""走访缺口: which key-population people still need a visit in person this month.
+
+The notice asks that the key population (待办理 and 救助观察群众) be visited at least once
+a month (每月不少于1次) and that a visit where the person was not seen does not end the
+matter (走访到户不见人不放过). Three sheets, each printable as a working list for the
+townships: 走访缺口 (due this month, not yet seen in person: the people to visit now),
+需再次走访 (visits where nobody was seen since the last visit in person) and 全部重点人群
+(everyone, with the month's state). Rows are grouped by township and village; within a
+village those never seen come first, then the longest without a visit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline import spec
+from pipeline.xlsx import (
+    cn_date,
+    formats,
+    new_workbook,
+    print_setup,
+    row_height,
+    row_heights,
+    write_merged,
+    write_rows,
+)
+
+GAPS_SHEET = "走访缺口"
+AGAIN_SHEET = "需再次走访"
+ALL_SHEET = "全部重点人群"
+NEVER_SEEN = "从未见面"
+TOWNSHIP, VILLAGE, NAME = "乡镇（街道）", "村（社区）", "对象姓名"
+
+# (key, header, width, format). `key` is a column of visits.gaps, or one made here.
+PERSON = (("seq", "序号", 6, "cell_center"), ("township", TOWNSHIP, 12, "cell_center"),
+          ("village", VILLAGE, 12, "cell_center"), ("name", NAME, 10, "cell_center"),
+          ("status_label", "类别", 14, "cell_center"), ("key_since", "纳入重点人群日期", 13, "date"),
+          ("last_seen", "最近一次见面走访", 13, "date"), ("days_since", "未见面天数", 9, "cell_center"))
+GAP_COLUMNS = (*PERSON, ("seen_this_month", "本月是否已见面", 9, "cell_center"))
+ALL_COLUMNS = (*PERSON, ("due_this_month", "本月应走访", 9, "cell_center"),
+               ("seen_this_month", "本月已见面", 9, "cell_center"))
+AGAIN_COLUMNS = (("seq", "序号", 6, "cell_center"), ("township", TOWNSHIP, 12, "cell_center"),
+                 ("village", VILLAGE, 12, "cell_center"), ("name", NAME, 10, "cell_center"),
+                 ("unseen_dates", "不见人走访日期", 40, "cell"), ("unseen_count", "次数", 8, "cell_center"))
+
+
+def write_gaps(path: Path, gap_rows: pd.DataFrame, *, as_of: date) -> None:
+    """Write 走访缺口 with the sheets 走访缺口, 需再次走访 and 全部重点人群.
+
+    Example: write_gaps(outbox / "走访缺口.xlsx", visits.gaps(classified, visit_log, as_of), as_of=as_of)
+    """
+    # Every sheet is written top to bottom, so rows can stream (xlsx.write_rows): a district of
+    # 300,000 people has ~150,000 in the key population.
+    workbook = new_workbook(path, created=as_of, title=f"{spec.district_name()}重点人群走访缺口", constant_memory=True)
+    fmts = formats(workbook)
+    people = ordered(gap_rows)
+    figures = summary_line(people)
+    month = f"{as_of.year}年{as_of.month}月"
+    district = spec.district_name()
+    gaps = people[people["gap"].astype(bool)]
+    _sheet(workbook.add_worksheet(GAPS_SHEET), GAP_COLUMNS, gaps,
+           f"{district}重点人群{month}走访缺口（截至{cn_date(as_of)}）", fmts,
+           lines=[figures, f"下列{len(gaps)}人本月应走访、至今尚未见到本人，请于本月内入户走访并见到本人。"],
+           empty=f"{month}应走访的重点人群均已见面，无走访缺口。")
+    again = people[np.array([len(v) > 0 for v in people["unseen_visits"]], dtype=bool)].copy()
+    again["unseen_dates"] = ["、".join(v) for v in again["unseen_visits"]]
+    again["unseen_count"] = [len(v) for v in again["unseen_visits"]]
+    _sheet(workbook.add_worksheet(AGAIN_SHEET), AGAIN_COLUMNS, again,
+           f"{district}重点人群需再次走访名单（走访到户不见人不放过）", fmts,
+           lines=[f"下列{len(again)}人最近一次见面后的走访均未见到本人，不计为走访，须再次上门见到本人。"],
+           empty="没有走访到户不见人、需再次走访的对象。")
+    _sheet(workbook.add_worksheet(ALL_SHEET), ALL_COLUMNS, people,
+           f"{district}重点人群走访情况（截至{cn_date(as_of)}）", fmts, lines=[figures],
+           empty="目前没有重点人群。")
+    workbook.close()
+
+
+def ordered(gap_rows: pd.DataFrame) -> pd.DataFrame:
+    """Key people by township (official order), village, never seen first, then most days
+    without a visit, then name; with the month's flags as booleans and dates as dates."""
+    frame = gap_rows.copy()
+    for missing in {"township", "village", "name", "status_label", "key_since", "last_seen", "days_since",
+                    "gap", "seen_this_month", "due_this_month", "unseen_visits"} - set(frame.columns):
+        frame[missing] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    order = {t.name: n for n, t in enumerate(spec.townships())}
+    frame["_t"] = frame["township"].map(order).fillna(len(order))
+    frame["_v"] = frame["village"].fillna("").astype(str) if "village" in frame else ""
+    frame["_seen"] = [isinstance(v, str) and bool(v) for v in frame["last_seen"]]
+    frame = frame.sort_values(["_t", "_v", "_seen", "days_since", "name"],
+                              ascending=[True, True, True, False, True], kind="stable")
+    frame = frame.drop(columns=["_t", "_v", "_seen"]).reset_index(drop=True)
+    for flag in ("gap", "seen_this_month", "due_this_month"):
+        frame[flag] = frame[flag].fillna(False).astype(bool)
+    frame["unseen_visits"] = [list(v) if isinstance(v, (list, tuple)) else [] for v in frame["unseen_visits"]]
+    return frame
+
+
+def summary_line(people: pd.DataFrame) -> str:
+    """重点人群 N 人，本月应走访 D 人，已见面 S 人，缺口 G 人。"""
+    return (f"重点人群 {len(people)} 人，本月应走访 {int(people['due_this_month'].sum())} 人，"
+            f"已见面 {int(people['seen_this_month'].sum())} 人，缺口 {int(people['gap'].sum())} 人。")
+
+
+def _iso_date(value):
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _values(frame: pd.DataFrame, key: str) -> list:
+    if key == "seq":
+        return list(range(1, len(frame) + 1))
+    if key == "last_seen":
+        return [_iso_date(v) or NEVER_SEEN for v in frame[key]]
+    if key == "key_since":
+        return [_iso_date(v) for v in frame[key]]
+    if key in ("days_since", "unseen_count"):
+        return [None if pd.isna(v) else int(v) for v in frame[key]]
+    return frame[key].tolist() if key in frame else [None] * len(frame)
+
+
+def _sheet(ws, columns, frame: pd.DataFrame, title: str, fmts: dict, *, lines: list[str], empty: str) -> None:
+    last_col = len(columns) - 1
+    width = sum(w for _, _, w, _ in columns)
+    write_merged(ws, 0, last_col, title, fmts["title"], height=36)
+    row = 0
+    for line in lines if not frame.empty else [empty]:
+        row += 1
+        write_merged(ws, row, last_col, line, fmts["note_bold" if frame.empty else "note"], width=width)
+    header = row + 1
+    for index, (_, text, w, _) in enumerate(columns):
+        ws.set_column(index, index, w)
+        ws.write_string(header, index, text, fmts["header"])
+    ws.set_row(header, row_height([(text, w) for _, text, w, _ in columns]))
+    values = [(_values(frame, key), fmts[fmt]) for key, _, _, fmt in columns]
+    heights = row_heights([(v, w) for (v, _), (_, _, w, _) in zip(values, columns)])
+    write_rows(ws, header + 1, values, date_fmt=fmts["date"], heights=heights)
+    print_setup(ws, header_rows=(header, header), last_col=last_col)

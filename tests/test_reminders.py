@@ -1,0 +1,125 @@
+"""超期催办 (pipeline/reminders.py): a summary, and a printable 催办通知 per township."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from pipeline import reminders, spec, xlsx
+
+AS_OF = date(2026, 11, 28)
+RED = "FF" + xlsx.BAD_FILL.lstrip("#")
+
+
+def case(township: str, name: str, *, status: str = "pending", age: int | None = None, overdue: bool = False,
+         reminded_on: str | None = None, discovered: str = "2026-10-01", suspected: str = "城乡低保") -> dict:
+    return {"key": f"{township}|{name}", "township": township, "village": "新建村", "name": name,
+            "status": status, "discovered": discovered, "suspected": suspected,
+            "age_workdays": age, "overdue": overdue, "reminded_on": reminded_on,
+            "still_overdue": reminded_on is not None}
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    out = pd.DataFrame(rows)
+    out["age_workdays"] = pd.array(out["age_workdays"].tolist(), dtype="Int64")
+    return out
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> tuple[Path, openpyxl.Workbook]:
+    classified = frame([
+        case("城东街道", "张三", age=41, overdue=True),
+        case("城东街道", "李四", age=3),
+        case("城东街道", "王五", age=45, overdue=True, reminded_on="2026-11-20", suspected="城乡低保、医疗救助"),
+        case("城西街道", "赵六", status="closed"),
+        case("石会镇", "钱七", age=33, overdue=True, discovered="2026-10-09"),
+    ])
+    path = tmp_path_factory.mktemp("reminders") / "超期催办.xlsx"
+    reminders.write_reminders(path, classified, as_of=AS_OF)
+    return path, _load(path)
+
+
+def _load(path: Path) -> openpyxl.Workbook:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return openpyxl.load_workbook(path)
+
+
+def _text(ws) -> str:
+    return "\n".join(str(v) for r in ws.iter_rows(values_only=True) for v in r if v is not None)
+
+
+def test_a_sheet_per_township_in_district_order(written):
+    _, wb = written
+    assert wb.sheetnames == [reminders.SUMMARY_SHEET, "城东街道", "石会镇"]
+
+
+def test_summary_lists_every_overdue_case(written):
+    _, wb = written
+    ws = wb[reminders.SUMMARY_SHEET]
+    assert [c.value for c in ws[3]] == [h for _, h, _, _ in reminders.SUMMARY_COLUMNS]
+    assert list(ws.iter_rows(min_row=4, values_only=True)) == [
+        (1, "城东街道", "新建村", "张三", datetime(2026, 10, 1), 41, "首次提醒"),
+        (2, "城东街道", "新建村", "王五", datetime(2026, 10, 1), 45, "提醒后仍未办理（上次提醒 2026-11-20）"),
+        (3, "石会镇", "新建村", "钱七", datetime(2026, 10, 9), 33, "首次提醒"),
+    ]
+    assert "共3件" in _text(ws) and "提醒后仍未办理1件" in _text(ws)
+
+
+def test_the_reminder_reads_as_a_letter(written):
+    _, wb = written
+    ws = wb["城东街道"]
+    text = _text(ws)
+    assert ws["A1"].value == reminders.HEADING
+    assert "城东街道民政和社会事务办（社保所）：" in text
+    assert "黔江民政发〔2022〕44号" in text
+    assert f"{spec.thresholds()['overdue_workdays']}个工作日" in text
+    assert "其中1名在区民政局书面提醒后仍未办理" in text
+    assert text.endswith("黔江区民政局\n2026年11月28日")
+    assert "2026年12月5日前" in text  # answer by the next weekly report
+    header = [c.value for c in ws[5]]
+    assert header == ["序号", "对象姓名", "村（社区）", "发现日期", "已用工作日", "疑似符合救助", "状态"]
+    rows = [r for r in ws.iter_rows(min_row=6, max_row=7)]
+    assert [[c.value for c in r] for r in rows] == [
+        [1, "张三", "新建村", datetime(2026, 10, 1), 41, "城乡低保", "超期"],
+        [2, "王五", "新建村", datetime(2026, 10, 1), 45, "城乡低保、医疗救助", "提醒后仍未办理"],
+    ]
+    assert rows[0][3].number_format == "yyyy-mm-dd"
+    assert [r[6].fill.fgColor.rgb == RED for r in rows] == [False, True]
+    assert "李四" not in text and "钱七" not in text
+
+
+def test_print_setup(written):
+    _, wb = written
+    for ws in wb:
+        assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == xlsx.PAPER_A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert wb["城东街道"].print_title_rows == "$5:$5"
+    assert wb[reminders.SUMMARY_SHEET].print_title_rows == "$3:$3"
+
+
+def test_same_input_same_bytes(written, tmp_path):
+    path, _ = written
+    classified = frame([case("城东街道", "张三", age=41, overdue=True)])
+    reminders.write_reminders(tmp_path / "a.xlsx", classified, as_of=AS_OF)
+    reminders.write_reminders(tmp_path / "b.xlsx", classified, as_of=AS_OF)
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
+def test_nothing_overdue(tmp_path):
+    reminders.write_reminders(tmp_path / "r.xlsx", frame([case("城东街道", "张三", age=3)]), as_of=AS_OF)
+    wb = _load(tmp_path / "r.xlsx")
+    assert wb.sheetnames == [reminders.SUMMARY_SHEET]
+    assert reminders.NOTHING in _text(wb[reminders.SUMMARY_SHEET])
+
+
+def test_sheet_names_excel_accepts():
+    used = {reminders.SUMMARY_SHEET}
+    assert reminders.sheet_name("城西街道", used) == "城西街道"
+    assert reminders.sheet_name("城西街道", used) == "城西街道(2)"
+    assert reminders.sheet_name("a/b*c", used) == "a_b_c"
