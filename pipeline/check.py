@@ -140,17 +140,22 @@ def _finish(done: _Read, validated: dict[str, tuple | None]) -> FileReport:
             if township != report.township:
                 report.notes.append(f"第{row}行所属乡镇为「{township}」，与本文件（{report.township}）"
                                     f"不同，已计入{township}。")
-    report.status = status(report, "form" in done.tables)
+    report.has_form = "form" in done.tables
+    report.status = status(report)
     return report
 
 
-def status(report: FileReport, has_form: bool) -> str:
-    """accepted, partial, rejected or empty (duplicate is decided by the run, not here)."""
+def status(report: FileReport) -> str:
+    """accepted, partial, rejected or empty (duplicate is decided by the run, not here).
+
+    A form without rows is a zero report (empty); a file of visits or assistants only is
+    judged on those rows.
+    """
+    other = sum(len(x) for x in (report.visits, report.assistants) if x is not None)
     if report.rows == 0:
-        if not report.errors and (has_form or report.visits is not None):
-            return "empty"
-        accepted_other = any(x is not None and len(x) for x in (report.visits, report.assistants))
-        return "partial" if accepted_other else "rejected"
+        if not report.errors:
+            return "empty" if report.has_form or not other else "accepted"
+        return "partial" if other else "rejected"
     if report.rejected == report.rows:
         return "rejected"
     return "partial" if report.errors else "accepted"

@@ -101,5 +101,83 @@ def template(township: str | None, output: Path | None, assistants: bool) -> Non
     click.echo(f"已生成模板：{path}")
 
 
+def _run_options(fn):
+    fn = click.option("--pdf", is_flag=True, help="同时用 Chromium 把汇总报告打印成 PDF。")(fn)
+    fn = click.option("--as-of", type=DATE, help="汇总日期，默认今天。")(fn)
+    fn = click.option("--store", type=click.Path(path_type=Path), default=settings.STORE, show_default=True,
+                      help="台账数据库（SQLite 文件）。")(fn)
+    fn = click.option("--outbox", type=click.Path(path_type=Path), default=settings.OUTBOX, show_default=True,
+                      help="输出文件夹。")(fn)
+    return fn
+
+
+@main.command()
+@click.option("--inbox", type=click.Path(path_type=Path), default=settings.INBOX, show_default=True,
+              help="收件箱：各乡镇报来的明细表。")
+@_run_options
+def run(inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool) -> None:
+    """每周汇总：校验收件箱中的明细表，并入全区名册，生成台账和报告。
+
+    处理完的文件移到 inbox/archive/<日期>/，无法读取的移到 inbox/rejected/，
+    不会删除任何文件。中途中断时台账和收件箱保持原样，可以直接重新运行。
+
+    \b
+    示例：
+      jiuzhu run
+      jiuzhu run --inbox 收件箱 --outbox 输出 --as-of 2026-11-28
+    """
+    from pipeline.console import print_file_progress, print_reading, print_run
+    from pipeline.run import run as run_week
+
+    try:
+        result = run_week(inbox, outbox, store, as_of, pdf=pdf, on_file=print_file_progress,
+                          on_read=print_reading)
+    except JiuzhuError as exc:
+        _fail(exc)
+    print_run(result)
+
+
+@main.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path), default=Path("jiuzhu-demo"))
+@click.option("--as-of", type=DATE, help="演示的汇总日期，默认今天。")
+def demo(folder: Path, as_of: date | None) -> None:
+    """用虚构的演示数据（30个乡镇街道）跑一遍完整流程，并告诉你结果在哪里。
+
+    \b
+    示例：
+      jiuzhu demo
+      jiuzhu demo 演示 --as-of 2026-11-28
+    """
+    from pipeline.console import print_file_progress, print_run
+    from pipeline.demo import run_demo
+
+    try:
+        result = run_demo(folder, as_of or date.today(), on_file=print_file_progress)
+    except JiuzhuError as exc:
+        _fail(exc)
+    print_run(result)
+
+
+@main.command()
+@_run_options
+@click.option("--no-mask", is_flag=True, help="报告中显示完整姓名（默认打码，如 张*明）。")
+def report(outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bool) -> None:
+    """不读收件箱，只根据台账数据库重新生成某一天的汇总报告（HTML）。
+
+    \b
+    示例：
+      jiuzhu report --as-of 2026-11-28 --pdf
+    """
+    from pipeline.summary import rebuild
+
+    try:
+        path, warnings = rebuild(outbox, store, as_of or date.today(), pdf=pdf, mask=not no_mask)
+    except JiuzhuError as exc:
+        _fail(exc)
+    for warning in warnings:
+        click.echo(f"注意：{warning}")
+    click.echo(f"汇总报告：{path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

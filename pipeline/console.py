@@ -79,3 +79,8 @@ def print_run(result) -> None:
     feedback = [f for f in r["files"] if f["feedback"]]
     if feedback:
         out.print(escape(f"  退回意见（{len(feedback)} 个文件）：{outdir / settings.FEEDBACK_DIR}"))
+
+
+def print_reading(path) -> None:
+    """One dim line as each file is opened, so that a long run shows it is alive."""
+    console().print(escape(f"  读取 {path.name} …"), style="dim")

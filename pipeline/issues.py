@@ -81,6 +81,7 @@ class FileReport:
     feedback: str | None = None
     notes: list[str] = field(default_factory=list)
     filled_date: Any = None
+    has_form: bool = False  # a sheet with the form's header was read (a zero report has one)
     records: Any = None
     rejected_rows: Any = None
     raw: Any = None

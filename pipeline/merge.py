@@ -1,0 +1,179 @@
+"""Merge checked submissions into the district roster (DESIGN §3).
+
+Identity is the ID number when the row has one, else township + village + name; always
+within one township, so that the same person reported by two townships stays two records
+and is listed as a possible duplicate. A later row about a person updates the record
+(non-empty values win), and every submitted version is kept.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from pipeline import spec
+from pipeline.issues import FileReport
+from pipeline.store import dumps
+
+FORM_KEYS = [c.key for c in spec.form().columns]
+KEY_STATUSES = ("pending", "observation")
+PERSON_COLUMNS = ["key", "township", "village", "name", "id_number", "data", "status", "programme",
+                  "result_date", "referral", "discovered", "first_seen", "updated", "key_since",
+                  "submission_id", "sheet", "row"]
+
+
+def _text(value) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return str(value)
+
+
+@dataclass
+class Roster:
+    """The persons of the store in memory during a merge, with the look-ups identity needs."""
+
+    persons: dict[str, dict] = field(default_factory=dict)
+    by_id: dict[tuple[str, str], str] = field(default_factory=dict)
+    by_name: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, db: sqlite3.Connection) -> Roster:
+        roster = cls()
+        for row in db.execute("SELECT * FROM persons"):
+            roster.add(dict(row))
+        return roster
+
+    def add(self, person: dict) -> None:
+        key = person["key"]
+        self.persons[key] = person
+        if person["id_number"]:
+            self.by_id[(person["township"], person["id_number"])] = key
+        names = self.by_name.setdefault((person["township"], person["name"]), [])
+        if key not in names:
+            names.append(key)
+
+    def find(self, township: str, village: str | None, name: str, id_number: str | None) -> str | None:
+        """The key of the person a row is about, or None for someone new."""
+        if id_number and (township, id_number) in self.by_id:
+            return self.by_id[(township, id_number)]
+        candidates = [self.persons[k] for k in self.by_name.get((township, name), [])]
+        if id_number:  # a record with another ID number is another person of the same name
+            candidates = [p for p in candidates if not p["id_number"]]
+        if village:
+            candidates = [p for p in candidates if not p["village"] or p["village"] == village]
+        return candidates[0]["key"] if len(candidates) == 1 else None
+
+
+def person_key(township: str, village: str | None, name: str, id_number: str | None) -> str:
+    return f"{township}|id:{id_number}" if id_number else f"{township}|{village or ''}|{name}"
+
+
+def _key_since(old: dict | None, status: str, discovered: str, result_date: str | None, as_of: date) -> str | None:
+    """When a person joined the key population (pending + observation), or None outside it."""
+    if status not in KEY_STATUSES:
+        return None
+    if old is None:
+        return discovered
+    if old["status"] in KEY_STATUSES and old["key_since"]:
+        return old["key_since"]
+    return result_date or as_of.isoformat()
+
+
+def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submission_id: int,
+               as_of: date) -> None:
+    """Upsert the accepted rows of one file into the roster and keep every version."""
+    records = report.records
+    if records is None or records.empty:
+        return
+    versions = []
+    for row in records.to_dict("records"):
+        township, name = row["township"], row["name"]
+        village, id_number = _text(row.get("village")), _text(row.get("id_number"))
+        key = roster.find(township, village, name, id_number)
+        old = roster.persons.get(key) if key else None
+        data = {k: _text(row.get(k)) for k in FORM_KEYS}
+        if old is not None:
+            merged = {**_loads(old["data"]), **{k: v for k, v in data.items() if v is not None}}
+        else:
+            merged = data
+            key = person_key(township, village, name, id_number)
+        discovered = (old or {}).get("discovered") or data["discovered"] or as_of.isoformat()
+        if data["discovered"] and (old is None or data["discovered"] < discovered):
+            discovered = data["discovered"]
+        status = row["status"]
+        result_date = row["result_date"].isoformat() if row["result_date"] else None
+        if old is not None and not data["result"]:  # an empty 办理结果 never undoes a decision
+            status, result_date = old["status"], old["result_date"]
+        person = {
+            "key": key, "township": township, "village": merged.get("village"), "name": name,
+            "id_number": merged.get("id_number"), "data": dumps(merged), "status": status,
+            "programme": row["programme"] if data["result"] or old is None else old["programme"],
+            "result_date": result_date,
+            "referral": row["referral"] if data["result"] or old is None else old["referral"],
+            "discovered": discovered, "first_seen": (old or {}).get("first_seen") or as_of.isoformat(),
+            "updated": as_of.isoformat(), "key_since": _key_since(old, status, discovered, result_date, as_of),
+            "submission_id": submission_id, "sheet": row["_sheet"], "row": int(row["_row"]),
+        }
+        if old is not None and old["key"] != key:
+            roster.persons.pop(old["key"])
+        roster.add(person)
+        roster.changed.add(key)
+        versions.append((key, submission_id, row["_sheet"], int(row["_row"]), dumps(data)))
+    db.executemany("INSERT INTO versions (person_key, submission_id, sheet, row, data) VALUES (?,?,?,?,?)",
+                   versions)
+    db.execute("UPDATE rejected_rows SET resolved_by = ? WHERE resolved_by IS NULL AND township = ? AND name IN "
+               "(SELECT value FROM json_each(?))",
+               (submission_id, report.township, dumps(sorted(set(records["name"])))))
+
+
+def _loads(text: str) -> dict:
+    import json
+    return json.loads(text)
+
+
+def save_roster(db: sqlite3.Connection, roster: Roster) -> None:
+    """Write the persons a merge changed."""
+    rows = [tuple(roster.persons[k][c] for c in PERSON_COLUMNS) for k in sorted(roster.changed)]
+    placeholders = ",".join("?" * len(PERSON_COLUMNS))
+    db.executemany(f"INSERT OR REPLACE INTO persons ({','.join(PERSON_COLUMNS)}) VALUES ({placeholders})", rows)
+
+
+def save_rejected(db: sqlite3.Connection, report: FileReport, submission_id: int) -> None:
+    """Keep every rejected row (as the township typed it) and every problem of a file."""
+    if report.rejected_rows is not None and not report.rejected_rows.empty:
+        raw = report.raw
+        rows = []
+        for index, row in report.rejected_rows.iterrows():
+            data = {k: raw.at[index, k] for k in FORM_KEYS if raw.at[index, k]}
+            rows.append((submission_id, row["_sheet"], int(row["_row"]), _text(row["township"]),
+                         _text(row["name"]), dumps(data)))
+        db.executemany("INSERT INTO rejected_rows (submission_id, sheet, row, township, name, data) "
+                       "VALUES (?,?,?,?,?,?)", rows)
+    db.executemany(
+        "INSERT INTO problems (submission_id, sheet, row, column_header, value, code, message) VALUES (?,?,?,?,?,?,?)",
+        [(submission_id, e.sheet, e.row, e.column, e.value, e.code, e.message) for e in report.errors])
+
+
+def possible_duplicates(roster: pd.DataFrame) -> pd.DataFrame:
+    """Records of the same ID number in more than one township."""
+    with_id = roster[roster["id_number"].notna()]
+    counts = with_id.groupby("id_number")["township"].nunique()
+    shared = counts[counts > 1].index
+    return with_id[with_id["id_number"].isin(shared)].sort_values(["id_number", "township"])
+
+
+def save_assistants(db: sqlite3.Connection, report: FileReport, submission_id: int) -> None:
+    """A township's 协理员名册 replaces its earlier one, village by village."""
+    if report.assistants is None or report.assistants.empty:
+        return
+    rows = report.assistants.to_dict("records")
+    for township, village in sorted({(r["township"], r["village"]) for r in rows}):
+        db.execute("DELETE FROM assistants WHERE township = ? AND village = ?", (township, village))
+    db.executemany("INSERT OR REPLACE INTO assistants (township, village, assistant, phone, submission_id) "
+                   "VALUES (?,?,?,?,?)",
+                   [(r["township"], r["village"], r["assistant"], _text(r.get("phone")), submission_id)
+                    for r in rows])

@@ -1,0 +1,82 @@
+"""Everything a run writes, rendered from the store into one folder, and run-report.json.
+
+Outputs depend only on the store's content, the checked files and the run date, never on
+the clock or on paths, so the same inbox and date give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import roster, scorecard, settings, visits
+from pipeline.issues import FileReport
+
+
+@dataclass
+class Built:
+    report: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+def feedback_name(report: FileReport) -> str:
+    return f"{settings.FEEDBACK_DIR}/{Path(report.file).stem}_退回意见.xlsx"
+
+
+def reminders_before(db: sqlite3.Connection, as_of: date) -> dict[str, str]:
+    """Latest written reminder issued before the run date, per person."""
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT person_key, max(issued_on) FROM reminders WHERE issued_on < ? GROUP BY person_key",
+        (as_of.isoformat(),))}
+
+
+def issue_reminders(db: sqlite3.Connection, classified: pd.DataFrame, as_of: date) -> None:
+    """Every overdue case gets a written reminder (催办通知) dated on this run."""
+    overdue = classified[classified["overdue"]]
+    db.executemany("INSERT OR IGNORE INTO reminders (person_key, township, issued_on) VALUES (?,?,?)",
+                   [(k, t, as_of.isoformat()) for k, t in zip(overdue["key"], overdue["township"])])
+
+
+def classify_all(db: sqlite3.Connection, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(classified roster, visit gaps, township table) as of the run date."""
+    classified = roster.classify(roster.load(db), as_of, reminded=reminders_before(db, as_of))
+    gap_rows = visits.gaps(classified, visits.load(db, as_of), as_of)
+    table = scorecard.township_table(db, classified, gap_rows, as_of)
+    return classified, gap_rows, table
+
+
+def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: Path,
+          missing: list[str], *, pdf: bool = False) -> Built:
+    """Write every output of a run into `work` and return run-report.json's content."""
+    from pipeline import feedback, ledger, reminders, summary, visit_report
+
+    classified, gap_rows, table = classify_all(db, as_of)
+    issue_reminders(db, classified, as_of)
+    for report in reports:
+        if report.errors and report.status != "duplicate":
+            report.feedback = feedback_name(report)
+            feedback.write_feedback(work / report.feedback, report, as_of=as_of)
+    ledger.write_ledger(work / settings.LEDGER_NAME, classified, table, as_of=as_of)
+    visit_report.write_gaps(work / settings.VISIT_GAPS_NAME, gap_rows, as_of=as_of)
+    reminders.write_reminders(work / settings.OVERDUE_NAME, classified, as_of=as_of)
+    files = sorted(reports, key=lambda r: r.file)
+    report = {
+        "as_of": as_of.isoformat(),
+        "files": [r.to_dict() for r in files],
+        "roster": roster.counts(classified),
+        "visits": visits.figures(gap_rows),
+        "missing_townships": missing,
+        "outputs": {"ledger": settings.LEDGER_NAME, "visit_gaps": settings.VISIT_GAPS_NAME,
+                    "overdue": settings.OVERDUE_NAME, "summary": settings.SUMMARY_NAME},
+        "townships": scorecard.townships_json(table),
+    }
+    warnings = summary.write_summary(work / settings.SUMMARY_NAME, db=db, report=report, classified=classified,
+                                     gap_rows=gap_rows, table=table, files=files, as_of=as_of, pdf=pdf)
+    (work / settings.REPORT_NAME).write_text(
+        json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return Built(report, warnings or [])

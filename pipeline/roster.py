@@ -1,0 +1,71 @@
+"""The district roster as a DataFrame, classified as of a run date.
+
+Each person gets the class of DESIGN §3 (新增救助群众 / 救助观察群众 / 不符合 / 待办理),
+and pending cases their age in working days and whether they are 超期.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+
+import pandas as pd
+
+from pipeline import spec, workdays
+
+FORM_KEYS = [c.key for c in spec.form().columns]
+
+
+def township_order() -> dict[str, int]:
+    return {t.name: n for n, t in enumerate(spec.townships())}
+
+
+def load(db: sqlite3.Connection) -> pd.DataFrame:
+    """Every person of the store, one row each, with the form fields expanded."""
+    frame = pd.read_sql_query("SELECT * FROM persons", db)
+    fields = pd.DataFrame([json.loads(d) for d in frame["data"]], index=frame.index,
+                          columns=FORM_KEYS) if len(frame) else pd.DataFrame(columns=FORM_KEYS)
+    # The person's own columns (and the effective discovery date) win over the submitted text.
+    fields = fields.drop(columns=[c for c in ("township", "village", "name", "id_number", "discovered")
+                                  if c in fields])
+    return pd.concat([frame.drop(columns=["data"]), fields], axis=1)
+
+
+def classify(roster: pd.DataFrame, as_of: date, reminded: dict[str, str] | None = None) -> pd.DataFrame:
+    """Add status_label, age_workdays, overdue and reminded (提醒后仍未办理), sorted for print.
+
+    `reminded` maps a person key to the date of the latest reminder issued before as_of.
+    Example: classify(load(db), date(2026, 11, 28))
+    """
+    limit = spec.thresholds()["overdue_workdays"]
+    reminded = reminded or {}
+    out = roster.copy()
+    out["status_label"] = out["status"].map(spec.STATUS_LABELS)
+    pending = out["status"] == "pending"
+    ages = [workdays.workdays_between(date.fromisoformat(d), as_of) if p else None
+            for d, p in zip(out["discovered"], pending)]
+    out["age_workdays"] = pd.array(ages, dtype="Int64")
+    out["overdue"] = pending & (out["age_workdays"].fillna(0) > limit).astype(bool)
+    out["reminded_on"] = [reminded.get(k) if o else None for k, o in zip(out["key"], out["overdue"])]
+    out["still_overdue"] = out["reminded_on"].notna()
+    order = township_order()
+    out["_t"] = out["township"].map(order).fillna(len(order))
+    out = out.sort_values(["_t", "discovered", "name", "key"], kind="stable").drop(columns="_t")
+    return out.reset_index(drop=True)
+
+
+def counts(classified: pd.DataFrame) -> dict[str, int]:
+    """The §6 `roster` object."""
+    status = classified["status"]
+    return {"total": int(len(classified)), "new_assisted": int((status == "new_assisted").sum()),
+            "observation": int((status == "observation").sum()), "closed": int((status == "closed").sum()),
+            "pending": int((status == "pending").sum()), "overdue": int(classified["overdue"].sum())}
+
+
+def calendar_warning(as_of: date) -> str | None:
+    """Said when the holiday calendar does not know the run's year (working days are then Mon–Fri)."""
+    if workdays.calendar_known(as_of):
+        return None
+    return (f"节假日日历中没有 {as_of.year} 年的数据，本次按周一至周五计算工作日；"
+            "请升级 chinese-calendar 后重新运行以获得准确的超期天数。")

@@ -1,0 +1,302 @@
+"""The weekly run: inbox → check → merge → classify → report → outbox, as one transaction.
+
+Order of work, chosen so that a kill at any moment leaves the store, the inbox and the
+outbox as they were (or, after the last step, fully done):
+1. take the lock (a second run refuses at once) and undo any half-finished earlier run;
+2. check every inbox file (no side effects);
+3. in one SQLite transaction: record submissions, merge rows, save visits, classify;
+4. render every output into a private temporary folder;
+5. write a journal of the file moves, move the outputs into outbox/<as-of>/ and the
+   submissions into inbox/archive/<as-of>/ (or inbox/rejected/);
+6. COMMIT. Only then delete the journal. A journal found at start whose run is not in the
+   store is rolled back (files moved back, outputs removed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from pipeline import check, guard, merge, roster, settings, spec, store, visits
+from pipeline.errors import JiuzhuError, RunLockedError
+from pipeline.inbox import list_submissions
+from pipeline.issues import FileReport, Report
+
+
+@dataclass
+class RunResult:
+    """What a run did: the report written to run-report.json, and where the outputs are."""
+
+    as_of: date
+    outdir: Path
+    report: dict
+    files: list[FileReport]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def stats(self) -> dict:
+        return Report(self.files).stats
+
+
+class Lock:
+    """An exclusive lock beside the store, released by the kernel if the process dies."""
+
+    def __init__(self, store_path: Path):
+        self.path = Path(f"{store_path}.lock")
+
+    def __enter__(self) -> Lock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = self.path.open("a")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            self.fh.close()
+            raise RunLockedError(
+                f"另一个 jiuzhu run 正在使用台账数据库（{self.path.name}），本次没有运行。"
+                "请等它结束后再运行；如果确定没有在运行，请稍后重试。") from exc
+        return self
+
+    def __exit__(self, *exc) -> None:
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+def _checkpoint(stage: str) -> None:
+    """A named point of the run where the crash tests stop it (JIUZHU_PAUSE_AT=stage:file):
+    the run writes the file and waits there to be killed."""
+    pause = os.environ.get("JIUZHU_PAUSE_AT", "")
+    if pause.partition(":")[0] == stage:
+        Path(pause.partition(":")[2]).write_text(stage)
+        time.sleep(60)
+
+
+def _journal_path(store_path: Path) -> Path:
+    return Path(f"{store_path}.journal")
+
+
+def _unique(path: Path) -> Path:
+    """path, or path with （2）, （3）… when a file of that name is already there."""
+    candidate, n = path, 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}（{n}）{path.suffix}")
+        n += 1
+    return candidate
+
+
+def recover(store_path: Path) -> str | None:
+    """Finish or undo a run that was killed after it began moving files (see _publish)."""
+    journal = _journal_path(store_path)
+    if not journal.exists():
+        return None
+    plan = json.loads(journal.read_text(encoding="utf-8"))
+    db = store.connect(store_path)
+    try:
+        has_runs = db.execute("SELECT 1 FROM sqlite_master WHERE name='runs'").fetchone()
+        committed = has_runs and db.execute("SELECT 1 FROM runs WHERE token = ?", (plan["token"],)).fetchone()
+    finally:
+        db.close()
+    outdir, old, staging = Path(plan["outdir"]), Path(plan["old"]), Path(plan["staging"])
+    if committed:
+        shutil.rmtree(old, ignore_errors=True)
+        action = None
+    else:
+        for src, dst in reversed(plan["moves"]):
+            if Path(dst).exists() and not Path(src).exists():
+                os.replace(dst, src)
+        for folder in plan["created"]:
+            with contextlib.suppress(OSError):
+                Path(folder).rmdir()
+        if staging.exists():
+            shutil.rmtree(staging)
+        elif outdir.exists() and (old.exists() or not plan["had_outdir"]):
+            shutil.rmtree(outdir)  # our outputs were already in place
+        if old.exists():
+            os.replace(old, outdir)
+        action = "上次运行在中途被中断，已恢复到那次运行之前的状态，本次重新处理。"
+    journal.unlink()
+    return action
+
+
+def _destination(inbox: Path, report: FileReport, as_of: date) -> Path:
+    unreadable = any(e.file_level for e in report.errors) and not report.rows and report.status == "rejected"
+    folder = inbox / (settings.REJECTED_DIR if unreadable else Path(settings.ARCHIVE_DIR) / as_of.isoformat())
+    return _unique(folder / report.file)
+
+
+def _merge_order(reports: list[FileReport]) -> list[FileReport]:
+    """Earlier 填报日期 first; for the same date the shorter name (城西1128 before 城西1128修改)."""
+    def key(r: FileReport):
+        from pipeline.classify import parse_date
+        filled = parse_date(r.filled_date) if r.filled_date else None
+        return (filled.isoformat() if filled else "", r.path.stem, r.path.suffix)
+    return sorted(reports, key=key)
+
+
+def _record(db, run_id: int, report: FileReport, as_of: date) -> int:
+    filled = None
+    if report.filled_date:
+        from pipeline.classify import parse_date
+        parsed = parse_date(report.filled_date)
+        filled = parsed.isoformat() if parsed else str(report.filled_date)
+    cur = db.execute(
+        "INSERT INTO submissions (run_id, file, sha256, township, received, filled_date, status, has_form, rows, "
+        "accepted, rejected) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (run_id, report.file, report.sha256, report.township, as_of.isoformat(), filled, report.status,
+         int(report.has_form), report.rows, report.accepted, report.rejected))
+    return cur.lastrowid
+
+
+def _restatus(report: FileReport) -> None:
+    """Status after merge-time errors (visits to nobody) joined the file's errors."""
+    if report.status in ("accepted", "empty") and report.errors:
+        report.status = "partial"
+    report.errors.sort(key=lambda e: (e.sheet or "", e.row or 0))
+
+
+def missing_townships(db, as_of: date) -> list[str]:
+    """Townships that sent no form (a zero report counts) in the week ending on the run date.
+
+    A file that could not be read, or that holds only visits or the assistants' roster, is
+    not the weekly form: its township is still to be chased."""
+    days = spec.thresholds()["missing_window_days"]
+    start = (as_of - timedelta(days=days - 1)).isoformat()
+    sent = {r[0] for r in db.execute(
+        "SELECT DISTINCT township FROM submissions WHERE received BETWEEN ? AND ? AND status != 'duplicate' "
+        "AND has_form = 1 AND township IS NOT NULL", (start, as_of.isoformat()))}
+    return [t.name for t in spec.townships() if t.name not in sent]
+
+
+def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path: Path = settings.STORE,
+        as_of: date | None = None, *, pdf: bool = False,
+        on_file: Callable[[FileReport], None] | None = None,
+        on_read: Callable[[Path], None] | None = None) -> RunResult:
+    """Ingest every file in the inbox and write the week's outputs into outbox/<as-of>/.
+
+    Example: run(Path("inbox"), Path("outbox"), Path("jiuzhu.sqlite3"), date(2026, 11, 28))
+    """
+    as_of = as_of or date.today()
+    inbox, outbox, store_path = Path(inbox), Path(outbox), Path(store_path)
+    if not inbox.is_dir():
+        raise JiuzhuError(f"收件箱文件夹 {inbox} 不存在。请先建立该文件夹并放入各乡镇报来的明细表。")
+    with Lock(store_path):
+        warnings = [w for w in (recover(store_path),) if w]
+        db = store.connect(store_path)
+        try:
+            return _run_locked(db, inbox, outbox, store_path, as_of, pdf, on_file, on_read, warnings)
+        finally:
+            db.close()
+
+
+def _check_all(db, paths: list[Path], as_of: date, on_file, on_read) -> list[FileReport]:
+    """Check the inbox; a byte-identical file already ingested is a duplicate and is not read."""
+    known: dict[str, str | None] = {}
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name='submissions'").fetchone():
+        known = {r[0]: r[1] for r in db.execute(
+            "SELECT sha256, township FROM submissions WHERE status != 'duplicate' ORDER BY id DESC")}
+    fresh, duplicates = [], {}
+    for path in paths:
+        digest = guard.sha256(path)
+        if digest in known:
+            duplicates[path] = FileReport(file=path.name, path=path, sha256=digest, status="duplicate",
+                                          township=known[digest])
+        else:
+            known[digest] = None
+            fresh.append(path)
+    checked = iter(check.check_files(fresh, as_of, on_read=on_read).files)
+    reports = [duplicates.get(path) or next(checked) for path in paths]
+    for report in reports:
+        if on_file:
+            on_file(report)
+    return reports
+
+
+def _run_locked(db, inbox, outbox, store_path, as_of, pdf, on_file, on_read, warnings) -> RunResult:
+    from pipeline import outputs
+
+    reports = _check_all(db, list_submissions(inbox), as_of, on_file, on_read)
+    _checkpoint("checked")
+    token = os.urandom(8).hex()
+    with store.transaction(db):
+        run_id = db.execute("INSERT INTO runs (token, as_of, report) VALUES (?, ?, '{}')",
+                            (token, as_of.isoformat())).lastrowid
+        people = merge.Roster.load(db)
+        ids = {}
+        for report in _merge_order(reports):
+            ids[id(report)] = _record(db, run_id, report, as_of)
+            if report.status != "duplicate":
+                merge.apply_rows(db, people, report, ids[id(report)], as_of)
+        merge.save_roster(db, people)
+        for report in _merge_order(reports):
+            if report.status != "duplicate":
+                report.errors.extend(visits.save_visits(db, people, report, ids[id(report)]))
+                _restatus(report)
+                merge.save_rejected(db, report, ids[id(report)])
+                merge.save_assistants(db, report, ids[id(report)])
+                db.execute("UPDATE submissions SET status = ? WHERE id = ?", (report.status, ids[id(report)]))
+
+        _checkpoint("merged")
+        warning = roster.calendar_warning(as_of)
+        if warning:
+            warnings.append(warning)
+        work = Path(tempfile.mkdtemp(prefix="jiuzhu-"))
+        try:
+            built = outputs.build(db, reports, as_of, work, missing_townships(db, as_of), pdf=pdf)
+            warnings.extend(built.warnings)
+            moves = []
+            for report in reports:
+                dst = _destination(inbox, report, as_of)
+                moves.append((str(report.path), str(dst)))
+                db.execute("UPDATE submissions SET archived = ?, feedback = ? WHERE id = ?",
+                           (str(dst.relative_to(inbox)), report.feedback, ids[id(report)]))
+            db.execute("UPDATE runs SET report = ? WHERE id = ?", (json.dumps(built.report, ensure_ascii=False),
+                                                                   run_id))
+            outdir = outbox / as_of.isoformat()
+            _checkpoint("rendered")
+            _publish(store_path, token, work, outdir, moves)
+            _checkpoint("published")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    _journal_path(store_path).unlink(missing_ok=True)
+    shutil.rmtree(_old(outdir, token), ignore_errors=True)
+    return RunResult(as_of, outdir, built.report, sorted(reports, key=lambda r: r.file), warnings)
+
+
+def _old(outdir: Path, token: str) -> Path:
+    return outdir.with_name(f".{outdir.name}.old-{token}")
+
+
+def _publish(store_path: Path, token: str, work: Path, outdir: Path, moves: list) -> None:
+    """Move outputs and submissions into place, journaled first so that recover() can undo it."""
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    staging = outdir.with_name(f".{outdir.name}.new-{token}")
+    old = _old(outdir, token)
+    created = {p for _, dst in moves for p in (Path(dst).parent, Path(dst).parent.parent) if not p.exists()}
+    _write_json(_journal_path(store_path), {
+        "token": token, "outdir": str(outdir), "old": str(old), "staging": str(staging),
+        "had_outdir": outdir.exists(), "moves": moves,
+        "created": sorted(map(str, created), key=len, reverse=True)})
+    shutil.copytree(work, staging)
+    if outdir.exists():
+        os.replace(outdir, old)
+    os.replace(staging, outdir)
+    for src, dst in moves:
+        Path(dst).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dst)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

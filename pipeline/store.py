@@ -1,0 +1,166 @@
+"""The district roster in one SQLite file: submissions, every row version, the current
+record of each person, rejected rows with their problems, visits, reminders and runs.
+
+The schema is created and migrated here (PRAGMA user_version). A run writes everything
+inside one transaction; WAL mode keeps the main file untouched until it commits.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+from pipeline.errors import StoreError
+
+SCHEMA_VERSION = 1
+
+# Each entry migrates from version N-1 to N.
+MIGRATIONS = [
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        token TEXT NOT NULL UNIQUE,
+        as_of TEXT NOT NULL,
+        report TEXT NOT NULL
+    );
+    CREATE TABLE submissions (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        township TEXT,
+        received TEXT NOT NULL,
+        filled_date TEXT,
+        status TEXT NOT NULL,
+        has_form INTEGER NOT NULL,
+        rows INTEGER NOT NULL,
+        accepted INTEGER NOT NULL,
+        rejected INTEGER NOT NULL,
+        archived TEXT,
+        feedback TEXT
+    );
+    CREATE INDEX submissions_sha ON submissions(sha256);
+    CREATE TABLE persons (
+        key TEXT PRIMARY KEY,
+        township TEXT NOT NULL,
+        village TEXT,
+        name TEXT NOT NULL,
+        id_number TEXT,
+        data TEXT NOT NULL,
+        status TEXT NOT NULL,
+        programme TEXT,
+        result_date TEXT,
+        referral TEXT,
+        discovered TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        key_since TEXT,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        sheet TEXT,
+        row INTEGER
+    );
+    CREATE INDEX persons_id ON persons(id_number);
+    CREATE INDEX persons_name ON persons(township, name);
+    CREATE TABLE versions (
+        id INTEGER PRIMARY KEY,
+        person_key TEXT NOT NULL,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        sheet TEXT,
+        row INTEGER,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX versions_person ON versions(person_key);
+    CREATE TABLE rejected_rows (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        sheet TEXT,
+        row INTEGER,
+        township TEXT,
+        name TEXT,
+        data TEXT NOT NULL,
+        resolved_by INTEGER REFERENCES submissions(id)
+    );
+    CREATE TABLE problems (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        sheet TEXT,
+        row INTEGER,
+        column_header TEXT,
+        value TEXT,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX problems_submission ON problems(submission_id);
+    CREATE TABLE visits (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        person_key TEXT NOT NULL,
+        visit_date TEXT NOT NULL,
+        visitor TEXT,
+        seen INTEGER NOT NULL,
+        notes TEXT,
+        sheet TEXT,
+        row INTEGER,
+        UNIQUE (person_key, visit_date, visitor, seen)
+    );
+    CREATE INDEX visits_person ON visits(person_key);
+    CREATE TABLE reminders (
+        person_key TEXT NOT NULL,
+        township TEXT NOT NULL,
+        issued_on TEXT NOT NULL,
+        PRIMARY KEY (person_key, issued_on)
+    );
+    CREATE TABLE assistants (
+        township TEXT NOT NULL,
+        village TEXT NOT NULL,
+        assistant TEXT NOT NULL,
+        phone TEXT,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        PRIMARY KEY (township, village, assistant)
+    );
+    """,
+]
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the store; the schema is created or migrated by the first `transaction`.
+
+    Example: db = connect(Path("jiuzhu.sqlite3")); db.execute("SELECT count(*) FROM persons")
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db = sqlite3.connect(path, isolation_level=None, timeout=5)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"台账数据库 {path} 无法打开（{exc}）。请确认路径正确、文件没有损坏。") from exc
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"台账数据库 {path} 由更新版本的 jiuzhu 创建（版本 {version}），请升级 jiuzhu。")
+    return db
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection):
+    """One write transaction, migrating the schema first: all of it commits, or none."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        for step in MIGRATIONS[version:]:
+            for statement in filter(str.strip, step.split(";")):
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def dumps(record: dict) -> str:
+    """JSON for a row's data: stable key order, Chinese kept readable."""
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)

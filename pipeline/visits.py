@@ -1,0 +1,104 @@
+"""Visits (走访记录): matching them to people, and the visit gaps of the key population.
+
+The notice: the key population (pending + observation) is visited at least once in every
+calendar month (每月不少于1次); a visit where the person was not seen (不见人) does not
+count and is listed for a return visit (走访到户不见人不放过). A person is due in a month
+when they were in the key population on its first day ("from the first full month").
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+import pandas as pd
+
+from pipeline import spec
+from pipeline.issues import FileReport, Issue
+from pipeline.merge import Roster
+
+KEY_STATUSES = ("pending", "observation")
+
+
+def _find(roster: Roster, row: dict) -> str | None:
+    township, name = row["township"], row["name"]
+    number = row.get("id_number")
+    if isinstance(number, str):
+        if (township, number) in roster.by_id:
+            return roster.by_id[(township, number)]
+        across = [k for (t, n), k in roster.by_id.items() if n == number]
+        if len(across) == 1:
+            return across[0]
+    village = row.get("village") if isinstance(row.get("village"), str) else None
+    return roster.find(township, village, name, None)
+
+
+def save_visits(db: sqlite3.Connection, roster: Roster, report: FileReport, submission_id: int) -> list[Issue]:
+    """Store the file's visits that name someone on the roster; the others become row errors."""
+    if report.visits is None or report.visits.empty:
+        return []
+    header = spec.visits_table().column("name").header
+    issues, rows = [], []
+    for row in report.visits.to_dict("records"):
+        key = _find(roster, row)
+        if key is None:
+            issues.append(Issue(
+                "invalid_value", report.file, row["_sheet"], int(row["_row"]), header, row["name"] or "",
+                f"名册中没有{row['township']}的「{row['name']}」，这条走访记录无法对应到人。"
+                "请核对姓名、乡镇（街道）、村（社区）和身份证号码是否与明细表一致；"
+                "新发现的对象请先填入明细表。"))
+            continue
+        rows.append((submission_id, key, row["visit_date"], row.get("visitor"), int(row["seen"] == "是"),
+                     row.get("notes"), row["_sheet"], int(row["_row"])))
+    db.executemany("INSERT OR IGNORE INTO visits (submission_id, person_key, visit_date, visitor, seen, notes, "
+                   "sheet, row) VALUES (?,?,?,?,?,?,?,?)", rows)
+    return issues
+
+
+def load(db: sqlite3.Connection, as_of: date) -> pd.DataFrame:
+    """Every stored visit up to the run date."""
+    return pd.read_sql_query("SELECT person_key, visit_date, visitor, seen, notes FROM visits "
+                             "WHERE visit_date <= ? ORDER BY visit_date, person_key", db,
+                             params=(as_of.isoformat(),))
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def gaps(classified: pd.DataFrame, visits: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """One row per key person: last visit seen in person, days since, month covered, due,
+    and the visits where nobody was seen since then (for a return visit).
+
+    Sorted by township, village and days without a visit (never visited first).
+    """
+    first = month_start(as_of).isoformat()
+    key = classified[classified["status"].isin(KEY_STATUSES)].copy()
+    seen = visits[visits["seen"] == 1].groupby("person_key")["visit_date"].max()
+    key["last_seen"] = key["key"].map(seen).astype(object).where(lambda s: s.notna(), None)
+    since = [date.fromisoformat(s) if isinstance(s, str) else date.fromisoformat(k)
+             for s, k in zip(key["last_seen"], key["key_since"].fillna(as_of.isoformat()))]
+    key["days_since"] = [(as_of - d).days for d in since]
+    key["seen_this_month"] = [isinstance(s, str) and s >= first for s in key["last_seen"]]
+    key["due_this_month"] = [not isinstance(k, str) or k <= first for k in key["key_since"]]
+    key["gap"] = key["due_this_month"] & ~key["seen_this_month"]
+    unseen = visits[visits["seen"] == 0]
+    missed = {}
+    for person, group in unseen.groupby("person_key"):
+        missed[person] = list(group["visit_date"])
+    key["unseen_visits"] = [
+        [d for d in missed.get(k, []) if not isinstance(s, str) or d > s]
+        for k, s in zip(key["key"], key["last_seen"])]
+    order = {t.name: n for n, t in enumerate(spec.townships())}
+    key["_t"] = key["township"].map(order)
+    key["_never"] = key["last_seen"].isna()
+    key = key.sort_values(["_t", "village", "_never", "days_since", "name"],
+                          ascending=[True, True, False, False, True], na_position="first", kind="stable")
+    return key.drop(columns=["_t", "_never"]).reset_index(drop=True)
+
+
+def figures(gap_rows: pd.DataFrame) -> dict[str, int]:
+    """The §6 `visits` object."""
+    return {"key_population": int(len(gap_rows)),
+            "seen_this_month": int(gap_rows["seen_this_month"].sum()),
+            "gaps": int(gap_rows["gap"].sum())}

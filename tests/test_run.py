@@ -1,0 +1,202 @@
+"""The weekly run end to end, and the invariants of DESIGN §7, on real files and a real store."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from pipeline import synth
+from pipeline.cli import main
+from pipeline.run import Lock, run
+
+AS_OF = date(2026, 11, 28)
+TOWNSHIPS = ["城西街道", "石会镇", "濯水镇", "太极镇"]
+
+
+def make_week(inbox: Path, *, seed: int = 1, as_of: date = AS_OF) -> list[synth.Submission]:
+    """Three townships (one with mistakes), a zero report and a PDF sent by mistake."""
+    subs = synth.make_district(inbox, rows_per_township=20, seed=seed, as_of=as_of, townships=TOWNSHIPS[:3],
+                               errors={"石会镇": {"invalid_id": 1, "required": 1, "duplicate_row": 1}})
+    subs.append(synth.write_zero_report(inbox / "太极镇零报告.xlsx", "太极镇", filled_date=as_of))
+    (inbox / "濯水镇情况说明.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    return subs
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under root (inbox or outbox) with its bytes."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def store_counts(store: Path) -> dict[str, int]:
+    if not store.exists():
+        return {}
+    db = sqlite3.connect(store)
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    finally:
+        db.close()
+
+
+def test_week_run(tmp_path: Path):
+    inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "jiuzhu.sqlite3"
+    subs = make_week(inbox)
+    result = run(inbox, outbox, store, AS_OF)
+    report = json.loads((outbox / "2026-11-28" / "run-report.json").read_text(encoding="utf-8"))
+    assert report == json.loads(json.dumps(result.report))
+    by_file = {f["file"]: f for f in report["files"]}
+    statuses = {f["township"]: f["status"] for f in report["files"]}
+    assert statuses["城西街道"] == "accepted" and statuses["石会镇"] == "partial" and statuses["太极镇"] == "empty"
+    pdf = by_file["濯水镇情况说明.pdf"]
+    assert pdf["status"] == "rejected" and pdf["errors"][0]["code"] == "unsupported_type" and pdf["rows"] == 0
+    shihui = next(f for f in report["files"] if f["township"] == "石会镇")
+    expected = next(s for s in subs if s.township == "石会镇").expected
+    assert sorted((e["row"], e["code"]) for e in shihui["errors"]) == sorted((e.row, e.code) for e in expected)
+    assert shihui["feedback"] and (outbox / "2026-11-28" / shihui["feedback"]).exists()
+    assert set(report) >= {"as_of", "files", "roster", "visits", "missing_townships", "outputs"}
+    assert list(report["files"][0]) == ["file", "sha256", "status", "township", "rows", "accepted", "rejected",
+                                        "errors", "feedback"]
+    accepted = sum(f["accepted"] for f in report["files"])
+    assert report["roster"]["total"] == accepted
+    assert sum(report["roster"][k] for k in ("new_assisted", "observation", "closed", "pending")) == accepted
+    assert "城西街道" not in report["missing_townships"] and "太极镇" not in report["missing_townships"]
+    assert "城东街道" in report["missing_townships"]
+    for name in report["outputs"].values():
+        assert (outbox / "2026-11-28" / name).exists()
+    # Nothing is lost: every inbox file is archived, the unreadable one in rejected/.
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == []
+    archived = {p.name for p in (inbox / "archive" / "2026-11-28").iterdir()}
+    assert archived == {s.path.name for s in subs}
+    assert [p.name for p in (inbox / "rejected").iterdir()] == ["濯水镇情况说明.pdf"]
+
+
+def test_same_files_again_change_no_count(tmp_path: Path):
+    inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "s.sqlite3"
+    make_week(inbox)
+    first = run(inbox, outbox, store, AS_OF).report
+    for path in (inbox / "archive" / "2026-11-28").iterdir():
+        shutil.copy(path, inbox / path.name)
+    second = run(inbox, outbox, store, AS_OF).report
+    assert {f["status"] for f in second["files"]} == {"duplicate"}
+    assert second["roster"] == first["roster"] and second["visits"] == first["visits"]
+    assert second["missing_townships"] == first["missing_townships"]
+
+
+def test_same_inbox_and_date_give_identical_outputs(tmp_path: Path):
+    outputs = []
+    for name in ("a", "b"):
+        inbox = tmp_path / name / "inbox"
+        make_week(inbox)
+        result = run(inbox, tmp_path / name / "outbox", tmp_path / name / "store.sqlite3", AS_OF)
+        outputs.append(snapshot(result.outdir))
+    assert outputs[0].keys() == outputs[1].keys()
+    for key in outputs[0]:
+        assert outputs[0][key] == outputs[1][key], key
+
+
+def test_a_second_run_refuses_while_one_holds_the_store(tmp_path: Path):
+    inbox, store = tmp_path / "inbox", tmp_path / "s.sqlite3"
+    make_week(inbox)
+    with Lock(store):
+        start = time.monotonic()
+        result = CliRunner().invoke(main, ["run", "--inbox", str(inbox), "--outbox", str(tmp_path / "out"),
+                                           "--store", str(store)])
+        assert time.monotonic() - start < 5
+    assert result.exit_code != 0 and "另一个 jiuzhu run" in result.output
+    assert len(list(inbox.iterdir())) == 5
+
+
+def test_no_output_cell_is_a_formula(tmp_path: Path):
+    inbox = tmp_path / "inbox"
+    people = synth.make_people("城西街道", 4, seed=3, as_of=AS_OF)
+    tricky = ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "-2"]
+    for person, text in zip(people, tricky):
+        person["household"] = text
+        person["remark"] = text
+    people[0]["name"] = tricky[0]  # rejected: goes to the feedback workbook as typed
+    synth.write_submission(inbox / "城西.xlsx", people, township="城西街道", filled_date=AS_OF)
+    result = run(inbox, tmp_path / "outbox", tmp_path / "s.sqlite3", AS_OF)
+    books = list(result.outdir.rglob("*.xlsx"))
+    assert any("退回" in str(b) for b in books)
+    seen = set()
+    for book in books:
+        for ws in openpyxl.load_workbook(book).worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (book.name, ws.title, cell.coordinate, cell.value)
+                    if cell.value in tricky:
+                        seen.add(cell.value)
+    assert seen == set(tricky)
+
+
+STAGES = ["checked", "merged", "rendered", "published"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_killed_at_any_point_leaves_everything_as_before(tmp_path: Path, stage: str):
+    inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "s.sqlite3"
+    # A first, committed week so that the store and the outbox are not empty.
+    make_week(inbox, seed=1, as_of=date(2026, 11, 21))
+    run(inbox, outbox, store, date(2026, 11, 21))
+    make_week(inbox, seed=2)
+    before = (snapshot(inbox), snapshot(outbox), store_counts(store))
+
+    marker = tmp_path / "paused"
+    env = {**os.environ, "JIUZHU_PAUSE_AT": f"{stage}:{marker}"}
+    args = [sys.executable, "-m", "pipeline", "run", "--inbox", str(inbox), "--outbox", str(outbox),
+            "--store", str(store), "--as-of", "2026-11-28"]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert marker.exists(), "the run never reached " + stage
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    if stage != "published":  # before the file moves, nothing outside the store has moved
+        assert (snapshot(inbox), snapshot(outbox)) == before[:2]
+    assert store_counts(store) == before[2]
+
+    rerun = run(inbox, outbox, store, AS_OF)
+    assert snapshot(inbox / "archive" / "2026-11-28")  # the rerun archived this week's files
+
+    # The same two weeks without a kill give the same outputs.
+    clean = tmp_path / "clean"
+    make_week(clean / "inbox", seed=1, as_of=date(2026, 11, 21))
+    run(clean / "inbox", clean / "outbox", clean / "s.sqlite3", date(2026, 11, 21))
+    make_week(clean / "inbox", seed=2)
+    expected = run(clean / "inbox", clean / "outbox", clean / "s.sqlite3", AS_OF)
+    assert snapshot(rerun.outdir) == snapshot(expected.outdir)
+    assert snapshot(outbox) == snapshot(clean / "outbox")
+
+
+def test_killed_after_moving_files_is_rolled_back_before_the_next_run(tmp_path: Path):
+    inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "s.sqlite3"
+    make_week(inbox)
+    before = snapshot(inbox)
+    marker = tmp_path / "paused"
+    env = {**os.environ, "JIUZHU_PAUSE_AT": f"published:{marker}"}
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "run", "--inbox", str(inbox), "--outbox",
+                             str(outbox), "--store", str(store), "--as-of", "2026-11-28"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not marker.exists() and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    from pipeline.run import recover
+    assert recover(store)
+    assert snapshot(inbox) == before
+    assert not (outbox / "2026-11-28").exists()
+    assert store_counts(store).get("submissions", 0) == 0
