@@ -1,0 +1,465 @@
+"""The printable weekly summary (汇总报告.html): one self-contained page for the bureau.
+
+It shows the week's figures, the townships that sent nothing, the per-township table and
+the scorecard, three inline SVG charts, the overdue and visit-gap lists and the data
+quality of the submissions. Everything comes from the run's report, the classified
+roster and the store's history; nothing from the clock, so the same store and date give
+byte-identical HTML. Every submitted text is escaped (jinja2 autoescape), and a
+Content-Security-Policy forbids scripts and any request in case something slips through.
+
+Example: rebuild(Path("outbox"), Path("jiuzhu.sqlite3"), date(2026, 11, 28))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+from collections import Counter
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from pipeline import charts, issues, settings, spec, store
+from pipeline.errors import JiuzhuError
+
+TEMPLATE = "summary.html.j2"
+TREND_POINTS = 52          # the trend chart shows at most this many runs (a year of weeks)
+TOP_PROBLEMS = 3           # error types named per township in the quality table
+PDF_TIMEOUT = 60           # seconds Chromium may take to print
+TREND_KEYS = ("total", "new_assisted", "observation", "pending", "overdue")
+TREND_LABELS = {"total": "累计发现", "new_assisted": spec.STATUS_LABELS["new_assisted"],
+                "observation": spec.STATUS_LABELS["observation"], "pending": spec.STATUS_LABELS["pending"],
+                "overdue": "超期"}
+NAME_SEPARATORS = "·•・‧.．"
+UNKNOWN_TOWNSHIP = "（未能识别乡镇）"
+
+
+# --- small formatting helpers --------------------------------------------------------
+
+
+def mask_name(name: Any) -> str:
+    """张三丰 → 张*丰, 张三 → 张*, 欧阳娜娜 → 欧**娜; each part of 阿依古丽·买买提 on its own.
+
+    The first and last character stay, the middle becomes one * per character.
+    """
+    if not isinstance(name, str) or not name.strip():
+        return ""
+    parts = re.split(f"([{re.escape(NAME_SEPARATORS)}])", name.strip())
+    out = []
+    for part in parts:  # separators come back as parts of their own, and stay
+        if len(part) <= 1:
+            out.append(part)
+        elif len(part) == 2:
+            out.append(part[0] + "*")
+        else:
+            out.append(part[0] + "*" * (len(part) - 2) + part[-1])
+    return "".join(out)
+
+
+def cn_date(value: Any, *, year: bool = True) -> str:
+    """2026-11-28 → 2026年11月28日 (or 11月28日); empty for nothing."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+        return ""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return f"{day.year}年{day.month}月{day.day}日" if year else f"{day.month}月{day.day}日"
+
+
+def week_start(as_of: date) -> date:
+    return as_of - timedelta(days=spec.thresholds()["missing_window_days"] - 1)
+
+
+def period_label(as_of: date) -> str:
+    """The reporting week: 2026年11月22日—11月28日 (the year repeated only when it changes)."""
+    start = week_start(as_of)
+    return f"{cn_date(start)}—{cn_date(as_of, year=start.year != as_of.year)}"
+
+
+def percent(share: Any) -> str:
+    if share is None or (isinstance(share, float) and pd.isna(share)):
+        return "—"
+    return f"{float(share) * 100:.1f}%"
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(spec.data_dir("templates")), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    env.filters["cn_date"] = cn_date
+    env.filters["percent"] = percent
+    return env
+
+
+# --- the parts of the page ------------------------------------------------------------
+
+
+def _file_dict(f: Any) -> dict:
+    return f.to_dict() if hasattr(f, "to_dict") else dict(f)
+
+
+def headline(report: dict, table: pd.DataFrame, files: list[dict]) -> dict:
+    """The big numbers; the keys are the data-figure names (paths into run-report.json)."""
+    roster, visits_ = report["roster"], report["visits"]
+    statuses = Counter(f["status"] for f in files)
+    return {
+        "townships.found_week": int(table["found_week"].sum()) if len(table) else 0,
+        **{f"roster.{k}": int(v) for k, v in roster.items()},
+        **{f"visits.{k}": int(v) for k, v in visits_.items()},
+        "files.count": len(files),
+        "missing_townships.count": len(report["missing_townships"]),
+        "file_statuses": [(label, statuses.get(status, 0)) for status, label in issues.STATUS_LABELS.items()
+                          if statuses.get(status)],
+        "coverage": percent(_share(int(visits_["seen_this_month"]), int(visits_["key_population"]))),
+    }
+
+
+def township_rows(table: pd.DataFrame, gap_rows: pd.DataFrame, missing: list[str]) -> tuple[list[dict], dict]:
+    """The per-township table and scorecard rows, and the district total."""
+    rows = []
+    for row in table.to_dict("records"):
+        row = {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in row.items()}
+        row["missing"] = row["township"] in missing
+        rows.append(row)
+    total: dict[str, Any] = {"township": "全区合计", "missing": False}
+    for key in ("found_week", "total", *spec.STATUS_LABELS, "overdue", "still_overdue", "key_population", "due",
+                "seen_this_month", "gaps", "decided", "handled_in_time", "rows_rejected_week", "rows_rejected",
+                "files_week"):
+        total[key] = int(sum(r[key] or 0 for r in rows))
+    seen_due = int((gap_rows["due_this_month"] & gap_rows["seen_this_month"]).sum()) if len(gap_rows) else 0
+    total["visit_coverage"] = _share(seen_due, total["due"])
+    total["in_time_share"] = _share(total["handled_in_time"], total["decided"] + total["overdue"])
+    return rows, total
+
+
+def _group(records: list[dict], key: str = "township") -> list[dict]:
+    groups: list[dict] = []
+    for record in records:
+        if not groups or groups[-1]["name"] != record[key]:
+            groups.append({"name": record[key], "rows": []})
+        groups[-1]["rows"].append(record)
+    return groups
+
+
+def overdue_groups(classified: pd.DataFrame, mask: bool) -> list[dict]:
+    """超期 cases by township (in the roster's print order), with the reminder already sent."""
+    columns = ["township", "name", "village", "suspected", "discovered", "age_workdays", "reminded_on", "still_overdue"]
+    cases = classified.loc[classified["overdue"].astype(bool), columns]
+    records = []
+    for row in cases.to_dict("records"):
+        records.append({
+            "township": row["township"], "name": mask_name(row["name"]) if mask else _text(row["name"]),
+            "village": _text(row.get("village")), "suspected": _text(row.get("suspected")),
+            "discovered": row["discovered"], "age": int(row["age_workdays"]),
+            "reminded_on": row["reminded_on"] if row["still_overdue"] else None})
+    groups = _group(records)
+    for g in groups:
+        g["still"] = sum(1 for r in g["rows"] if r["reminded_on"])
+    return groups
+
+
+def gap_groups(gap_rows: pd.DataFrame, mask: bool) -> tuple[list[dict], list[dict]]:
+    """(people due a visit this month and not yet seen, people whose last visit did not see them)."""
+    gaps, returns = [], []
+    columns = ["township", "name", "village", "status_label", "last_seen", "days_since", "gap", "unseen_visits"]
+    for row in gap_rows.reindex(columns=columns).to_dict("records"):
+        record = {"township": row["township"], "name": mask_name(row["name"]) if mask else _text(row["name"]),
+                  "village": _text(row.get("village")), "status": _text(row.get("status_label")),
+                  "last_seen": row["last_seen"] if isinstance(row["last_seen"], str) else None,
+                  "days": int(row["days_since"]), "unseen": list(row["unseen_visits"] or [])}
+        if row["gap"]:
+            gaps.append(record)
+        if record["unseen"]:
+            returns.append(record)
+    return _group(gaps), _group(returns)
+
+
+def _top(counter: Counter, n: int = TOP_PROBLEMS) -> list[tuple[str, int]]:
+    order = {code: i for i, code in enumerate(issues.CODE_LABELS)}
+    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))
+    return [(issues.CODE_LABELS.get(code, code), count) for code, count in ranked[:n]]
+
+
+def quality(db: sqlite3.Connection, files: list[dict], as_of: date) -> dict:
+    """Files and rows rejected per township: this run (from its files) and in total (from the store)."""
+    names = [t.name for t in spec.townships()]
+    per: dict[str, dict] = {}
+
+    def entry(township: str | None) -> dict:
+        name = township if township in names else UNKNOWN_TOWNSHIP
+        return per.setdefault(name, {"township": name, "files": 0, "files_rejected": 0, "rows_rejected": 0,
+                                     "problems": Counter(), "files_total": 0, "files_rejected_total": 0,
+                                     "rows_rejected_total": 0, "problems_total": Counter()})
+
+    for t in names:
+        entry(t)
+    codes_run: Counter = Counter()
+    for f in files:
+        if f["status"] == "duplicate":
+            continue
+        e = entry(f["township"])
+        e["files"] += 1
+        e["files_rejected"] += f["status"] == "rejected"
+        e["rows_rejected"] += int(f["rejected"] or 0)
+        for error in f["errors"]:
+            e["problems"][error["code"]] += 1
+            codes_run[error["code"]] += 1
+    codes_total: Counter = Counter()
+    if _has_table(db, "submissions"):
+        for township, status, rejected in db.execute(
+                "SELECT township, status, rejected FROM submissions WHERE status != 'duplicate' AND received <= ?",
+                (as_of.isoformat(),)):
+            e = entry(township)
+            e["files_total"] += 1
+            e["files_rejected_total"] += status == "rejected"
+            e["rows_rejected_total"] += int(rejected or 0)
+        for township, code, count in db.execute(
+                "SELECT s.township, p.code, count(*) FROM problems p JOIN submissions s ON s.id = p.submission_id "
+                "WHERE s.status != 'duplicate' AND s.received <= ? GROUP BY s.township, p.code "
+                "ORDER BY s.township, p.code", (as_of.isoformat(),)):
+            entry(township)["problems_total"][code] += count
+            codes_total[code] += count
+    order = {n: i for i, n in enumerate(names)}
+    rows = sorted(per.values(), key=lambda e: order.get(e["township"], len(order)))
+    for e in rows:
+        e["top"] = _top(e["problems"])
+        e["top_total"] = _top(e["problems_total"])
+    total = {k: sum(e[k] for e in rows) for k in ("files", "files_rejected", "rows_rejected", "files_total",
+                                                    "files_rejected_total", "rows_rejected_total")}
+    code_order = list(issues.CODE_LABELS)
+    codes = [{"label": issues.CODE_LABELS.get(c, c), "run": codes_run.get(c, 0), "total": codes_total.get(c, 0)}
+             for c in sorted(set(codes_run) | set(codes_total),
+                             key=lambda c: (-codes_run.get(c, 0), -codes_total.get(c, 0),
+                                            code_order.index(c) if c in code_order else len(code_order), c))]
+    return {"rows": rows, "total": total, "codes": codes}
+
+
+def file_rows(files: list[dict]) -> list[dict]:
+    """This run's files, by township order then name, with the status in words."""
+    order = {t.name: i for i, t in enumerate(spec.townships())}
+    out = []
+    for f in sorted(files, key=lambda f: (order.get(f["township"], len(order)), f["file"])):
+        out.append({**f, "status_label": issues.STATUS_LABELS.get(f["status"], f["status"]),
+                    "problems": len(f["errors"])})
+    return out
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def history(db: sqlite3.Connection, as_of: date, report: dict) -> list[tuple[date, list[int]]]:
+    """Roster figures of the latest run on each date up to this one (this run's own figures last)."""
+    latest: dict[str, dict] = {}
+    if _has_table(db, "runs"):
+        for day, text in db.execute("SELECT as_of, report FROM runs WHERE as_of <= ? ORDER BY as_of, id",
+                                    (as_of.isoformat(),)):
+            try:
+                roster = json.loads(text or "{}").get("roster")
+            except ValueError:
+                roster = None
+            if isinstance(roster, dict):
+                latest[day] = roster
+    latest[as_of.isoformat()] = report["roster"]
+    points = sorted(latest.items())[-TREND_POINTS:]
+    return [(date.fromisoformat(day), [int(r.get(k, 0)) for k in TREND_KEYS]) for day, r in points]
+
+
+def type_counts(classified: pd.DataFrame) -> list[tuple[str, int]]:
+    """People per suspected assistance type; a person with several types counts in each."""
+    counter: Counter = Counter()
+    for value in classified["suspected"] if len(classified) else []:
+        if isinstance(value, str):
+            counter.update(t for t in (p.strip() for p in value.split("、")) if t)
+    order = {v: i for i, v in enumerate(spec.vocabulary("assistance_types").values)}
+    return sorted(counter.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))
+
+
+def chart_svgs(classified: pd.DataFrame, table: pd.DataFrame, points: list) -> dict[str, Markup]:
+    classes = list(spec.STATUS_LABELS)
+    types = type_counts(classified)
+    by_town = [(row["township"], [int(row[c]) for c in classes]) for row in table.to_dict("records")]
+    return {  # charts.py escapes every label; the strings are safe markup
+        "types": Markup(charts.bars("chart-types", "疑似符合救助类型（人次）", types,
+                                    desc="每人按所填的每一种救助类型各计一次：" +
+                                         "；".join(f"{k} {v}人" for k, v in types))),
+        "townships": Markup(charts.stacked_bars("chart-townships", "各乡镇（街道）发现对象分类", by_town,
+                                                [spec.STATUS_LABELS[c] for c in classes])),
+        "trend": Markup(charts.trend("chart-trend", "逐次汇总变化", points, [TREND_LABELS[k] for k in TREND_KEYS])),
+    }
+
+
+def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, gap_rows: pd.DataFrame,
+            table: pd.DataFrame, files: list[dict], as_of: date, mask: bool,
+            files_from: date | None = None) -> dict:
+    """Everything the template shows, as plain values."""
+    rows, total = township_rows(table, gap_rows, report["missing_townships"])
+    gaps, returns = gap_groups(gap_rows, mask)
+    points = history(db, as_of, report)
+    limits = spec.thresholds()
+    return {
+        "issuer": f"{spec.district_name()}民政局",
+        "title": "社会救助主动发现工作周报",
+        "as_of": as_of, "period": period_label(as_of), "files_from": files_from,
+        "township_count": len(spec.townships()),
+        "figures": headline(report, table, files),
+        "missing": list(report["missing_townships"]),
+        "rows": rows, "total": total,
+        "status_labels": spec.STATUS_LABELS,
+        "charts": chart_svgs(classified, table, points),
+        "trend_points": len(points),
+        "overdue": overdue_groups(classified, mask),
+        "gaps": gaps, "returns": returns, "returns_count": sum(len(g["rows"]) for g in returns),
+        "quality": quality(db, files, as_of),
+        "files": file_rows(files),
+        "mask": mask,
+        "limits": limits,
+    }
+
+
+def render(**kwargs) -> str:
+    """The page as text (see `context` for the arguments)."""
+    return environment().get_template(TEMPLATE).render(**context(**kwargs))
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_summary(path: Path, *, db: sqlite3.Connection, report: dict, classified: pd.DataFrame,
+                  gap_rows: pd.DataFrame, table: pd.DataFrame, files: list | None = None, as_of: date,
+                  pdf: bool = False, mask: bool = True, files_from: date | None = None) -> list[str]:
+    """Write 汇总报告.html (and 汇总报告.pdf when asked); return warnings for the operator.
+
+    `files` may be FileReport objects or the §6 dicts; report["files"] is used when it is None.
+    Example: write_summary(out / "汇总报告.html", db=db, report=report, classified=c, gap_rows=g, table=t,
+                           files=report["files"], as_of=date(2026, 11, 28))
+    """
+    path = Path(path)
+    file_dicts = [_file_dict(f) for f in (report["files"] if files is None else files)]
+    text = render(db=db, report=report, classified=classified, gap_rows=gap_rows, table=table,
+                  files=file_dicts, as_of=as_of, mask=mask, files_from=files_from)
+    _write_atomic(path, text)
+    warnings = []
+    if pdf:
+        warning = print_pdf(path, path.with_suffix(".pdf"))
+        if warning:
+            warnings.append(warning)
+    return warnings
+
+
+def _run_of(db: sqlite3.Connection, as_of: date) -> tuple[date, dict] | None:
+    """The latest completed run on or before the date, with its stored report."""
+    if not _has_table(db, "runs"):
+        return None
+    for day, text in db.execute("SELECT as_of, report FROM runs WHERE as_of <= ? ORDER BY as_of DESC, id DESC",
+                                (as_of.isoformat(),)):
+        try:
+            stored = json.loads(text or "{}")
+        except ValueError:
+            continue
+        if isinstance(stored, dict) and "files" in stored:
+            return date.fromisoformat(day), stored
+    return None
+
+
+def rebuild(outbox: Path, store_path: Path, as_of: date, *, pdf: bool = False,
+            mask: bool = True) -> tuple[Path, list[str]]:
+    """`jiuzhu report`: write outbox/<as-of>/汇总报告.html again from the store, without reading the inbox.
+
+    The roster is classified as of the date; the file list is that of the latest run on or
+    before it. Example: rebuild(Path("outbox"), Path("jiuzhu.sqlite3"), date(2026, 11, 28))
+    """
+    from pipeline import outputs, roster, scorecard, visits
+    from pipeline.run import missing_townships
+
+    store_path = Path(store_path)
+    if not store_path.is_file():
+        raise JiuzhuError(f"找不到台账数据库 {store_path}。请先运行 jiuzhu run 汇总，或用 --store 指定数据库文件。")
+    db = store.connect(store_path)
+    try:
+        found = _run_of(db, as_of)
+        if found is None:
+            raise JiuzhuError(f"台账数据库 {store_path.name} 中没有 {cn_date(as_of)} 当天或之前的汇总记录，"
+                              "无法生成报告。请先用 jiuzhu run 汇总，或换一个日期。")
+        run_day, stored = found
+        classified, gap_rows, table = outputs.classify_all(db, as_of)
+        report = {"as_of": as_of.isoformat(), "files": stored["files"], "roster": roster.counts(classified),
+                  "visits": visits.figures(gap_rows), "missing_townships": missing_townships(db, as_of),
+                  "townships": scorecard.townships_json(table)}
+        path = Path(outbox) / as_of.isoformat() / settings.SUMMARY_NAME
+        warnings = write_summary(path, db=db, report=report, classified=classified, gap_rows=gap_rows,
+                                 table=table, files=stored["files"], as_of=as_of, pdf=pdf, mask=mask,
+                                 files_from=run_day if run_day != as_of else None)
+    finally:
+        db.close()
+    return path, warnings
+
+
+def chromium_command(chromium: str, profile: str) -> list[str]:
+    """Headless Chromium that makes no request of its own and resolves no host."""
+    return [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",
+            f"--user-data-dir={profile}"]
+
+
+def print_pdf(html: Path, pdf: Path) -> str | None:
+    """Print the page to A4 PDF with headless Chromium; a Chinese warning instead of an exception.
+
+    Example: print_pdf(Path("outbox/2026-11-28/汇总报告.html"), Path("outbox/2026-11-28/汇总报告.pdf"))
+    """
+    chromium = settings.CHROMIUM
+    if not (Path(chromium).is_file() or shutil.which(chromium)):
+        return f"没有找到 Chromium 浏览器（{chromium}），未生成 PDF。可用浏览器打开 {Path(html).name} 后打印。"
+    pdf = Path(pdf)
+    tmp = pdf.with_name(f".{pdf.name}.tmp")
+    with tempfile.TemporaryDirectory(prefix="jiuzhu-chromium-") as profile:
+        command = chromium_command(chromium, profile) + [
+            "--no-pdf-header-footer", f"--print-to-pdf={tmp}", Path(html).resolve().as_uri()]
+        try:
+            # Its own process group, so that on a timeout the browser's helper processes go too.
+            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+        except OSError as exc:
+            return f"Chromium 无法启动（{exc}），未生成 PDF。可用浏览器打开 {Path(html).name} 后打印。"
+        try:
+            proc.wait(timeout=PDF_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            tmp.unlink(missing_ok=True)
+            return f"Chromium 打印 PDF 超过 {PDF_TIMEOUT} 秒仍未完成，未生成 PDF。可用浏览器打开 {Path(html).name} 后打印。"
+    if not tmp.is_file() or tmp.stat().st_size == 0 or not tmp.read_bytes()[:5] == b"%PDF-":
+        tmp.unlink(missing_ok=True)
+        return f"Chromium 没有生成 PDF，可用浏览器打开 {Path(html).name} 后打印。"
+    os.replace(tmp, pdf)
+    return None

@@ -1,0 +1,366 @@
+"""汇总报告.html from two real weekly runs, checked in headless Chromium with the network blocked.
+
+The district is synthetic (pipeline.synth): two weeks, 30 townships, a few townships late,
+a few files with errors, and hostile text where a submission can carry it (a village
+and a file name). A name the validator would never accept is planted in a copy of the
+store, to prove that the page escapes whatever the store holds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import sqlite3
+import struct
+import sys
+import time
+import types
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+import pipeline
+from pipeline import outputs, settings, spec, store, summary, synth
+from pipeline.errors import JiuzhuError
+from pipeline.run import run
+
+from tests.browser import Chromium, dump_dom, pdf_pages, print_pdf, require, screenshot
+
+AS_OF = date(2026, 11, 28)
+WEEK_BEFORE = AS_OF - timedelta(days=7)
+HOSTILE = "<script>alert(1)</script>"
+HOSTILE_FILE = "新华乡<img src=x onerror=alert(2)>.xlsx"
+TITLE = f"{spec.district_name()}民政局社会救助主动发现工作周报（2026年11月28日）"
+
+# Output writers that other modules provide. While one of them is not written yet, the run
+# gets a no-op stand-in so that the real pipeline (check, merge, classify, outputs.build,
+# write_summary, run-report.json, publish) still runs end to end. Nothing else is replaced.
+_OTHER_WRITERS = {"feedback": "write_feedback", "ledger": "write_ledger", "reminders": "write_reminders",
+                  "visit_report": "write_gaps"}
+
+
+@contextmanager
+def _unwritten_writers_stood_in():
+    with pytest.MonkeyPatch.context() as mp:
+        for name, function in _OTHER_WRITERS.items():
+            if importlib.util.find_spec(f"pipeline.{name}") is None:
+                stand_in = types.ModuleType(f"pipeline.{name}")
+                setattr(stand_in, function, lambda *args, **kwargs: None)
+                mp.setitem(sys.modules, f"pipeline.{name}", stand_in)
+                mp.setattr(pipeline, name, stand_in, raising=False)
+        yield
+
+
+@dataclass
+class District:
+    root: Path
+    outbox: Path
+    store: Path
+    html: Path
+    report: dict
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory) -> District:
+    root = tmp_path_factory.mktemp("district")
+    inbox, outbox, store_path = root / "inbox", root / "outbox", root / "jiuzhu.sqlite3"
+    names = [t.name for t in spec.townships()]
+    with _unwritten_writers_stood_in():
+        synth.make_district(inbox, rows_per_township=6, seed=1, as_of=WEEK_BEFORE, townships=names[2:])
+        run(inbox, outbox, store_path, WEEK_BEFORE)
+        sending = [n for n in names[:-1] if n not in names[3:6]]
+        synth.make_district(inbox, rows_per_township=10, seed=2, as_of=AS_OF, townships=sending,
+                            errors={sending[1]: {"invalid_id": 1, "required": 1}, sending[7]: {"invalid_value": 2}})
+        people = synth.make_people(names[-1], 6, seed=3, as_of=AS_OF - timedelta(days=40), mix={"pending": 1.0})
+        people[0]["village"] = HOSTILE
+        synth.write_submission(inbox / HOSTILE_FILE, people, township=names[-1], filled_date=AS_OF)
+        result = run(inbox, outbox, store_path, AS_OF)
+    html = result.outdir / settings.SUMMARY_NAME
+    report = json.loads((result.outdir / settings.REPORT_NAME).read_text(encoding="utf-8"))
+    return District(root, outbox, store_path, html, report)
+
+
+class _Figures(HTMLParser):
+    """The text of every element with a data-figure attribute."""
+
+    def __init__(self):
+        super().__init__()
+        self.figures: dict[str, str] = {}
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        name = dict(attrs).get("data-figure")
+        if name:
+            self.figures[name] = ""
+            self._open.append(name)
+
+    def handle_endtag(self, tag):
+        if self._open and tag == "span":
+            self._open.pop()
+
+    def handle_data(self, data):
+        for name in self._open:
+            self.figures[name] += data
+
+
+def expected_figures(report: dict) -> dict[str, str]:
+    """What the page must show, computed from run-report.json alone."""
+    out = {f"roster.{k}": str(v) for k, v in report["roster"].items()}
+    out.update({f"visits.{k}": str(v) for k, v in report["visits"].items()})
+    out["townships.found_week"] = str(sum(t["found_week"] for t in report["townships"].values()))
+    out["files.count"] = str(len(report["files"]))
+    out["missing_townships.count"] = str(len(report["missing_townships"]))
+    return out
+
+
+def png_size(png: Path) -> tuple[int, int]:
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+# --- in the browser --------------------------------------------------------------------
+
+
+def test_page_makes_no_request_and_logs_no_error(district: District):
+    with Chromium() as browser:
+        wide = browser.load(district.html, width=1280)
+        narrow = browser.load(district.html, width=390)
+    for page in (wide, narrow):
+        assert page.requests == [page.url], "the page must not ask for anything but itself"
+        assert page.failed == []
+        assert page.console_errors == []
+        assert page.title == TITLE
+        assert page.layout["scripts"] == 0
+    assert narrow.layout["scrollWidth"] <= narrow.layout["innerWidth"], narrow.layout["overflowing"]
+    assert narrow.layout["overflowing"] == []
+
+
+def test_the_helper_does_see_requests_and_errors(tmp_path: Path):
+    """The observation above is not vacuous: a page that fetches and fails is caught."""
+    page = tmp_path / "bad.html"
+    page.write_text('<title>t</title><img src="https://cdn.example.com/x.png">'
+                    '<script>console.error("boom"); missing()</script>', encoding="utf-8")
+    with Chromium() as browser:
+        load = browser.load(page)
+    assert "https://cdn.example.com/x.png" in load.requests
+    assert load.failed and "boom" in load.console_errors
+    assert any("missing" in e for e in load.exceptions)
+
+
+def test_headline_figures_equal_run_report(district: District):
+    parser = _Figures()
+    parser.feed(dump_dom(district.html))
+    assert parser.figures == expected_figures(district.report)
+    assert int(parser.figures["roster.total"]) > 200  # the district is really there
+    names = [t.name for t in spec.townships()]
+    assert district.report["missing_townships"] == names[3:6]
+
+
+def test_missing_townships_are_listed(district: District):
+    dom = dump_dom(district.html)
+    block = re.search(r'<div class="missing">(.*?)</div>', dom, re.S).group(1)
+    for township in district.report["missing_townships"]:
+        assert f"<span>{township}</span>" in block
+
+
+def test_hostile_text_from_a_submission_is_shown_as_text(district: District):
+    dom = dump_dom(district.html)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom  # the village, in the lists
+    assert "新华乡&lt;img src=x onerror=alert(2)&gt;.xlsx" in dom  # the file name, in the file list
+    assert "<script" not in dom and "<img" not in dom
+    assert re.search(r"<title>(.*?)</title>", dom).group(1) == TITLE
+
+
+def _planted(district: District, tmp_path: Path) -> tuple[Path, Path, str]:
+    """A copy of the store where one person in the visit-gap list is called <script>alert(1)</script>."""
+    copy = tmp_path / "store.sqlite3"
+    src = sqlite3.connect(district.store)
+    dst = sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    db = store.connect(copy)
+    _, gap_rows, _ = outputs.classify_all(db, AS_OF)
+    key = gap_rows[gap_rows["gap"]]["key"].iloc[0]
+    db.execute("UPDATE persons SET name = ? WHERE key = ?", (HOSTILE, key))
+    db.close()
+    dst.close()
+    return copy, tmp_path / "outbox", key
+
+
+def test_a_hostile_name_in_the_store_is_escaped(district: District, tmp_path: Path):
+    copy, outbox, _ = _planted(district, tmp_path)
+    html, warnings = summary.rebuild(outbox, copy, AS_OF, mask=False)
+    assert warnings == []
+    text = html.read_text(encoding="utf-8")
+    assert '<td class="name">&lt;script&gt;alert(1)&lt;/script&gt;</td>' in text
+    with Chromium() as browser:
+        page = browser.load(html)
+    assert page.title == TITLE and page.layout["scripts"] == 0
+    assert page.console_errors == [] and page.requests == [page.url]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.html
+
+
+def test_names_are_masked_unless_asked(district: District, tmp_path: Path):
+    db = store.connect(district.store)
+    classified, gap_rows, _ = outputs.classify_all(db, AS_OF)
+    db.close()
+    listed = sorted(set(classified[classified["overdue"]]["name"]) | set(gap_rows[gap_rows["gap"]]["name"]))
+    assert len(listed) > 10
+    masked_page = dump_dom(district.html)
+    for name in listed:
+        assert f">{name}<" not in masked_page
+        assert f">{summary.mask_name(name)}<" in masked_page
+    html, _ = summary.rebuild(tmp_path / "outbox", district.store, AS_OF, mask=False)
+    plain_page = dump_dom(html)
+    for name in listed:
+        assert f">{name}<" in plain_page
+
+
+def test_prints_to_a_sane_number_of_a4_pages(district: District, tmp_path: Path):
+    pdf = print_pdf(district.html, tmp_path / "汇总报告.pdf")
+    pages = pdf_pages(pdf)
+    assert 2 <= pages <= 40
+    info = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", _pdfinfo(pdf))
+    assert (round(float(info.group(1))), round(float(info.group(2)))) == (595, 842)  # A4 portrait
+
+
+def _pdfinfo(pdf: Path) -> str:
+    import subprocess
+    return subprocess.run([require("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+
+
+def test_jiuzhu_prints_its_own_pdf(district: District, tmp_path: Path):
+    require(settings.CHROMIUM)
+    html = tmp_path / "汇总报告.html"
+    shutil.copy(district.html, html)
+    assert summary.print_pdf(html, tmp_path / "汇总报告.pdf") is None
+    assert (tmp_path / "汇总报告.pdf").read_bytes()[:5] == b"%PDF-"
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_screenshots_wide_and_narrow(district: District, tmp_path: Path):
+    wide = screenshot(district.html, tmp_path / "wide.png", 1280, 2000)
+    narrow = screenshot(district.html, tmp_path / "narrow.png", 390, 2000)
+    assert png_size(wide) == (1280, 2000) and png_size(narrow) == (390, 2000)
+    assert wide.stat().st_size > 50_000 and narrow.stat().st_size > 30_000
+    with Chromium() as browser:
+        full = browser.capture(district.html, tmp_path / "full-narrow.png", width=390)
+    assert png_size(full)[0] == 390 and png_size(full)[1] > 4000
+
+
+# --- without a browser ---------------------------------------------------------------------
+
+
+def test_rebuild_gives_the_run_s_page_byte_for_byte(district: District, tmp_path: Path):
+    html, warnings = summary.rebuild(tmp_path / "outbox", district.store, AS_OF)
+    assert warnings == []
+    assert html == tmp_path / "outbox" / AS_OF.isoformat() / settings.SUMMARY_NAME
+    assert html.read_bytes() == district.html.read_bytes()
+    again, _ = summary.rebuild(tmp_path / "outbox", district.store, AS_OF)
+    assert again.read_bytes() == district.html.read_bytes()
+
+
+def test_rebuild_a_day_without_a_run_says_whose_files_it_shows(district: District, tmp_path: Path):
+    html, _ = summary.rebuild(tmp_path / "outbox", district.store, AS_OF + timedelta(days=2))
+    text = html.read_text(encoding="utf-8")
+    assert "2026年11月30日没有运行汇总" in text and "2026年11月28日那次汇总的文件" in text
+
+
+def test_rebuild_refuses_without_a_store_or_a_run(district: District, tmp_path: Path):
+    with pytest.raises(JiuzhuError, match="找不到台账数据库"):
+        summary.rebuild(tmp_path / "outbox", tmp_path / "nothing.sqlite3", AS_OF)
+    assert not (tmp_path / "nothing.sqlite3").exists()
+    with pytest.raises(JiuzhuError, match="当天或之前的汇总记录"):
+        summary.rebuild(tmp_path / "outbox", district.store, WEEK_BEFORE - timedelta(days=1))
+    assert not (tmp_path / "outbox").exists()
+
+
+def test_trend_has_both_runs(district: District):
+    text = district.html.read_text(encoding="utf-8")
+    trend = re.search(r'<svg[^>]*id="chart-trend".*?</svg>', text, re.S).group(0)
+    assert "2026-11-21：" in trend and "2026-11-28：" in trend
+    assert f"累计发现 {district.report['roster']['total']}" in trend
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.links += [(tag, k, v) for k, v in attrs if k in ("src", "href", "xlink:href", "srcset", "action")]
+
+
+def test_page_is_self_contained(district: District):
+    text = district.html.read_text(encoding="utf-8")
+    parser = _Links()
+    parser.feed(text)
+    assert parser.links == []
+    assert "@import" not in text and "url(http" not in text and "<script" not in text
+    assert "@page" in text and "size: A4" in text and "table-header-group" in text
+
+
+def test_pdf_warning_when_chromium_is_missing(tmp_path: Path, monkeypatch):
+    html = tmp_path / "a.html"
+    html.write_text("<p>x</p>", encoding="utf-8")
+    monkeypatch.setattr(settings, "CHROMIUM", str(tmp_path / "no-chromium"))
+    warning = summary.print_pdf(html, tmp_path / "a.pdf")
+    assert warning and "没有找到 Chromium" in warning and not (tmp_path / "a.pdf").exists()
+
+
+@pytest.mark.parametrize("name, masked", [
+    ("张三丰", "张*丰"), ("张三", "张*"), ("欧阳娜娜", "欧**娜"), ("李", "李"),
+    ("阿依古丽·买买提", "阿**丽·买*提"), ("迪丽热巴・阿不都", "迪**巴・阿*都"), ("努尔·艾力", "努*·艾*"),
+    ("", ""), (None, ""), (HOSTILE, "<" + "*" * (len(HOSTILE) - 2) + ">"),
+])
+def test_mask_name(name, masked):
+    assert summary.mask_name(name) == masked
+
+
+@pytest.mark.parametrize("as_of, label", [
+    (date(2026, 11, 28), "2026年11月22日—11月28日"),
+    (date(2027, 1, 3), "2026年12月28日—2027年1月3日"),
+])
+def test_period_label(as_of, label):
+    assert summary.period_label(as_of) == label
+
+
+def test_a_first_run_with_only_zero_reports(tmp_path: Path):
+    """No one on the roster yet: the page still renders, with empty charts and lists said in words."""
+    inbox = tmp_path / "inbox"
+    names = [t.name for t in spec.townships()]
+    for township in names[:2]:
+        synth.write_zero_report(inbox / f"{township}零报告.xlsx", township, filled_date=AS_OF)
+    with _unwritten_writers_stood_in():
+        result = run(inbox, tmp_path / "outbox", tmp_path / "jiuzhu.sqlite3", AS_OF)
+    text = (result.outdir / settings.SUMMARY_NAME).read_text(encoding="utf-8")
+    parser = _Figures()
+    parser.feed(text)
+    assert parser.figures == expected_figures(result.report)
+    assert parser.figures["roster.total"] == "0" and parser.figures["missing_townships.count"] == str(len(names) - 2)
+    assert "暂无数据" in text  # the assistance-type chart
+    assert "目前只有2026年11月28日一次汇总" in text  # the trend with one point
+    assert "没有超期未办理的对象" in text and "本月应走访的重点人群均已见面走访" in text
+
+
+def test_pdf_warning_when_chromium_fails_or_hangs(tmp_path: Path, monkeypatch):
+    html = tmp_path / "a.html"
+    html.write_text("<p>x</p>", encoding="utf-8")
+    monkeypatch.setattr(settings, "CHROMIUM", "/bin/false")
+    assert "没有生成 PDF" in summary.print_pdf(html, tmp_path / "a.pdf")
+    hang = tmp_path / "hang.sh"
+    hang.write_text("#!/bin/sh\nsleep 30 &\nsleep 30\n", encoding="utf-8")
+    hang.chmod(0o755)
+    monkeypatch.setattr(settings, "CHROMIUM", str(hang))
+    monkeypatch.setattr(summary, "PDF_TIMEOUT", 1)
+    started = time.monotonic()
+    assert "超过 1 秒" in summary.print_pdf(html, tmp_path / "a.pdf")
+    assert time.monotonic() - started < 10
+    assert not (tmp_path / "a.pdf").exists() and not list(tmp_path.glob(".*.tmp"))
