@@ -13,6 +13,7 @@ and returns where the validator must report them; make_district writes a whole i
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import random
 import re
@@ -776,7 +777,8 @@ def make_district(inbox: Path, *, rows_per_township: int = 300, seed: int = 0, a
     File names vary the way townships name them (城西街道_20261128.xlsx, 城西1128.xlsx,
     黔江区城西街道社会救助主动发现明细表.xlsx, …); layouts vary too (header styles, blank
     rows, extra sheets, messy values, date text). Workbooks carry a 走访记录 sheet. fmt:
-    xlsx, xlsm, xls, csv, or "mixed" for a realistic mixture. IDs are unique district-wide.
+    xlsx, xlsm, xls, csv, or "mixed" for a realistic mixture (without .xls when xlwt, a
+    test dependency, is not installed). IDs are unique district-wide.
     Example: make_district(Path("inbox"), rows_per_township=50, townships=["城西街道", "石会镇"])
     """
     inbox = Path(inbox)
@@ -790,12 +792,15 @@ def make_district(inbox: Path, *, rows_per_township: int = 300, seed: int = 0, a
     used: set[str] = set()
     out = []
     towns = {t.name: t for t in spec.townships()}
+    mixture = dict(zip(FORMATS, (60, 10, 15, 15)))
+    if fmt == "mixed" and importlib.util.find_spec("xlwt") is None:
+        mixture["xlsx"] += mixture.pop("xls")
     if set(names) - set(towns):
         raise ValueError(f"not townships of the district: {sorted(set(names) - set(towns))}")
     for township in names:
         town = towns[township]
         rng = _rng("district", seed, township)
-        kind = fmt if fmt != "mixed" else rng.choices(FORMATS, weights=(60, 10, 15, 15))[0]
+        kind = fmt if fmt != "mixed" else rng.choices(list(mixture), weights=list(mixture.values()))[0]
         filled = as_of - timedelta(days=rng.randint(0, 3))
         pattern = rng.choice(words.FILE_NAMES)
         filename = pattern.format(township=township, short=town.short, district=spec.district_name(),
