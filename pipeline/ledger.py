@@ -43,6 +43,8 @@ from pipeline.xlsx import (
 ALL_SHEET = "全部"
 STATS_SHEET = "统计"
 SCORE_SHEET = "乡镇考核"
+DUPLICATES_SHEET = "疑似重复"
+VACANCIES_SHEET = "协理员空缺"
 PERSON_STATUSES = ("new_assisted", "observation", "pending")  # a sheet each, after 全部
 HEADER_ROW = 1  # zero-based: the title is row 0
 TOTAL = "合计"
@@ -102,6 +104,19 @@ SCORE_COLUMNS = (
     ("rows_rejected", "累计退回行数", 7, "number"),
     ("files_week", "本周报送文件数", 7, "number"),
 )
+# 疑似重复: the same ID number reported by more than one township (merge.possible_duplicates).
+DUPLICATE_COLUMNS = (
+    ("seq", "序号", 6, "center"), ("id_number", "公民身份号码", 21, "code"),
+    ("township", "所属乡镇（街道）", 12, "center"), ("village", "村（社区）", 12, "center"),
+    ("name", "对象姓名", 10, "center"), ("status_label", "类别", 13, "center"),
+    ("discovered", "发现日期", 12, "date"), ("first_seen", "首次报送", 12, "date"),
+)
+# 协理员空缺: villages without a 社会救助协理员 (assistants.vacancies).
+VACANCY_COLUMNS = (
+    ("seq", "序号", 6, "center"), ("township", "所属乡镇（街道）", 14, "center"),
+    ("village", "村（社区）", 16, "center"), ("people", "已发现对象", 10, "number"),
+    ("key_population", "其中重点人群", 10, "number"), ("listed_label", "名册中", 26, "text"),
+)
 
 
 def person_columns() -> list[LedgerColumn]:
@@ -128,8 +143,10 @@ def ledger_title(status: str | None, as_of: date) -> str:
     return f"{title_stem()}{subject}汇总台账（截至{cn_date(as_of)}）"
 
 
-def write_ledger(path: Path, classified: pd.DataFrame, table: pd.DataFrame, *, as_of: date) -> None:
-    """Write the 全区汇总台账 workbook.
+def write_ledger(path: Path, classified: pd.DataFrame, table: pd.DataFrame, *, as_of: date,
+                 duplicates: pd.DataFrame | None = None, vacancies: pd.DataFrame | None = None) -> None:
+    """Write the 全区汇总台账 workbook; `duplicates` (疑似重复) and `vacancies` (协理员空缺)
+    each get a sheet when given.
 
     Example: write_ledger(outbox / "全区汇总台账.xlsx", classified, township_table, as_of=date(2026, 11, 28))
     """
@@ -161,6 +178,19 @@ def write_ledger(path: Path, classified: pd.DataFrame, table: pd.DataFrame, *, a
         print_setup(ws, header_rows=(HEADER_ROW, HEADER_ROW), last_col=len(columns) - 1)
     _stats_sheet(workbook.add_worksheet(STATS_SHEET), classified, as_of, fmts)
     _score_sheet(workbook.add_worksheet(SCORE_SHEET), table, as_of, fmts)
+    if duplicates is not None:
+        _list_sheet(workbook.add_worksheet(DUPLICATES_SHEET), DUPLICATE_COLUMNS, duplicates, fmts,
+                    title=f"{title_stem()}疑似重复报送对象（截至{cn_date(as_of)}）",
+                    note="同一公民身份号码由两个以上乡镇（街道）报送。请核实对象实际居住地，由一个乡镇（街道）负责，"
+                         "另一方在下次报送时于备注栏说明。",
+                    empty="没有发现不同乡镇（街道）报送同一公民身份号码的情况。")
+    if vacancies is not None:
+        listed = {True: "已列出，未填写协理员", False: "未列出（该村有已发现对象）"}
+        _list_sheet(workbook.add_worksheet(VACANCIES_SHEET), VACANCY_COLUMNS,
+                    vacancies.assign(listed_label=vacancies["listed"].map(listed)), fmts,
+                    title=f"{spec.district_name()}社会救助协理员空缺村（社区）（截至{cn_date(as_of)}）",
+                    note="通知要求每个村（社区）至少有一名社会救助协理员。仅统计已报送协理员名册的乡镇（街道）。",
+                    empty="已报送协理员名册的乡镇（街道）中，每个村（社区）都有协理员。")
     workbook.worksheets()[0].activate()
     close_fast(workbook)  # 300,000 people make ~700 MB of sheet XML to deflate
 
@@ -352,3 +382,28 @@ def _score_sheet(ws, table: pd.DataFrame, as_of: date, fmts: dict) -> None:
                  f"{spec.OVERDUE_LABEL}人数）。{STILL_OVERDUE_LABEL}：经区民政局书面提醒后仍未办理的人数。",
                  fmts["note"], width=sum(c.width for c in cols))
     print_setup(ws, header_rows=(HEADER_ROW, HEADER_ROW), last_col=last_col)
+
+
+# --- 疑似重复, 协理员空缺 -----------------------------------------------------------------
+
+
+def _list_sheet(ws, spec_columns, frame: pd.DataFrame, fmts: dict, *, title: str, note: str, empty: str) -> None:
+    """A titled, printable list: a note under the title, then the table (or `empty`)."""
+    cols = [LedgerColumn(*c) for c in spec_columns]
+    last_col = len(cols) - 1
+    width = sum(c.width for c in cols)
+    write_merged(ws, 0, last_col, title, fmts["title"], height=36)
+    write_merged(ws, 1, last_col, note if len(frame) else empty, fmts["note"], width=width)
+    if not len(frame):
+        for index, col in enumerate(cols):
+            ws.set_column(index, index, col.width)
+        print_setup(ws, header_rows=None, last_col=last_col)
+        return
+    _header(ws, 2, cols, fmts)
+    for row, record in enumerate(frame.to_dict("records"), start=3):
+        for index, col in enumerate(cols):
+            value = row - 2 if col.key == "seq" else record.get(col.key)
+            if col.kind == "date" and isinstance(value, str) and value:
+                value = date.fromisoformat(value)
+            write_text(ws, row, index, value, _column_format(col.kind, fmts))
+    print_setup(ws, header_rows=(2, 2), last_col=last_col)

@@ -167,7 +167,8 @@ def possible_duplicates(roster: pd.DataFrame) -> pd.DataFrame:
 
 
 def save_assistants(db: sqlite3.Connection, report: FileReport, submission_id: int) -> None:
-    """A township's 协理员名册 replaces its earlier one, village by village."""
+    """A township's 协理员名册 replaces its earlier one, village by village; a blank name
+    records a village that has no assistant."""
     if report.assistants is None or report.assistants.empty:
         return
     rows = report.assistants.to_dict("records")
@@ -175,5 +176,5 @@ def save_assistants(db: sqlite3.Connection, report: FileReport, submission_id: i
         db.execute("DELETE FROM assistants WHERE township = ? AND village = ?", (township, village))
     db.executemany("INSERT OR REPLACE INTO assistants (township, village, assistant, phone, submission_id) "
                    "VALUES (?,?,?,?,?)",
-                   [(r["township"], r["village"], r["assistant"], _text(r.get("phone")), submission_id)
+                   [(r["township"], r["village"], _text(r.get("assistant")) or "", _text(r.get("phone")), submission_id)
                     for r in rows])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import roster, scorecard, settings, visits
+from pipeline import assistants, merge, roster, scorecard, settings, visits
 from pipeline.issues import FileReport
 
 
@@ -51,7 +51,7 @@ def classify_all(db: sqlite3.Connection, as_of: date) -> tuple[pd.DataFrame, pd.
 
 
 def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: Path,
-          missing: list[str], *, pdf: bool = False) -> Built:
+          missing: list[str], *, pdf: bool = False, mask: bool = True) -> Built:
     """Write every output of a run into `work` and return run-report.json's content."""
     from pipeline import feedback, ledger, reminders, summary, visit_report
 
@@ -61,7 +61,10 @@ def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: 
         if report.errors and report.status != "duplicate":
             report.feedback = feedback_name(report)
             feedback.write_feedback(work / report.feedback, report, as_of=as_of)
-    ledger.write_ledger(work / settings.LEDGER_NAME, classified, table, as_of=as_of)
+    duplicates = merge.possible_duplicates(classified)
+    vacancies = assistants.vacancies(assistants.load(db), classified)
+    ledger.write_ledger(work / settings.LEDGER_NAME, classified, table, as_of=as_of,
+                        duplicates=duplicates, vacancies=vacancies)
     visit_report.write_gaps(work / settings.VISIT_GAPS_NAME, gap_rows, as_of=as_of)
     reminders.write_reminders(work / settings.OVERDUE_NAME, classified, as_of=as_of)
     files = sorted(reports, key=lambda r: r.file)
@@ -76,7 +79,7 @@ def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: 
         "townships": scorecard.townships_json(table),
     }
     warnings = summary.write_summary(work / settings.SUMMARY_NAME, db=db, report=report, classified=classified,
-                                     gap_rows=gap_rows, table=table, files=files, as_of=as_of, pdf=pdf)
+                                     gap_rows=gap_rows, table=table, files=files, as_of=as_of, pdf=pdf, mask=mask)
     (work / settings.REPORT_NAME).write_text(
         json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return Built(report, warnings or [])

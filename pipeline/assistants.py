@@ -1,0 +1,48 @@
+"""协理员 coverage: the villages (村、社区) that have no social-assistance assistant.
+
+The notice (二、（二）) asks that every village have at least one 社会救助协理员. A township
+shows its assistants by sending the 协理员名册; a village listed there with the name left
+blank has none. The villages of a township are those of its roster and those where its
+people live, so a village with people found but missing from the roster counts too. A
+township that has not sent a roster is not judged: nothing is known of its assistants.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+
+from pipeline import spec
+
+KEY_STATUSES = ("pending", "observation")
+COLUMNS = ["township", "village", "people", "key_population", "listed"]
+
+
+def load(db: sqlite3.Connection) -> pd.DataFrame:
+    """Every assistants' roster row in the store: township, village, assistant ('' for none), phone."""
+    return pd.read_sql_query("SELECT township, village, assistant, phone FROM assistants "
+                             "ORDER BY township, village, assistant", db)
+
+
+def vacancies(roster_rows: pd.DataFrame, classified: pd.DataFrame) -> pd.DataFrame:
+    """Villages without an assistant, in the district's township order, then by village.
+
+    Columns: township, village, people (found there), key_population (pending and
+    observation there), listed (the village is on the township's roster, with no name).
+    Example: vacancies(load(db), classified)
+    """
+    if roster_rows.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    named = roster_rows[roster_rows["assistant"].fillna("").str.strip() != ""]
+    covered = set(zip(named["township"], named["village"]))
+    listed = set(zip(roster_rows["township"], roster_rows["village"]))
+    towns = set(roster_rows["township"])
+    people = classified[classified["township"].isin(towns) & classified["village"].notna()]
+    found = people.groupby(["township", "village"]).size()
+    key = people[people["status"].isin(KEY_STATUSES)].groupby(["township", "village"]).size()
+    order = {t.name: n for n, t in enumerate(spec.townships())}
+    places = sorted((listed | set(found.index)) - covered, key=lambda p: (order.get(p[0], len(order)), p))
+    return pd.DataFrame([{"township": t, "village": v, "people": int(found.get((t, v), 0)),
+                          "key_population": int(key.get((t, v), 0)), "listed": (t, v) in listed}
+                         for t, v in places], columns=COLUMNS)
