@@ -102,6 +102,7 @@ def template(township: str | None, output: Path | None, assistants: bool) -> Non
 
 
 def _run_options(fn):
+    fn = click.option("--no-mask", is_flag=True, help="汇总报告中显示完整姓名和身份证号（默认打码，如 张*明）。")(fn)
     fn = click.option("--pdf", is_flag=True, help="同时用 Chromium 把汇总报告打印成 PDF。")(fn)
     fn = click.option("--as-of", type=DATE, help="汇总日期，默认今天。")(fn)
     fn = click.option("--store", type=click.Path(path_type=Path), default=settings.STORE, show_default=True,
@@ -115,7 +116,7 @@ def _run_options(fn):
 @click.option("--inbox", type=click.Path(path_type=Path), default=settings.INBOX, show_default=True,
               help="收件箱：各乡镇报来的明细表。")
 @_run_options
-def run(inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool) -> None:
+def run(inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bool) -> None:
     """每周汇总：校验收件箱中的明细表，并入全区名册，生成台账和报告。
 
     处理完的文件移到 inbox/archive/<日期>/，无法读取的移到 inbox/rejected/，
@@ -130,7 +131,7 @@ def run(inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool) -
     from pipeline.run import run as run_week
 
     try:
-        result = run_week(inbox, outbox, store, as_of, pdf=pdf, on_file=print_file_progress,
+        result = run_week(inbox, outbox, store, as_of, pdf=pdf, mask=not no_mask, on_file=print_file_progress,
                           on_read=print_reading)
     except JiuzhuError as exc:
         _fail(exc)
@@ -160,7 +161,6 @@ def demo(folder: Path, as_of: date | None) -> None:
 
 @main.command()
 @_run_options
-@click.option("--no-mask", is_flag=True, help="报告中显示完整姓名（默认打码，如 张*明）。")
 def report(outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bool) -> None:
     """不读收件箱，只根据台账数据库重新生成某一天的汇总报告（HTML）。
 
@@ -177,6 +177,8 @@ def report(outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bo
     for warning in warnings:
         click.echo(f"注意：{warning}")
     click.echo(f"汇总报告：{path}")
+    if pdf and path.with_suffix(".pdf").is_file() and not warnings:
+        click.echo(f"PDF：{path.with_suffix('.pdf')}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,7 @@ _MARKS = {"accepted": "✓", "empty": "✓", "duplicate": "•", "partial": "!",
 
 
 def console() -> Console:
-    return Console(highlight=False)
+    return Console(highlight=False, soft_wrap=True)  # a path is never cut in two
 
 
 def file_line(f: FileReport) -> str:
@@ -76,6 +76,9 @@ def print_run(result) -> None:
     for label, key in (("全区汇总台账", "ledger"), ("走访缺口", "visit_gaps"), ("超期催办", "overdue"),
                        ("汇总报告", "summary")):
         out.print(escape(f"  {label}：{outdir / r['outputs'][key]}"))
+    pdf = (outdir / r["outputs"]["summary"]).with_suffix(".pdf")
+    if pdf.is_file():
+        out.print(escape(f"  汇总报告 PDF：{pdf}"))
     feedback = [f for f in r["files"] if f["feedback"]]
     if feedback:
         out.print(escape(f"  退回意见（{len(feedback)} 个文件）：{outdir / settings.FEEDBACK_DIR}"))

@@ -14,6 +14,7 @@ after it, in the district's township order.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -134,29 +135,44 @@ def _summary(ws, cases: pd.DataFrame, as_of: date, fmts: dict) -> None:
     print_setup(ws, header_rows=(2, 2), last_col=last_col)
 
 
+@dataclass(frozen=True)
+class Letter:
+    """The words of one township's 催办通知, shared by the workbook and the HTML summary."""
+    addressee: str
+    opening: str
+    ask: str
+    sender: str
+    dated: str
+
+
+def letter(township: str, cases: pd.DataFrame, as_of: date) -> Letter:
+    """The 催办通知 to one township about its overdue cases (as overdue_cases gives them)."""
+    limits = spec.thresholds()
+    # Answer by the next weekly report.
+    deadline = as_of + timedelta(days=limits["reminder_days"])
+    result = spec.short_label(spec.form().column("result").header)
+    still = int(cases["still_overdue"].astype(bool).sum())
+    opening = (f"　　根据{NOTICE}要求，各乡镇（街道）对主动发现的困难群众应及时入户调查、及时办理。"
+               f"经区民政局汇总，截至{cn_date(as_of)}，你单位下列{len(cases)}名主动发现对象自发现之日起已超过"
+               f"{limits['overdue_workdays']}个工作日仍未办理")
+    opening += f"，其中{still}名在区民政局书面提醒后仍未办理。" if still else "。"
+    ask = (f"　　请你单位接此通知后抓紧入户调查、办理，于{cn_date(deadline)}前将办理结果填入明细表"
+           f"「{result}」栏报送区民政局。按照通知要求，凡经书面提醒后无正当理由仍未办理的，"
+           f"视为未做到“应保尽保、应救尽救”，将追究相关人员责任。")
+    return Letter(f"{township}{ADDRESSEE}：", opening, ask, f"{spec.district_name()}{SENDER}", cn_date(as_of))
+
+
 def _letter(ws, township: str, cases: pd.DataFrame, as_of: date, fmts: dict) -> None:
     """A 催办通知 on one sheet: it prints as a letter, the table header repeated on each page."""
     last_col = len(LETTER_COLUMNS) - 1
     width = sum(w for _, _, w, _ in LETTER_COLUMNS)
-    limits = spec.thresholds()
-    limit = limits["overdue_workdays"]
-    # Answer by the next weekly report: the same window in which a township must report.
-    deadline = as_of + timedelta(days=limits.get("reminder_days", limits["missing_window_days"]))
-    result = spec.short_label(spec.form().column("result").header)
-    still = int(cases["still_overdue"].astype(bool).sum())
+    words = letter(township, cases, as_of)
     write_merged(ws, 0, last_col, HEADING, fmts["title"], height=40)
-    write_merged(ws, 2, last_col, f"{township}{ADDRESSEE}：", fmts["addressee"], height=24)
-    text = (f"　　根据{NOTICE}要求，各乡镇（街道）对主动发现的困难群众应及时入户调查、及时办理。"
-            f"经区民政局汇总，截至{cn_date(as_of)}，你单位下列{len(cases)}名主动发现对象自发现之日起已超过"
-            f"{limit}个工作日仍未办理")
-    text += f"，其中{still}名在区民政局书面提醒后仍未办理。" if still else "。"
-    write_merged(ws, 3, last_col, text, fmts["note"], width=width)
+    write_merged(ws, 2, last_col, words.addressee, fmts["addressee"], height=24)
+    write_merged(ws, 3, last_col, words.opening, fmts["note"], width=width)
     last_row = _table(ws, 4, LETTER_COLUMNS, cases, fmts, marked=True)
-    ask = (f"　　请你单位接此通知后抓紧入户调查、办理，于{cn_date(deadline)}前将办理结果填入明细表"
-           f"「{result}」栏报送区民政局。按照通知要求，凡经书面提醒后无正当理由仍未办理的，"
-           f"视为未做到“应保尽保、应救尽救”，将追究相关人员责任。")
-    write_merged(ws, last_row + 2, last_col, ask, fmts["note"], width=width)
-    write_merged(ws, last_row + 4, last_col, f"{spec.district_name()}{SENDER}", fmts["sign"], height=22)
-    write_merged(ws, last_row + 5, last_col, cn_date(as_of), fmts["sign"], height=22)
+    write_merged(ws, last_row + 2, last_col, words.ask, fmts["note"], width=width)
+    write_merged(ws, last_row + 4, last_col, words.sender, fmts["sign"], height=22)
+    write_merged(ws, last_row + 5, last_col, words.dated, fmts["sign"], height=22)
     print_setup(ws, header_rows=None, last_col=last_col)
     ws.repeat_rows(4, 4)  # the case table's header on every page; the letter itself is not frozen

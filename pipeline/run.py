@@ -176,10 +176,12 @@ def missing_townships(db, as_of: date) -> list[str]:
 
 
 def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path: Path = settings.STORE,
-        as_of: date | None = None, *, pdf: bool = False,
+        as_of: date | None = None, *, pdf: bool = False, mask: bool = True,
         on_file: Callable[[FileReport], None] | None = None,
         on_read: Callable[[Path], None] | None = None) -> RunResult:
     """Ingest every file in the inbox and write the week's outputs into outbox/<as-of>/.
+
+    `pdf` also prints 汇总报告.pdf; `mask` hides the middle of names in 汇总报告 (张*明).
 
     Example: run(Path("inbox"), Path("outbox"), Path("jiuzhu.sqlite3"), date(2026, 11, 28))
     """
@@ -191,7 +193,7 @@ def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path
         warnings = [w for w in (recover(store_path),) if w]
         db = store.connect(store_path)
         try:
-            return _run_locked(db, inbox, outbox, store_path, as_of, pdf, on_file, on_read, warnings)
+            return _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_read, warnings)
         finally:
             db.close()
 
@@ -219,7 +221,7 @@ def _check_all(db, paths: list[Path], as_of: date, on_file, on_read) -> list[Fil
     return reports
 
 
-def _run_locked(db, inbox, outbox, store_path, as_of, pdf, on_file, on_read, warnings) -> RunResult:
+def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_read, warnings) -> RunResult:
     from pipeline import outputs
 
     reports = _check_all(db, list_submissions(inbox), as_of, on_file, on_read)
@@ -249,7 +251,8 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, on_file, on_read, war
             warnings.append(warning)
         work = Path(tempfile.mkdtemp(prefix="jiuzhu-"))
         try:
-            built = outputs.build(db, reports, as_of, work, missing_townships(db, as_of), pdf=pdf)
+            built = outputs.build(db, reports, as_of, work, missing_townships(db, as_of), pdf=pdf,
+                                  mask=mask)
             warnings.extend(built.warnings)
             moves = []
             for report in reports:

@@ -31,7 +31,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline import charts, issues, settings, spec, store
+from pipeline import assistants, charts, issues, merge, reminders, settings, spec, store
 from pipeline.errors import JiuzhuError
 
 TEMPLATE = "summary.html.j2"
@@ -195,6 +195,41 @@ def gap_groups(gap_rows: pd.DataFrame, mask: bool) -> tuple[list[dict], list[dic
     return _group(gaps), _group(returns)
 
 
+def mask_id(number: Any) -> str:
+    """500114199001011234 → 500114********1234: the district and the last four stay."""
+    text = _text(number)
+    return text[:6] + "*" * (len(text) - 10) + text[-4:] if len(text) > 10 else text
+
+
+def duplicate_groups(classified: pd.DataFrame, mask: bool) -> list[dict]:
+    """People reported under the same ID number by more than one township, one group per number."""
+    records = []
+    for row in merge.possible_duplicates(classified).to_dict("records"):
+        records.append({"id": mask_id(row["id_number"]) if mask else _text(row["id_number"]),
+                        "township": row["township"], "village": _text(row.get("village")),
+                        "name": mask_name(row["name"]) if mask else _text(row["name"]),
+                        "status": _text(row.get("status_label")), "first_seen": row.get("first_seen")})
+    return _group(records, "id")
+
+
+def vacancy_groups(db: sqlite3.Connection, classified: pd.DataFrame) -> list[dict]:
+    """Villages without a 协理员, by township (only townships that sent a roster)."""
+    rows = assistants.load(db) if _has_table(db, "assistants") else pd.DataFrame()
+    return _group(assistants.vacancies(rows, classified).to_dict("records"))
+
+
+def notices(classified: pd.DataFrame, as_of: date, mask: bool) -> list[dict]:
+    """One 催办通知 per township with overdue cases: the letter's words and its cases."""
+    out = []
+    for township, cases in reminders.overdue_cases(classified).groupby("township", sort=False):
+        rows = [{"name": mask_name(r["name"]) if mask else _text(r["name"]), "village": _text(r.get("village")),
+                 "discovered": r["discovered"], "age": r["age_workdays"], "suspected": _text(r.get("suspected")),
+                 "state": r["state"], "still": bool(r["still_overdue"])}
+                for r in cases.to_dict("records")]
+        out.append({"township": township, "letter": reminders.letter(str(township), cases, as_of), "rows": rows})
+    return out
+
+
 def _top(counter: Counter, n: int = TOP_PROBLEMS) -> list[tuple[str, int]]:
     order = {code: i for i, code in enumerate(issues.CODE_LABELS)}
     ranked = sorted(counter.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))
@@ -332,6 +367,10 @@ def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, g
         "overdue": overdue_groups(classified, mask),
         "gaps": gaps, "returns": returns, "returns_count": sum(len(g["rows"]) for g in returns),
         "quality": quality(db, files, as_of),
+        "duplicates": duplicate_groups(classified, mask),
+        "vacancies": vacancy_groups(db, classified),
+        "notices": notices(classified, as_of, mask),
+        "heading": reminders.HEADING,
         "files": file_rows(files),
         "mask": mask,
         "limits": limits,
