@@ -14,7 +14,7 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline import spec
+from pipeline import frames, spec
 from pipeline.issues import FileReport
 from pipeline.store import dumps
 
@@ -90,7 +90,7 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
     if records is None or records.empty:
         return
     versions = []
-    for row in records.to_dict("records"):
+    for row in frames.records(records):
         township, name = row["township"], row["name"]
         village, id_number = _text(row.get("village")), _text(row.get("id_number"))
         key = roster.find(township, village, name, id_number)

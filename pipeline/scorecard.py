@@ -44,10 +44,10 @@ def township_table(db: sqlite3.Connection, classified: pd.DataFrame, gap_rows: p
     rows = []
     subs = pd.read_sql_query("SELECT township, received, rejected, status FROM submissions "
                              "WHERE status != 'duplicate'", db)
+    by_town = [dict(tuple(f.groupby("township", sort=False))) for f in (frame, gap_rows, subs)]
     for t in spec.townships():
-        mine = frame[frame["township"] == t.name]
-        gaps = gap_rows[gap_rows["township"] == t.name]
-        sent = subs[subs["township"] == t.name]
+        mine, gaps, sent = (groups.get(t.name, empty.iloc[0:0])
+                            for groups, empty in zip(by_town, (frame, gap_rows, subs)))
         this_week = sent[(sent["received"] >= week_start) & (sent["received"] <= as_of.isoformat())]
         decided = int((mine["status"] != "pending").sum())
         handled = int(mine["in_time"].sum())

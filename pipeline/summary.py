@@ -31,7 +31,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline import assistants, charts, issues, merge, reminders, settings, spec, store
+from pipeline import assistants, charts, frames, issues, merge, reminders, settings, spec, store
 from pipeline.errors import JiuzhuError
 
 TEMPLATE = "summary.html.j2"
@@ -43,6 +43,7 @@ TREND_LABELS = {"total": "累计发现", "new_assisted": spec.STATUS_LABELS["new
                 "observation": spec.STATUS_LABELS["observation"], "pending": spec.STATUS_LABELS["pending"],
                 "overdue": "超期"}
 NAME_SEPARATORS = "·•・‧.．"
+_SEPARATOR = re.compile(f"([{re.escape(NAME_SEPARATORS)}])")
 UNKNOWN_TOWNSHIP = "（未能识别乡镇）"
 
 
@@ -56,7 +57,7 @@ def mask_name(name: Any) -> str:
     """
     if not isinstance(name, str) or not name.strip():
         return ""
-    parts = re.split(f"([{re.escape(NAME_SEPARATORS)}])", name.strip())
+    parts = _SEPARATOR.split(name.strip())
     out = []
     for part in parts:  # separators come back as parts of their own, and stay
         if len(part) <= 1:
@@ -167,7 +168,7 @@ def overdue_groups(classified: pd.DataFrame, mask: bool) -> list[dict]:
     columns = ["township", "name", "village", "suspected", "discovered", "age_workdays", "reminded_on", "still_overdue"]
     cases = classified.loc[classified["overdue"].astype(bool), columns]
     records = []
-    for row in cases.to_dict("records"):
+    for row in frames.records(cases):
         records.append({
             "township": row["township"], "name": mask_name(row["name"]) if mask else _text(row["name"]),
             "village": _text(row.get("village")), "suspected": _text(row.get("suspected")),
@@ -183,7 +184,7 @@ def gap_groups(gap_rows: pd.DataFrame, mask: bool) -> tuple[list[dict], list[dic
     """(people due a visit this month and not yet seen, people whose last visit did not see them)."""
     gaps, returns = [], []
     columns = ["township", "name", "village", "status_label", "last_seen", "days_since", "gap", "unseen_visits"]
-    for row in gap_rows.reindex(columns=columns).to_dict("records"):
+    for row in frames.records(gap_rows.reindex(columns=columns)):
         record = {"township": row["township"], "name": mask_name(row["name"]) if mask else _text(row["name"]),
                   "village": _text(row.get("village")), "status": _text(row.get("status_label")),
                   "last_seen": row["last_seen"] if isinstance(row["last_seen"], str) else None,
@@ -225,7 +226,7 @@ def notices(classified: pd.DataFrame, as_of: date, mask: bool) -> list[dict]:
         rows = [{"name": mask_name(r["name"]) if mask else _text(r["name"]), "village": _text(r.get("village")),
                  "discovered": r["discovered"], "age": r["age_workdays"], "suspected": _text(r.get("suspected")),
                  "state": r["state"], "still": bool(r["still_overdue"])}
-                for r in cases.to_dict("records")]
+                for r in frames.records(cases)]
         out.append({"township": township, "letter": reminders.letter(str(township), cases, as_of), "rows": rows})
     return out
 

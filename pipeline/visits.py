@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline import spec
+from pipeline import frames, spec
 from pipeline.issues import FileReport, Issue
 from pipeline.merge import Roster
 
@@ -39,7 +39,7 @@ def save_visits(db: sqlite3.Connection, roster: Roster, report: FileReport, subm
         return []
     header = spec.visits_table().column("name").header
     issues, rows = [], []
-    for row in report.visits.to_dict("records"):
+    for row in frames.records(report.visits):
         key = _find(roster, row)
         if key is None:
             issues.append(Issue(
@@ -74,8 +74,10 @@ def gaps(classified: pd.DataFrame, visits: pd.DataFrame, as_of: date) -> pd.Data
     """
     first = month_start(as_of).isoformat()
     key = classified[classified["status"].isin(KEY_STATUSES)].copy()
-    seen = visits[visits["seen"] == 1].groupby("person_key")["visit_date"].max()
-    key["last_seen"] = key["key"].map(seen).astype(object).where(lambda s: s.notna(), None)
+    # load() orders visits by date: the last one written per person is the latest.
+    met = visits[visits["seen"] == 1]
+    seen = dict(zip(met["person_key"].tolist(), met["visit_date"].tolist()))
+    key["last_seen"] = pd.Series([seen.get(k) for k in key["key"]], index=key.index, dtype=object)
     since = [date.fromisoformat(s) if isinstance(s, str) else date.fromisoformat(k)
              for s, k in zip(key["last_seen"], key["key_since"].fillna(as_of.isoformat()))]
     key["days_since"] = [(as_of - d).days for d in since]
@@ -83,9 +85,9 @@ def gaps(classified: pd.DataFrame, visits: pd.DataFrame, as_of: date) -> pd.Data
     key["due_this_month"] = [not isinstance(k, str) or k <= first for k in key["key_since"]]
     key["gap"] = key["due_this_month"] & ~key["seen_this_month"]
     unseen = visits[visits["seen"] == 0]
-    missed = {}
-    for person, group in unseen.groupby("person_key"):
-        missed[person] = list(group["visit_date"])
+    missed: dict[str, list[str]] = {}
+    for person, day in zip(unseen["person_key"].tolist(), unseen["visit_date"].tolist()):
+        missed.setdefault(person, []).append(day)
     key["unseen_visits"] = [
         [d for d in missed.get(k, []) if not isinstance(s, str) or d > s]
         for k, s in zip(key["key"], key["last_seen"])]
