@@ -88,6 +88,12 @@ class FileReport:
     visits: Any = None
     assistants: Any = None
 
+    def release(self) -> None:
+        """Drop the tables once merged; the cells of a file with errors stay for its feedback workbook."""
+        self.records = self.rejected_rows = self.visits = self.assistants = None
+        if not self.errors:
+            self.raw = None
+
     @property
     def valid(self) -> bool:
         return not self.errors and self.status in ("accepted", "empty", "duplicate")

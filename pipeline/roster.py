@@ -6,7 +6,6 @@ and pending cases their age in working days and whether they are 超期.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import date
 
@@ -23,13 +22,12 @@ def township_order() -> dict[str, int]:
 
 def load(db: sqlite3.Connection) -> pd.DataFrame:
     """Every person of the store, one row each, with the form fields expanded."""
-    frame = pd.read_sql_query("SELECT * FROM persons", db)
-    fields = pd.DataFrame([json.loads(d) for d in frame["data"]], index=frame.index,
-                          columns=FORM_KEYS) if len(frame) else pd.DataFrame(columns=FORM_KEYS)
-    # The person's own columns (and the effective discovery date) win over the submitted text.
-    fields = fields.drop(columns=[c for c in ("township", "village", "name", "id_number", "discovered")
-                                  if c in fields])
-    return pd.concat([frame.drop(columns=["data"]), fields], axis=1)
+    # SQLite expands the JSON, so no Python dict is made per person. The person's own
+    # columns (and the effective discovery date) win over the submitted text.
+    own = [r[1] for r in db.execute("PRAGMA table_info(persons)") if r[1] != "data"]
+    fields = [k for k in FORM_KEYS if k not in own]
+    columns = [f'"{c}"' for c in own] + [f"json_extract(data, '$.{k}') AS \"{k}\"" for k in fields]
+    return pd.read_sql_query(f"SELECT {', '.join(columns)} FROM persons", db)
 
 
 def classify(roster: pd.DataFrame, as_of: date, reminded: dict[str, str] | None = None) -> pd.DataFrame:

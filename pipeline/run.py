@@ -244,6 +244,8 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
                 merge.save_rejected(db, report, ids[id(report)])
                 merge.save_assistants(db, report, ids[id(report)])
                 db.execute("UPDATE submissions SET status = ? WHERE id = ?", (report.status, ids[id(report)]))
+            report.release()
+        del people  # the outputs read the store; a 300,000-person run needs the memory
 
         _checkpoint("merged")
         warning = roster.calendar_warning(as_of)
