@@ -100,9 +100,12 @@ def ordered(gap_rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_line(people: pd.DataFrame) -> str:
-    """重点人群 N 人，本月应走访 D 人，已见面 S 人，缺口 G 人。"""
-    return (f"重点人群 {len(people)} 人，本月应走访 {int(people['due_this_month'].sum())} 人，"
-            f"已见面 {int(people['seen_this_month'].sum())} 人，缺口 {int(people['gap'].sum())} 人。")
+    """重点人群 N 人，本月已见面走访 S 人；本月应走访 D 人，其中尚未见面（缺口）G 人。
+
+    Those who joined this month are not yet due, but a visit to them still counts as seen.
+    """
+    return (f"重点人群 {len(people)} 人，本月已见面走访 {int(people['seen_this_month'].sum())} 人；"
+            f"本月应走访 {int(people['due_this_month'].sum())} 人，其中尚未见面（缺口）{int(people['gap'].sum())} 人。")
 
 
 def _iso_date(value):

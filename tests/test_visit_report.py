@@ -66,7 +66,7 @@ def test_gaps_grouped_and_never_seen_first(book):
     assert [r[7] for r in rows] == [58, 40, 39, 70]
     assert {r[8] for r in rows} == {"否"}
     assert rows[0][5] == datetime(2026, 9, 1) and ws.cell(5, 6).number_format == "yyyy-mm-dd"
-    assert ws["A2"].value == "重点人群 6 人，本月应走访 5 人，已见面 1 人，缺口 4 人。"
+    assert ws["A2"].value == "重点人群 6 人，本月已见面走访 1 人；本月应走访 5 人，其中尚未见面（缺口）4 人。"
 
 
 def test_visits_where_nobody_was_seen(book):
