@@ -18,7 +18,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-import python_calamine
+from baseline import bare_read, best
 
 from pipeline import spec, synth
 from pipeline.check import check_files
@@ -26,27 +26,8 @@ from pipeline.check import check_files
 AS_OF = date(2026, 11, 28)
 
 
-def bare_read(paths: list[Path]) -> int:
-    """What any reader must pay: open each workbook and pull every sheet into Python."""
-    cells = 0
-    for path in paths:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
-        for name in book.sheet_names:
-            cells += len(book.get_sheet_by_name(name).to_python())
-    return cells
-
-
 def check_all(paths: list[Path]) -> int:
     return check_files(paths, AS_OF).stats["rows"]
-
-
-def best(fn, paths: list[Path], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn(paths)
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def process_time(path: Path, repeat: int) -> float:
