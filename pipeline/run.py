@@ -166,11 +166,12 @@ def missing_townships(db, as_of: date) -> list[str]:
     """Townships that sent no form (a zero report counts) in the week ending on the run date.
 
     A file that could not be read, or that holds only visits or the assistants' roster, is
-    not the weekly form: its township is still to be chased."""
+    not the weekly form: its township is still to be chased. A form sent again byte for
+    byte (the same blank zero report every week) changes no data but is this week's report."""
     days = spec.thresholds()["missing_window_days"]
     start = (as_of - timedelta(days=days - 1)).isoformat()
     sent = {r[0] for r in db.execute(
-        "SELECT DISTINCT township FROM submissions WHERE received BETWEEN ? AND ? AND status != 'duplicate' "
+        "SELECT DISTINCT township FROM submissions WHERE received BETWEEN ? AND ? "
         "AND has_form = 1 AND township IS NOT NULL", (start, as_of.isoformat()))}
     return [t.name for t in spec.townships() if t.name not in sent]
 
@@ -200,21 +201,25 @@ def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path
 
 def _check_all(db, paths: list[Path], as_of: date, on_file, on_read) -> list[FileReport]:
     """Check the inbox; a byte-identical file already ingested is a duplicate and is not read."""
-    known: dict[str, str | None] = {}
+    known: dict[str, tuple[str | None, bool]] = {}
     if db.execute("SELECT 1 FROM sqlite_master WHERE name='submissions'").fetchone():
-        known = {r[0]: r[1] for r in db.execute(
-            "SELECT sha256, township FROM submissions WHERE status != 'duplicate' ORDER BY id DESC")}
-    fresh, duplicates = [], {}
+        known = {r[0]: (r[1], bool(r[2])) for r in db.execute(
+            "SELECT sha256, township, has_form FROM submissions WHERE status != 'duplicate' ORDER BY id DESC")}
+    fresh, duplicates, first = [], {}, {}
     for path in paths:
         digest = guard.sha256(path)
-        if digest in known:
-            duplicates[path] = FileReport(file=path.name, path=path, sha256=digest, status="duplicate",
-                                          township=known[digest])
+        if digest in known or digest in first:
+            duplicates[path] = FileReport(file=path.name, path=path, sha256=digest, status="duplicate")
         else:
-            known[digest] = None
+            first[digest] = path
             fresh.append(path)
     checked = iter(check.check_files(fresh, as_of, on_read=on_read).files)
     reports = [duplicates.get(path) or next(checked) for path in paths]
+    by_path = {r.path: r for r in reports}
+    for report in duplicates.values():  # what the first copy was: its township, whether it held the form
+        original = by_path[first[report.sha256]] if report.sha256 in first else None
+        report.township, report.has_form = ((original.township, original.has_form) if original
+                                            else known[report.sha256])
     for report in reports:
         if on_file:
             on_file(report)

@@ -42,8 +42,9 @@ def township_table(db: sqlite3.Connection, classified: pd.DataFrame, gap_rows: p
     frame = classified.assign(in_time=_handled_in_time(classified, limit),
                               found_week=classified["first_seen"] >= week_start)
     rows = []
+    # A form sent again byte for byte is still that week's report (run.missing_townships).
     subs = pd.read_sql_query("SELECT township, received, rejected, status FROM submissions "
-                             "WHERE status != 'duplicate'", db)
+                             "WHERE status != 'duplicate' OR has_form = 1", db)
     by_town = [dict(tuple(f.groupby("township", sort=False))) for f in (frame, gap_rows, subs)]
     for t in spec.townships():
         mine, gaps, sent = (groups.get(t.name, empty.iloc[0:0])

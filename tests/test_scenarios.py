@@ -1,0 +1,414 @@
+"""Scenarios over several weekly runs with moving run dates, through pipeline.run.run on
+real workbooks (pipeline.synth) and a real SQLite store, asserting the exact rows of
+走访缺口.xlsx, 超期催办.xlsx and run-report.json.
+
+Every expected value is worked out by hand from the rules, not copied from a run:
+- DESIGN §3 and the notice 二（一）（二）: the key population (待办理 + 救助观察群众) is seen in
+  person at least once every calendar month from the first full month after joining; a
+  visit where the person was not seen (不见人) does not count and is listed for a return
+  visit. 未见面天数 counts from the last visit in person, or from joining when never seen.
+- DESIGN §3 and the notice 三（三）: pending for more than 30 working days (China's holidays
+  and make-up workdays, chinese-calendar) from discovery is 超期; each run issues a written
+  reminder for it; at a later run a case still pending is 提醒后仍未办理.
+- DESIGN §4 and run.missing_townships: a township that sent no form (a zero report counts)
+  in the 7 days ending on the run date is listed as missing.
+
+The runs are on Fridays of November 2026 and the first Friday of December. The 2026
+calendar matters for the working days: 25 Sep (中秋) and 1–7 Oct (国庆, weekdays 1, 2, 5,
+6, 7) are holidays, Sunday 20 Sep and Saturday 10 Oct are make-up workdays.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pipeline import settings, spec, synth
+from pipeline.run import run
+from pipeline.synth_text import INVESTIGATION
+
+NOV6, NOV13, NOV20, NOV27, DEC4 = (date(2026, 11, 6), date(2026, 11, 13), date(2026, 11, 20),
+                                   date(2026, 11, 27), date(2026, 12, 4))
+GAPS, AGAIN, ALL = "走访缺口", "需再次走访", "全部重点人群"   # sheets of 走访缺口.xlsx
+SUMMARY = "汇总"                                             # first sheet of 超期催办.xlsx
+PENDING, OBSERVATION = "待办理", "救助观察群众"
+NEVER = "从未见面"
+OBSERVE = "不符合救助条件，列入观察"
+ALL_TOWNSHIPS = [t.name for t in spec.townships()]
+
+
+# --- the district: write a week's files, run, read what the run wrote ----------------------
+
+
+def people(township: str, n: int, *, seed: int) -> list[synth.Person]:
+    """n pending people of a township (Faker-style synthetic names, valid IDs), all in the
+    township's first village, 疑似 城乡低保 and no investigation yet: tests set the rest."""
+    village = synth.villages(township)[0]
+    out = synth.make_people(township, n, seed=seed, mix={"pending": 1})
+    for p in out:
+        p.village, p.suspected, p.investigation, p.result, p.remark = village, "城乡低保", None, None, None
+    return out
+
+
+def found(p: synth.Person, day: date) -> synth.Person:
+    p.discovered = day
+    return p
+
+
+def observe(p: synth.Person) -> synth.Person:
+    """Investigated, not eligible, real hardship remains: 救助观察群众."""
+    p.investigation, p.result = INVESTIGATION["observation"][0], OBSERVE
+    return p
+
+
+def visit(p: synth.Person, day: date, seen: str = "是") -> dict:
+    """A row of the 走访记录 sheet about p."""
+    return {"name": p.name, "id_number": p.id_number, "township": p.township, "village": p.village,
+            "visit_date": day, "visitor": "村社会救助协理员", "seen": seen, "notes": None}
+
+
+def sheet_rows(path: Path, sheet: str) -> list[tuple]:
+    """The data rows of a table sheet without 序号: the rows under the header that starts with
+    序号, up to the first row without a number there. Dates come back as dates."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        rows = list(book[sheet].iter_rows(values_only=True))
+    finally:
+        book.close()
+    start = next(i for i, r in enumerate(rows) if r and r[0] == "序号") + 1
+    out = []
+    for row in rows[start:]:
+        if not isinstance(row[0], int):
+            break
+        out.append(tuple(v.date() if isinstance(v, datetime) else v for v in row[1:]))
+    return out
+
+
+def sheet_lines(path: Path, sheet: str) -> list[str]:
+    """The first cell of each non-empty row: the title and the lines of running text."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [r[0] for r in book[sheet].iter_rows(values_only=True) if r and r[0] is not None]
+    finally:
+        book.close()
+
+
+def sheet_names(path: Path) -> list[str]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return book.sheetnames
+    finally:
+        book.close()
+
+
+@dataclass
+class Week:
+    """What one run wrote into outbox/<as-of>/."""
+
+    outdir: Path
+
+    @property
+    def report(self) -> dict:
+        return json.loads((self.outdir / settings.REPORT_NAME).read_text(encoding="utf-8"))
+
+    def gaps(self, sheet: str = GAPS) -> list[tuple]:
+        return sheet_rows(self.outdir / settings.VISIT_GAPS_NAME, sheet)
+
+    def overdue(self, sheet: str = SUMMARY) -> list[tuple]:
+        return sheet_rows(self.outdir / settings.OVERDUE_NAME, sheet)
+
+
+class District:
+    """One store, inbox and outbox; each week townships drop files in, then the bureau runs."""
+
+    def __init__(self, root: Path):
+        self.inbox, self.outbox, self.store = root / "inbox", root / "outbox", root / "jiuzhu.sqlite3"
+        self.inbox.mkdir(parents=True)
+
+    def send(self, township: str, day: date, rows: list, visits: list[dict] | None = None) -> Path:
+        """The township's weekly file, filled on `day`: form rows and a 走访记录 sheet."""
+        return synth.write_submission(self.inbox / f"{township}{day:%m%d}.xlsx", rows, township=township,
+                                      filled_date=day, visits=visits).path
+
+    def send_zero(self, township: str, day: date) -> Path:
+        return synth.write_zero_report(self.inbox / f"{township}{day:%m%d}零报告.xlsx", township,
+                                       filled_date=day).path
+
+    def run(self, as_of: date) -> Week:
+        week = Week(run(self.inbox, self.outbox, self.store, as_of).outdir)
+        errors = [(f["file"], e["code"], e["message"]) for f in week.report["files"] for e in f["errors"]]
+        assert errors == [], "the scenario's files are all valid"
+        return week
+
+
+def township_figures(week: Week, township: str, *keys: str) -> dict:
+    return {k: week.report["townships"][township][k] for k in keys}
+
+
+# --- 1. a township that stops visiting -----------------------------------------------------
+
+
+def test_township_that_stops_visiting_has_gaps_next_month(tmp_path: Path):
+    """石会镇 has two key people: A (待办理, found 12 Oct) and B (救助观察, found 20 Oct). Its
+    files of weeks 1 and 2 carry visits in person (3/4 and 10/11 Nov); from week 3 on it
+    sends its form without any visit. November stays covered by the visits already made
+    (no gap, days without a visit growing); in December both are gaps, last seen on
+    10 and 11 November."""
+    d = District(tmp_path)
+    town = "石会镇"
+    a, b = people(town, 2, seed=11)
+    found(a, date(2026, 10, 12))
+    observe(found(b, date(2026, 10, 20)))
+    village = a.village
+
+    d.send(town, NOV6, [a, b], [visit(a, date(2026, 11, 3)), visit(b, date(2026, 11, 4))])
+    w1 = d.run(NOV6)
+    d.send(town, NOV13, [a, b], [visit(a, date(2026, 11, 10)), visit(b, date(2026, 11, 11))])
+    w2 = d.run(NOV13)
+    d.send(town, NOV20, [a, b])
+    w3 = d.run(NOV20)
+    d.send(town, NOV27, [a, b])
+    w4 = d.run(NOV27)
+    d.send(town, DEC4, [a, b])
+    w5 = d.run(DEC4)
+
+    # 全部重点人群: township, village, name, class, joined, last seen in person, days without,
+    # due this month, seen this month. Most days without a visit first.
+    def everyone(last_a: date, days_a: int, last_b: date, days_b: int, seen: str) -> list[tuple]:
+        return [(town, village, a.name, PENDING, date(2026, 10, 12), last_a, days_a, "是", seen),
+                (town, village, b.name, OBSERVATION, date(2026, 10, 20), last_b, days_b, "是", seen)]
+
+    nov3, nov4, nov10, nov11 = date(2026, 11, 3), date(2026, 11, 4), date(2026, 11, 10), date(2026, 11, 11)
+    assert w1.gaps(ALL) == everyone(nov3, 3, nov4, 2, "是")
+    assert w2.gaps(ALL) == everyone(nov10, 3, nov11, 2, "是")
+    assert w3.gaps(ALL) == everyone(nov10, 10, nov11, 9, "是")
+    assert w4.gaps(ALL) == everyone(nov10, 17, nov11, 16, "是")
+    assert w5.gaps(ALL) == everyone(nov10, 24, nov11, 23, "否")
+    for week in (w1, w2, w3, w4):
+        assert week.gaps() == []
+        assert week.report["visits"] == {"key_population": 2, "seen_this_month": 2, "gaps": 0}
+        assert township_figures(week, town, "seen_this_month", "gaps", "visit_coverage") == \
+            {"seen_this_month": 2, "gaps": 0, "visit_coverage": 1.0}
+    # 走访缺口 rows: the 全部重点人群 columns up to 未见面天数, then 本月是否已见面.
+    assert w5.gaps() == [(town, village, a.name, PENDING, date(2026, 10, 12), nov10, 24, "否"),
+                         (town, village, b.name, OBSERVATION, date(2026, 10, 20), nov11, 23, "否")]
+    assert w5.gaps(AGAIN) == []
+    assert w5.report["visits"] == {"key_population": 2, "seen_this_month": 0, "gaps": 2}
+    assert township_figures(w5, town, "seen_this_month", "gaps", "visit_coverage") == \
+        {"seen_this_month": 0, "gaps": 2, "visit_coverage": 0.0}
+
+
+# --- 2. seen only as 不见人 ------------------------------------------------------------------
+
+
+def test_visits_without_meeting_the_person_never_count(tmp_path: Path):
+    """濯水镇: C (待办理, found 8 Oct) was visited twice in November and never found at home
+    (不见人, 否); D (救助观察, found 28 Sep) was seen on 15 Oct and not found on 5 Nov; E
+    (待办理, found 8 Oct) was not found on 2 Nov, seen on 5 Nov and not found on 12 Nov. Only
+    E counts as seen this month; C and D are gaps; every not-seen visit after the last one in
+    person is listed for a return visit (走访到户不见人不放过), and stays listed into December;
+    E's visit of 2 Nov was made good by that of 5 Nov."""
+    d = District(tmp_path)
+    town = "濯水镇"
+    c, dd, e = people(town, 3, seed=12)
+    found(c, date(2026, 10, 8))
+    observe(found(dd, date(2026, 9, 28)))
+    found(e, date(2026, 10, 8))
+    village = c.village
+    d.send(town, NOV20, [c, dd, e], [
+        visit(dd, date(2026, 10, 15)), visit(e, date(2026, 11, 2), "否"),
+        visit(c, date(2026, 11, 4), "不见人"), visit(dd, date(2026, 11, 5), "否"), visit(e, date(2026, 11, 5)),
+        visit(e, date(2026, 11, 12), "否"), visit(c, date(2026, 11, 18), "否")])
+    nov = d.run(NOV20)
+    dec = d.run(DEC4)  # nothing more from 濯水镇
+
+    # Never seen first (days since joining), then most days since the last visit in person.
+    assert nov.gaps(ALL) == [
+        (town, village, c.name, PENDING, date(2026, 10, 8), NEVER, 43, "是", "否"),
+        (town, village, dd.name, OBSERVATION, date(2026, 9, 28), date(2026, 10, 15), 36, "是", "否"),
+        (town, village, e.name, PENDING, date(2026, 10, 8), date(2026, 11, 5), 15, "是", "是")]
+    assert nov.gaps() == [
+        (town, village, c.name, PENDING, date(2026, 10, 8), NEVER, 43, "否"),
+        (town, village, dd.name, OBSERVATION, date(2026, 9, 28), date(2026, 10, 15), 36, "否")]
+    again = [(town, village, c.name, "2026-11-04、2026-11-18", 2),
+             (town, village, dd.name, "2026-11-05", 1),
+             (town, village, e.name, "2026-11-12", 1)]
+    assert nov.gaps(AGAIN) == again
+    assert nov.report["visits"] == {"key_population": 3, "seen_this_month": 1, "gaps": 2}
+
+    assert dec.gaps() == [
+        (town, village, c.name, PENDING, date(2026, 10, 8), NEVER, 57, "否"),
+        (town, village, dd.name, OBSERVATION, date(2026, 9, 28), date(2026, 10, 15), 50, "否"),
+        (town, village, e.name, PENDING, date(2026, 10, 8), date(2026, 11, 5), 29, "否")]
+    assert dec.gaps(AGAIN) == again
+    assert dec.report["visits"] == {"key_population": 3, "seen_this_month": 0, "gaps": 3}
+
+
+# --- 3. overdue, reminded, still pending, decided ----------------------------------------------
+
+
+def test_overdue_case_reminded_then_still_pending_then_decided(tmp_path: Path):
+    """黎水镇 reports two pending cases on 6 Nov. F, found Fri 18 Sep, is 31 working days old
+    that day (20 Sep and 10 Oct worked, 25 Sep and the 国庆 weekdays not): overdue, first
+    reminder. G, found Sun 20 Sep, is exactly 30: not yet overdue (a Mon–Fri count would say
+    35). On 13 Nov F (36) is 提醒后仍未办理 and G (35) gets its first reminder. On 20 Nov the
+    township reports F 纳入城乡低保 on 18 Nov: F leaves the list and becomes 新增救助群众,
+    while G (40) is still pending after its reminder of 13 Nov. On 27 Nov G is found not
+    eligible (不符合): nothing is overdue any more."""
+    d = District(tmp_path)
+    town = "黎水镇"
+    f, g = people(town, 2, seed=13)
+    found(f, date(2026, 9, 18))
+    found(g, date(2026, 9, 20))
+    village = f.village
+    sep18, sep20 = date(2026, 9, 18), date(2026, 9, 20)
+    counts = ("overdue", "still_overdue", "in_time_share")
+
+    d.send(town, NOV6, [f, g])
+    w1 = d.run(NOV6)
+    # 汇总: township, village, name, found, working days used, 提醒情况.
+    assert w1.overdue() == [(town, village, f.name, sep18, 31, "首次提醒")]
+    # The letter to the township: name, village, found, working days, 疑似符合救助, 状态.
+    assert w1.overdue(town) == [(f.name, village, sep18, 31, "城乡低保", "超期")]
+    assert w1.report["roster"] == {"total": 2, "new_assisted": 0, "observation": 0, "closed": 0,
+                                   "pending": 2, "overdue": 1}
+    assert township_figures(w1, town, *counts) == {"overdue": 1, "still_overdue": 0, "in_time_share": 0.0}
+
+    d.send_zero(town, NOV13)  # nothing new this week
+    w2 = d.run(NOV13)
+    assert w2.overdue() == [(town, village, f.name, sep18, 36, "提醒后仍未办理（上次提醒 2026-11-06）"),
+                            (town, village, g.name, sep20, 35, "首次提醒")]
+    assert w2.overdue(town) == [(f.name, village, sep18, 36, "城乡低保", "提醒后仍未办理"),
+                                (g.name, village, sep20, 35, "城乡低保", "超期")]
+    assert w2.report["roster"]["overdue"] == 2
+    assert township_figures(w2, town, *counts) == {"overdue": 2, "still_overdue": 1, "in_time_share": 0.0}
+
+    f.investigation, f.result = INVESTIGATION["new_assisted"][0], "已纳入低保，2026年11月18日"
+    d.send(town, NOV20, [f])
+    w3 = d.run(NOV20)
+    assert w3.overdue() == [(town, village, g.name, sep20, 40, "提醒后仍未办理（上次提醒 2026-11-13）")]
+    assert w3.overdue(town) == [(g.name, village, sep20, 40, "城乡低保", "提醒后仍未办理")]
+    assert w3.report["roster"] == {"total": 2, "new_assisted": 1, "observation": 0, "closed": 0,
+                                   "pending": 1, "overdue": 1}
+    # F was decided after 39 working days: decided, but not in time.
+    assert township_figures(w3, town, *counts) == {"overdue": 1, "still_overdue": 1, "in_time_share": 0.0}
+    assert [r[2] for r in w3.gaps(ALL)] == [g.name]  # F has left the key population
+
+    g.investigation, g.result = INVESTIGATION["observation"][0], "不符合救助条件"
+    d.send(town, NOV27, [g])
+    w4 = d.run(NOV27)
+    assert sheet_lines(w4.outdir / settings.OVERDUE_NAME, SUMMARY)[1:] == ["本期无超期未办理事项。"]
+    assert sheet_names(w4.outdir / settings.OVERDUE_NAME) == [SUMMARY]
+    assert w4.report["roster"] == {"total": 2, "new_assisted": 1, "observation": 0, "closed": 1,
+                                   "pending": 0, "overdue": 0}
+    assert township_figures(w4, town, *counts) == {"overdue": 0, "still_overdue": 0, "in_time_share": 0.0}
+    assert w4.gaps(ALL) == []
+
+
+# --- 4. a township that misses a week ----------------------------------------------------------
+
+
+def test_missing_townships_follow_the_seven_days_before_each_run(tmp_path: Path):
+    """城西街道 sends its form on 6 Nov, a zero report on 13 Nov, nothing for the run of
+    20 Nov and its form again on 27 Nov. 城东街道 sends its form on 13 Nov and a late one
+    for an extra run on Monday 23 Nov, which still covers the week ending 27 Nov. 石会镇
+    sends only a damaged file on 6 Nov: that is not the weekly form, it is still missing."""
+    d = District(tmp_path)
+    west, east = people("城西街道", 1, seed=14), people("城东街道", 2, seed=14)
+
+    def missing_all_but(*sent: str) -> list[str]:
+        return [t for t in ALL_TOWNSHIPS if t not in sent]
+
+    d.send("城西街道", NOV6, west)
+    (d.inbox / "石会镇1106.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    w1 = run(d.inbox, d.outbox, d.store, NOV6).report
+    assert {f["file"]: f["status"] for f in w1["files"]} == {"城西街道1106.xlsx": "accepted",
+                                                            "石会镇1106.xlsx": "rejected"}
+    assert w1["missing_townships"] == missing_all_but("城西街道")
+
+    d.send_zero("城西街道", NOV13)
+    d.send("城东街道", NOV13, east[:1])
+    w2 = d.run(NOV13).report
+    assert {f["file"]: f["status"] for f in w2["files"]} == {"城西街道1113零报告.xlsx": "empty",
+                                                            "城东街道1113.xlsx": "accepted"}
+    assert w2["missing_townships"] == missing_all_but("城西街道", "城东街道")
+
+    assert d.run(NOV20).report["missing_townships"] == ALL_TOWNSHIPS  # 14–20 Nov: nobody
+
+    d.send("城东街道", date(2026, 11, 23), east[1:])
+    assert d.run(date(2026, 11, 23)).report["missing_townships"] == missing_all_but("城东街道")
+
+    d.send("城西街道", NOV27, west)
+    assert d.run(NOV27).report["missing_townships"] == missing_all_but("城西街道", "城东街道")  # 21–27 Nov
+
+
+def test_the_same_blank_form_every_week_is_a_zero_report_each_week(tmp_path: Path):
+    """A township with nothing new sends the blank form `jiuzhu template --township` gave it
+    (DESIGN §4: a zero report). The template is the same bytes every time; each week it is
+    still that week's submission."""
+    from pipeline.template import write_template
+
+    d = District(tmp_path)
+    blank = write_template(tmp_path / "石会镇明细表.xlsx", township="石会镇")
+    for day in (NOV6, NOV13):
+        shutil.copy(blank, d.inbox / f"石会镇{day:%m%d}.xlsx")
+        week = d.run(day).report
+        assert "石会镇" not in week["missing_townships"], day
+        assert week["townships"]["石会镇"]["total"] == 0
+    assert [f["status"] for f in week["files"]] == ["duplicate"]  # changes nothing, but is the week's report
+
+
+# --- 5. joiners mid-month and the month boundary ----------------------------------------------
+
+
+def test_joiners_are_due_from_their_first_full_month(tmp_path: Path):
+    """太极镇, never visiting anyone but J. H is found on 15 Nov and I on 1 Nov (both 待办理),
+    J on 16 Nov and seen on 18 Nov. K, found on 10 Oct, is first closed (不符合) and on
+    27 Nov changed to 救助观察: K joins the key population on that run's date. In November
+    only I is due (November is I's first full month): H, J and K are not gaps, although J's
+    visit counts as seen this month. On 4 December all four are due and none was seen."""
+    d = District(tmp_path)
+    town = "太极镇"
+    h, i, j, k = people(town, 4, seed=15)
+    found(h, date(2026, 11, 15))
+    found(i, date(2026, 11, 1))
+    found(j, date(2026, 11, 16))
+    found(k, date(2026, 10, 10))
+    k.investigation, k.result = INVESTIGATION["observation"][1], "不符合救助条件"
+    village = h.village
+    nov1, nov15, nov16, nov18, nov27 = (date(2026, 11, 1), date(2026, 11, 15), date(2026, 11, 16),
+                                        date(2026, 11, 18), date(2026, 11, 27))
+
+    d.send(town, NOV20, [h, i, j, k], [visit(j, nov18)])
+    w1 = d.run(NOV20)
+    assert w1.gaps(ALL) == [(town, village, i.name, PENDING, nov1, NEVER, 19, "是", "否"),
+                            (town, village, h.name, PENDING, nov15, NEVER, 5, "否", "否"),
+                            (town, village, j.name, PENDING, nov16, nov18, 2, "否", "是")]
+    assert w1.gaps() == [(town, village, i.name, PENDING, nov1, NEVER, 19, "否")]
+    assert w1.report["visits"] == {"key_population": 3, "seen_this_month": 1, "gaps": 1}
+    assert w1.report["roster"]["closed"] == 1
+
+    observe(k)
+    d.send(town, NOV27, [k])
+    w2 = d.run(NOV27)
+    assert w2.gaps(ALL) == [(town, village, i.name, PENDING, nov1, NEVER, 26, "是", "否"),
+                            (town, village, h.name, PENDING, nov15, NEVER, 12, "否", "否"),
+                            (town, village, k.name, OBSERVATION, nov27, NEVER, 0, "否", "否"),
+                            (town, village, j.name, PENDING, nov16, nov18, 9, "否", "是")]
+    assert w2.gaps() == [(town, village, i.name, PENDING, nov1, NEVER, 26, "否")]
+    assert w2.report["visits"] == {"key_population": 4, "seen_this_month": 1, "gaps": 1}
+
+    w3 = d.run(DEC4)
+    assert w3.gaps() == [(town, village, i.name, PENDING, nov1, NEVER, 33, "否"),
+                         (town, village, h.name, PENDING, nov15, NEVER, 19, "否"),
+                         (town, village, k.name, OBSERVATION, nov27, NEVER, 7, "否"),
+                         (town, village, j.name, PENDING, nov16, nov18, 16, "否")]
+    assert w3.report["visits"] == {"key_population": 4, "seen_this_month": 0, "gaps": 4}
+    assert township_figures(w3, town, "key_population", "gaps", "visit_coverage") == \
+        {"key_population": 4, "gaps": 4, "visit_coverage": 0.0}
