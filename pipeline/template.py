@@ -339,8 +339,8 @@ def _guide_blocks(township: str | None, created: date) -> list[tuple[str, object
                  "也不要从别的表格粘贴成数值，否则后几位会变成0，号码就无法识别。"),
         ("heading", f"五、「{visits.sheet}」工作表"),
         ("para", f"重点人群（{spec.STATUS_LABELS['pending']}的和列入观察的救助对象）每月至少走访"
-                 f"{limits['visits_per_month']}次，从列入名单后的下一个月起，"
-                 f"每个月都要有见到本人的走访记录。每走访一次填一行：{'、'.join(c.header for c in visits.columns if c.required)}"
+                 f"{limits['visits_per_month']}次，自列入名单后的第一个完整月起（1日列入的当月起，"
+                 f"其他日期列入的下个月起），每个月都要有见到本人的走访记录。每走访一次填一行：{'、'.join(c.header for c in visits.columns if c.required)}"
                  f"必填，{'、'.join(c.header for c in visits.columns if not c.required)}选填。"),
         ("para", f"「{seen}」填“{yes}”或“{no}”。填“{no}”的不算走访（走访到户不见人不放过），"
                  "要再次上门，见到本人后再填一行。"),

@@ -83,7 +83,10 @@ def gaps(classified: pd.DataFrame, visits: pd.DataFrame, as_of: date) -> pd.Data
     key["days_since"] = [(as_of - d).days for d in since]
     key["seen_this_month"] = [isinstance(s, str) and s >= first for s in key["last_seen"]]
     key["due_this_month"] = [not isinstance(k, str) or k <= first for k in key["key_since"]]
-    key["gap"] = key["due_this_month"] & ~key["seen_this_month"]
+    # A gap: due and seen in person fewer times this month than schemas/thresholds.yaml asks.
+    per_month = spec.thresholds()["visits_per_month"]
+    times = met[met["visit_date"] >= first]["person_key"].value_counts()
+    key["gap"] = key["due_this_month"] & (key["key"].map(times).fillna(0) < per_month).to_numpy()
     unseen = visits[visits["seen"] == 0]
     missed: dict[str, list[str]] = {}
     for person, day in zip(unseen["person_key"].tolist(), unseen["visit_date"].tolist()):

@@ -7,7 +7,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from pipeline import visits
+from pipeline import spec, visits
+
+THRESHOLDS = spec.thresholds()
 
 
 def people(*rows) -> pd.DataFrame:
@@ -39,6 +41,17 @@ def test_seen_this_month_counts_and_not_seen_does_not():
     assert rows["c"]["last_seen"] is None and rows["c"]["gap"]
     assert visits.figures(visits.gaps(roster, log, date(2026, 11, 28))) == \
         {"key_population": 3, "seen_this_month": 1, "gaps": 2}
+
+
+def test_visits_per_month_comes_from_the_thresholds(monkeypatch):
+    """Should the bureau ask for two visits a month, one visit seen in person is still a gap."""
+    monkeypatch.setattr(spec, "thresholds", lambda: {**THRESHOLDS, "visits_per_month": 2})
+    roster = people(("a", "城西街道", "石钟社区", "甲", "pending", "2026-10-01"),
+                    ("b", "城西街道", "石钟社区", "乙", "pending", "2026-10-01"))
+    log = visit_log(("a", "2026-11-05", True), ("a", "2026-11-20", True),
+                    ("b", "2026-10-30", True), ("b", "2026-11-21", True), ("b", "2026-11-25", False))
+    rows = by_key(visits.gaps(roster, log, date(2026, 11, 28)))
+    assert not rows["a"]["gap"] and rows["b"]["gap"] and rows["b"]["seen_this_month"]
 
 
 @pytest.mark.parametrize("as_of, seen_on, covered", [
