@@ -9,7 +9,7 @@ never stops the good rows; nothing here raises for a bad submission.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -65,12 +65,13 @@ def _missing_columns(file: str, located: Located) -> list[Issue]:
             for key in located.missing]
 
 
-def _read(path: Path) -> _Read:
-    """Guard, read and locate one file; file-level problems end up in report.errors."""
+def _read(path: Path, digest: str | None = None) -> _Read:
+    """Guard, read and locate one file; file-level problems end up in report.errors.
+    `digest`: the file's sha256 when the caller has it already."""
     report = FileReport(file=path.name, path=path, sha256="")
     done = _Read(report)
     try:
-        report.sha256 = guard.sha256(path)
+        report.sha256 = digest or guard.sha256(path)
         sheets = read.read_sheets(path, guard.inspect(path))
     except InputFileError as exc:
         report.errors = [_file_issue(path.name, exc.code, exc.message)]
@@ -162,15 +163,18 @@ def status(report: FileReport) -> str:
 
 
 def check_files(paths: list[Path], as_of: date | None = None, *,
-                on_read: Callable[[Path], None] | None = None) -> Report:
+                on_read: Callable[[Path], None] | None = None,
+                digests: Mapping[Path, str] | None = None) -> Report:
     """Read and validate files without touching the store; each file independently judged.
+    `digests` gives the sha256 of files already hashed, so they are not read twice.
 
     Example: check_files([Path("inbox/城西街道1128.xlsx")], date(2026, 11, 28)).valid
     """
     as_of = as_of or date.today()
+    digests = digests or {}
     files = []
     for path in map(Path, paths):
-        files.append(_read(path))
+        files.append(_read(path, digests.get(path)))
         if on_read:
             on_read(path)
     validated = {kind: _validate_kind(files, kind, as_of) for kind in KINDS}

@@ -132,9 +132,12 @@ def sha256(path: Path | str) -> str:
     path = Path(path)
     _regular_size(path)
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1024 * 1024):
-            digest.update(chunk)
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1024 * 1024):
+                digest.update(chunk)
+    except OSError as exc:
+        raise InputFileError("unreadable", UNOPENABLE) from exc
     return digest.hexdigest()
 
 

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline import check, guard, merge, roster, settings, spec, store, visits
-from pipeline.errors import JiuzhuError, RunLockedError
+from pipeline.errors import InputFileError, JiuzhuError, RunLockedError
 from pipeline.inbox import list_submissions
 from pipeline.issues import FileReport, Report
 
@@ -205,15 +205,19 @@ def _check_all(db, paths: list[Path], as_of: date, on_file, on_read) -> list[Fil
     if db.execute("SELECT 1 FROM sqlite_master WHERE name='submissions'").fetchone():
         known = {r[0]: (r[1], bool(r[2])) for r in db.execute(
             "SELECT sha256, township, has_form FROM submissions WHERE status != 'duplicate' ORDER BY id DESC")}
-    fresh, duplicates, first = [], {}, {}
+    fresh, duplicates, first, digests = [], {}, {}, {}
     for path in paths:
-        digest = guard.sha256(path)
+        try:
+            digest = guard.sha256(path)
+        except InputFileError:
+            fresh.append(path)  # check_files reports why it cannot be read
+            continue
         if digest in known or digest in first:
             duplicates[path] = FileReport(file=path.name, path=path, sha256=digest, status="duplicate")
         else:
-            first[digest] = path
+            first[digest], digests[path] = path, digest
             fresh.append(path)
-    checked = iter(check.check_files(fresh, as_of, on_read=on_read).files)
+    checked = iter(check.check_files(fresh, as_of, on_read=on_read, digests=digests).files)
     reports = [duplicates.get(path) or next(checked) for path in paths]
     by_path = {r.path: r for r in reports}
     for report in duplicates.values():  # what the first copy was: its township, whether it held the form
