@@ -2,7 +2,7 @@
 
 Each file is read and normalised on its own; the rows of all files are then validated in
 one pandera pass per table kind, so that thirty small files cost about what one large
-file costs. A file-level problem gives a rejected FileReport with one Issue; a bad row
+file costs (two passes with two cores: half the files are checked in a forked child). A file-level problem gives a rejected FileReport with one Issue; a bad row
 never stops the good rows; nothing here raises for a bad submission.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import guard, read, spec
+from pipeline import guard, parallel, read, spec
 from pipeline.errors import InputFileError
 from pipeline.issues import FileReport, Issue, Report
 from pipeline.normalise import normalise
@@ -167,19 +167,54 @@ def check_files(paths: list[Path], as_of: date | None = None, *,
                 digests: Mapping[Path, str] | None = None) -> Report:
     """Read and validate files without touching the store; each file independently judged.
     `digests` gives the sha256 of files already hashed, so they are not read twice.
+    With two cores or more, half the bytes are checked in a forked child at the same time.
 
     Example: check_files([Path("inbox/城西街道1128.xlsx")], date(2026, 11, 28)).valid
     """
     as_of = as_of or date.today()
     digests = digests or {}
+    paths = [Path(p) for p in paths]
+    there, here = _halves(paths)
+    if not there:
+        return Report(_check(paths, as_of, on_read, digests))
+    theirs, ours = parallel.both(lambda: _check([paths[i] for i in there], as_of, None, digests),
+                                 lambda: _check([paths[i] for i in here], as_of, on_read, digests))
+    if on_read:
+        for i in there:
+            on_read(paths[i])
+    by_index = dict(zip(there, theirs)) | dict(zip(here, ours))
+    return Report([by_index[i] for i in range(len(paths))])
+
+
+def _halves(paths: list[Path]) -> tuple[list[int], list[int]]:
+    """Indexes of the files for the child and for this process, about half the bytes each;
+    ([], all) when there is nothing to share or only one core."""
+    if len(paths) < 2 or parallel.workers() < 2:
+        return [], list(range(len(paths)))
+    sizes = {}
+    for i, path in enumerate(paths):
+        try:
+            sizes[i] = path.stat().st_size
+        except OSError:
+            sizes[i] = 0
+    groups: tuple[list[int], list[int]] = ([], [])
+    loads = [0, 0]
+    for i in sorted(sizes, key=lambda i: (-sizes[i], i)):  # largest first, each to the lighter side
+        side = loads.index(min(loads))
+        groups[side].append(i)
+        loads[side] += sizes[i]
+    return sorted(groups[0]), sorted(groups[1])
+
+
+def _check(paths: list[Path], as_of: date, on_read: Callable[[Path], None] | None,
+           digests: Mapping[Path, str]) -> list[FileReport]:
     files = []
-    for path in map(Path, paths):
+    for path in paths:
         files.append(_read(path, digests.get(path)))
         if on_read:
             on_read(path)
     validated = {kind: _validate_kind(files, kind, as_of) for kind in KINDS}
-    return Report([_finish(done, {kind: validated[kind].get(n) for kind in KINDS})
-                   for n, done in enumerate(files)])
+    return [_finish(done, {kind: validated[kind].get(n) for kind in KINDS}) for n, done in enumerate(files)]
 
 
 def check_file(path: Path, as_of: date | None = None) -> FileReport:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import assistants, merge, roster, scorecard, settings, visits
+from pipeline import assistants, merge, parallel, roster, scorecard, settings, visits
 from pipeline.issues import FileReport
 
 
@@ -63,23 +63,31 @@ def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: 
             feedback.write_feedback(work / report.feedback, report, as_of=as_of)
     duplicates = merge.possible_duplicates(classified)
     vacancies = assistants.vacancies(assistants.load(db), classified)
-    ledger.write_ledger(work / settings.LEDGER_NAME, classified, table, as_of=as_of,
-                        duplicates=duplicates, vacancies=vacancies)
-    visit_report.write_gaps(work / settings.VISIT_GAPS_NAME, gap_rows, as_of=as_of)
-    reminders.write_reminders(work / settings.OVERDUE_NAME, classified, as_of=as_of)
-    files = sorted(reports, key=lambda r: r.file)
-    report = {
-        "as_of": as_of.isoformat(),
-        "files": [r.to_dict() for r in files],
-        "roster": roster.counts(classified),
-        "visits": visits.figures(gap_rows),
-        "missing_townships": missing,
-        "outputs": {"ledger": settings.LEDGER_NAME, "visit_gaps": settings.VISIT_GAPS_NAME,
-                    "overdue": settings.OVERDUE_NAME, "summary": settings.SUMMARY_NAME},
-        "townships": scorecard.townships_json(table),
-    }
-    warnings = summary.write_summary(work / settings.SUMMARY_NAME, db=db, report=report, classified=classified,
-                                     gap_rows=gap_rows, table=table, files=files, as_of=as_of, pdf=pdf, mask=mask)
+
+    def write_ledger() -> None:  # the largest output: in a forked child while the rest is written here
+        ledger.write_ledger(work / settings.LEDGER_NAME, classified, table, as_of=as_of,
+                            duplicates=duplicates, vacancies=vacancies)
+
+    def write_rest() -> tuple[dict, list[str]]:
+        visit_report.write_gaps(work / settings.VISIT_GAPS_NAME, gap_rows, as_of=as_of)
+        reminders.write_reminders(work / settings.OVERDUE_NAME, classified, as_of=as_of)
+        files = sorted(reports, key=lambda r: r.file)
+        report = {
+            "as_of": as_of.isoformat(),
+            "files": [r.to_dict() for r in files],
+            "roster": roster.counts(classified),
+            "visits": visits.figures(gap_rows),
+            "missing_townships": missing,
+            "outputs": {"ledger": settings.LEDGER_NAME, "visit_gaps": settings.VISIT_GAPS_NAME,
+                        "overdue": settings.OVERDUE_NAME, "summary": settings.SUMMARY_NAME},
+            "townships": scorecard.townships_json(table),
+        }
+        warnings = summary.write_summary(work / settings.SUMMARY_NAME, db=db, report=report,
+                                         classified=classified, gap_rows=gap_rows, table=table, files=files,
+                                         as_of=as_of, pdf=pdf, mask=mask)
+        return report, warnings
+
+    _, (report, warnings) = parallel.both(write_ledger, write_rest)
     (work / settings.REPORT_NAME).write_text(
         json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return Built(report, warnings or [])

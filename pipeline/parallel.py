@@ -1,0 +1,107 @@
+"""Two parts of a job at once: a forked child does one while this process does the other.
+
+The run is mostly Python, so threads would not help; a forked child starts at once with
+everything already imported and loaded, and sends its result back pickled through a pipe.
+The child dies with its parent, so a killed run leaves no process behind that still holds
+the run's lock. Where fork is missing (Windows) or JIUZHU_WORKERS=1, both parts run here,
+one after the other, with the same result.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import traceback
+from collections.abc import Callable
+from typing import TypeVar
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+class ChildFailed(RuntimeError):
+    """The forked part of a job failed in a way that could not be sent back as it was."""
+
+
+def workers() -> int:
+    """How many processes a job may use: JIUZHU_WORKERS, else the machine's cores."""
+    try:
+        wanted = int(os.environ.get("JIUZHU_WORKERS") or 0)
+    except ValueError:
+        wanted = 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, wanted or cores)
+
+
+def both(there: Callable[[], A], here: Callable[[], B]) -> tuple[A, B]:
+    """(there(), here()), with `there` run in a forked child while this process runs `here`.
+
+    An exception in either part is raised here, as it was raised (or as ChildFailed with
+    the child's traceback when it cannot be pickled).
+
+    Example: ledger_done, summary = both(lambda: write_ledger(...), lambda: write_summary(...))
+    """
+    if workers() < 2 or not hasattr(os, "fork"):
+        return there(), here()
+    read, write = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read)
+        _child(there, write, parent)
+    os.close(write)
+    try:
+        mine = here()
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        os.close(read)
+        os.waitpid(pid, 0)
+        raise
+    with os.fdopen(read, "rb") as pipe:
+        payload = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if not payload:
+        raise ChildFailed(f"并行处理的子进程意外退出（状态 {os.waitstatus_to_exitcode(status)}），请重新运行。")
+    ok, value = pickle.loads(payload)
+    if not ok:
+        raise value
+    return value, mine
+
+
+def _child(there: Callable, write: int, parent: int) -> None:
+    code = 1
+    try:
+        _die_with_parent(parent)
+        result = there()
+    except BaseException as exc:  # sent back to the parent, which raises it
+        payload = _pickled((False, exc))
+    else:
+        code = 0
+        payload = _pickled((True, result))
+    try:
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+    finally:
+        os._exit(code)  # no atexit handlers, no flushing of the parent's buffers a second time
+
+
+def _pickled(outcome: tuple) -> bytes:
+    try:
+        return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return pickle.dumps((False, ChildFailed(traceback.format_exc())))
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this child when its parent dies; elsewhere a no-op."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
