@@ -8,13 +8,14 @@ and is listed as a possible duplicate. A later row about a person updates the re
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 
-from pipeline import frames, spec
+from pipeline import spec
 from pipeline.issues import FileReport
 from pipeline.store import dumps
 
@@ -83,46 +84,56 @@ def _key_since(old: dict | None, status: str, discovered: str, result_date: str 
     return result_date or as_of.isoformat()
 
 
+def _column(records: pd.DataFrame, key: str) -> list:
+    if key not in records:
+        return [None] * len(records)
+    return [v if v is None or v.__class__ is str else _text(v) for v in records[key].tolist()]
+
+
 def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submission_id: int,
                as_of: date) -> None:
     """Upsert the accepted rows of one file into the roster and keep every version."""
     records = report.records
     if records is None or records.empty:
         return
+    today = as_of.isoformat()
     versions = []
-    for row in frames.records(records):
-        township, name = row["township"], row["name"]
-        village, id_number = _text(row.get("village")), _text(row.get("id_number"))
+    form = zip(*(_column(records, k) for k in FORM_KEYS))  # a row's form fields, column by column
+    rest = zip(records["status"].tolist(), records["result_date"].tolist(), records["programme"].tolist(),
+               records["referral"].tolist(), records["_sheet"].tolist(), records["_row"].tolist())
+    for values, (status, result_date, programme, referral, sheet, row) in zip(form, rest):
+        data = dict(zip(FORM_KEYS, values))
+        township, name, village, id_number = data["township"], data["name"], data["village"], data["id_number"]
         key = roster.find(township, village, name, id_number)
         old = roster.persons.get(key) if key else None
-        data = {k: _text(row.get(k)) for k in FORM_KEYS}
+        text = dumps(data)
         if old is not None:
             merged = {**_loads(old["data"]), **{k: v for k, v in data.items() if v is not None}}
+            merged_text = dumps(merged)
         else:
-            merged = data
+            merged, merged_text = data, text
             key = person_key(township, village, name, id_number)
-        discovered = (old or {}).get("discovered") or data["discovered"] or as_of.isoformat()
+        discovered = (old or {}).get("discovered") or data["discovered"] or today
         if data["discovered"] and (old is None or data["discovered"] < discovered):
             discovered = data["discovered"]
-        status = row["status"]
-        result_date = row["result_date"].isoformat() if row["result_date"] else None
+        result_date = result_date.isoformat() if result_date else None
         if old is not None and not data["result"]:  # an empty 办理结果 never undoes a decision
             status, result_date = old["status"], old["result_date"]
         person = {
             "key": key, "township": township, "village": merged.get("village"), "name": name,
-            "id_number": merged.get("id_number"), "data": dumps(merged), "status": status,
-            "programme": row["programme"] if data["result"] or old is None else old["programme"],
+            "id_number": merged.get("id_number"), "data": merged_text, "status": status,
+            "programme": programme if data["result"] or old is None else old["programme"],
             "result_date": result_date,
-            "referral": row["referral"] if data["result"] or old is None else old["referral"],
-            "discovered": discovered, "first_seen": (old or {}).get("first_seen") or as_of.isoformat(),
-            "updated": as_of.isoformat(), "key_since": _key_since(old, status, discovered, result_date, as_of),
-            "submission_id": submission_id, "sheet": row["_sheet"], "row": int(row["_row"]),
+            "referral": referral if data["result"] or old is None else old["referral"],
+            "discovered": discovered, "first_seen": (old or {}).get("first_seen") or today,
+            "updated": today, "key_since": _key_since(old, status, discovered, result_date, as_of),
+            "submission_id": submission_id, "sheet": sheet, "row": int(row),
         }
         if old is not None and old["key"] != key:
             roster.persons.pop(old["key"])
         roster.add(person)
         roster.changed.add(key)
-        versions.append((key, submission_id, row["_sheet"], int(row["_row"]), dumps(data)))
+        versions.append((key, submission_id, sheet, int(row), text))
     db.executemany("INSERT INTO versions (person_key, submission_id, sheet, row, data) VALUES (?,?,?,?,?)",
                    versions)
     db.execute("UPDATE rejected_rows SET resolved_by = ? WHERE resolved_by IS NULL AND township = ? AND name IN "
@@ -137,7 +148,8 @@ def _loads(text: str) -> dict:
 
 def save_roster(db: sqlite3.Connection, roster: Roster) -> None:
     """Write the persons a merge changed."""
-    rows = [tuple(roster.persons[k][c] for c in PERSON_COLUMNS) for k in sorted(roster.changed)]
+    fields = operator.itemgetter(*PERSON_COLUMNS)
+    rows = [fields(roster.persons[k]) for k in sorted(roster.changed)]
     placeholders = ",".join("?" * len(PERSON_COLUMNS))
     db.executemany(f"INSERT OR REPLACE INTO persons ({','.join(PERSON_COLUMNS)}) VALUES ({placeholders})", rows)
 

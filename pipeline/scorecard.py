@@ -39,42 +39,55 @@ def township_table(db: sqlite3.Connection, classified: pd.DataFrame, gap_rows: p
     """
     limit = spec.thresholds()["overdue_workdays"]
     week_start = (as_of - pd.Timedelta(days=spec.thresholds()["missing_window_days"] - 1)).isoformat()
-    frame = classified.assign(in_time=_handled_in_time(classified, limit),
-                              found_week=classified["first_seen"] >= week_start)
-    rows = []
+    status = classified["status"]
+    # One grouped sum per table: the figures are counts of true flags.
+    people = _sums(classified["township"], {
+        "found_week": classified["first_seen"] >= week_start, "total": True,
+        **{s: status == s for s in spec.STATUS_LABELS},
+        "overdue": classified["overdue"], "still_overdue": classified["still_overdue"],
+        "decided": status != "pending", "handled_in_time": _handled_in_time(classified, limit)})
+    visits = _sums(gap_rows["township"], {
+        "key_population": True, "due": gap_rows["due_this_month"],
+        "seen_due": gap_rows["due_this_month"] & gap_rows["seen_this_month"],
+        "seen_this_month": gap_rows["seen_this_month"], "gaps": gap_rows["gap"]})
     # A form sent again byte for byte is still that week's report (run.missing_townships).
-    subs = pd.read_sql_query("SELECT township, received, rejected, status FROM submissions "
+    subs = pd.read_sql_query("SELECT township, received, rejected FROM submissions "
                              "WHERE status != 'duplicate' OR has_form = 1", db)
-    by_town = [dict(tuple(f.groupby("township", sort=False))) for f in (frame, gap_rows, subs)]
+    in_week = (subs["received"] >= week_start) & (subs["received"] <= as_of.isoformat())
+    rejected = subs["rejected"].fillna(0).astype("int64")
+    sent = _sums(subs["township"], {"rows_rejected_week": rejected.where(in_week, 0), "rows_rejected": rejected,
+                                    "files_week": in_week})
+    rows = []
     for t in spec.townships():
-        mine, gaps, sent = (groups.get(t.name, empty.iloc[0:0])
-                            for groups, empty in zip(by_town, (frame, gap_rows, subs)))
-        this_week = sent[(sent["received"] >= week_start) & (sent["received"] <= as_of.isoformat())]
-        decided = int((mine["status"] != "pending").sum())
-        handled = int(mine["in_time"].sum())
-        due = int(gaps["due_this_month"].sum())
-        seen_due = int((gaps["due_this_month"] & gaps["seen_this_month"]).sum())
+        mine, gaps, files = (table.get(t.name, {}) for table in (people, visits, sent))
+        count = {**{k: 0 for k in COUNTS}, **mine, **gaps, **files}.get
+        overdue, decided, due = count("overdue"), count("decided"), count("due")
         rows.append({
             "township": t.name,
-            "found_week": int(mine["found_week"].sum()),
-            "total": len(mine),
-            **{s: int((mine["status"] == s).sum()) for s in spec.STATUS_LABELS},
-            "overdue": int(mine["overdue"].sum()),
-            "still_overdue": int(mine["still_overdue"].sum()),
-            "key_population": len(gaps),
-            "due": due,
-            "seen_this_month": int(gaps["seen_this_month"].sum()),
-            "gaps": int(gaps["gap"].sum()),
-            "visit_coverage": round(seen_due / due, 4) if due else None,
+            **{k: count(k) for k in ("found_week", "total", *spec.STATUS_LABELS, "overdue", "still_overdue",
+                                      "key_population", "due", "seen_this_month", "gaps")},
+            "visit_coverage": round(count("seen_due") / due, 4) if due else None,
             "decided": decided,
-            "handled_in_time": handled,
-            "in_time_share": round(handled / (decided + int(mine["overdue"].sum())), 4)
-            if decided + int(mine["overdue"].sum()) else None,
-            "rows_rejected_week": int(this_week["rejected"].sum()),
-            "rows_rejected": int(sent["rejected"].sum()),
-            "files_week": len(this_week),
+            "handled_in_time": count("handled_in_time"),
+            "in_time_share": round(count("handled_in_time") / (decided + overdue), 4) if decided + overdue else None,
+            "rows_rejected_week": count("rows_rejected_week"),
+            "rows_rejected": count("rows_rejected"),
+            "files_week": count("files_week"),
         })
     return pd.DataFrame(rows)
+
+
+COUNTS = ("found_week", "total", *spec.STATUS_LABELS, "overdue", "still_overdue", "decided", "handled_in_time",
+          "key_population", "due", "seen_due", "seen_this_month", "gaps", "rows_rejected_week", "rows_rejected",
+          "files_week")
+
+
+def _sums(township: pd.Series, flags: dict) -> dict[str, dict[str, int]]:
+    """township → {name: sum of that column}, for columns of flags or counts (True: one per row)."""
+    frame = pd.DataFrame({name: (pd.Series(1, index=township.index) if value is True else value).astype("int64")
+                          for name, value in flags.items()}, index=township.index)
+    sums = frame.groupby(township.to_numpy(), sort=False).sum()
+    return {town: {k: int(v) for k, v in row.items()} for town, row in zip(sums.index, sums.to_dict("records"))}
 
 
 def townships_json(table: pd.DataFrame) -> dict:

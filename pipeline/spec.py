@@ -29,12 +29,17 @@ def data_dir(name: str) -> Path:
     raise SpecError(f"找不到 {name} 文件夹（安装不完整），请重新安装 jiuzhu。")
 
 
+# libyaml's safe loader when PyYAML was built with it: the same documents, ten times faster
+# (the schemas cost 90 ms of every command with the pure-Python one).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def load_yaml(name: str) -> dict:
     path = data_dir("schemas") / name
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh) or {}
+            return yaml.load(fh, Loader=_YAML_LOADER) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise SpecError(f"schemas/{name} 无法读取：{exc}") from exc
 
