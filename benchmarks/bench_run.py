@@ -9,8 +9,8 @@ Python start included, on a fresh copy of the inbox and a fresh outbox and store
 its files to inbox/archive): wall time, peak RSS of that process (os.wait4), rows/s, and the
 ratio to a bare read of the same files in this process.
 Aims: district week < 3 s; stress < 60 s and < 2 GB.
---profile also runs the district week in-process: time per stage of the run, then the top of
-a pyinstrument profile (pip install -e '.[bench]').
+--profile also runs the district week in-process, in one process (JIUZHU_WORKERS=1): time per
+stage of the run, then the top of a pyinstrument profile (pip install -e '.[bench]').
 Timings are the best of the repeats; the machine is shared, so compare ratios.
 """
 
@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -47,10 +48,46 @@ RUN_IMPORTS = ("import pipeline.cli, pipeline.run, pipeline.outputs, pipeline.fe
 
 @dataclass
 class Measure:
-    """Best wall time and the largest peak RSS over the repeats of one whole process."""
+    """Best wall time, and the largest memory over the repeats of one whole process: `rss_mb` is
+    the peak RSS of its largest process (os.wait4), `tree_mb` the peak of the proportional set
+    size (PSS) summed over the run and the children it forks, sampled every 20 ms."""
 
     seconds: float
     rss_mb: float
+    tree_mb: float = 0.0
+
+
+def _tree_pss_kb(pid: int) -> int:
+    """PSS of a process and its descendants, in KiB (shared pages counted once overall)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+            total += int(next(line.split()[1] for line in rollup.splitlines() if line.startswith("Pss:")))
+            todo.extend(map(int, Path(f"/proc/{current}/task/{current}/children").read_text().split()))
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
+class TreeMemory:
+    """Samples the PSS of a process tree in a thread until stopped; `peak_mb` is the largest sum seen."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_kb = pid, 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while not self.done.wait(0.02):
+            self.peak_kb = max(self.peak_kb, _tree_pss_kb(self.pid))
+
+    def stop(self) -> float:
+        self.done.set()
+        self.thread.join()
+        return self.peak_kb / 1024
 
 
 def generate(inbox: Path, rows: int, seed: int) -> list[Path]:
@@ -76,17 +113,20 @@ def jiuzhu() -> str:
 
 
 def timed_process(command: list[str], log: Path) -> Measure:
-    """Wall time and peak RSS of one child; os.wait4 gives the rusage of that child alone."""
+    """Wall time and peak memory of one child; os.wait4 gives the rusage of that child alone
+    (with the children it waited for, the largest of them)."""
     with log.open("wb") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        tree = TreeMemory(proc.pid)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
+        tree_mb = tree.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited with {proc.returncode}:\n"
                          + log.read_text(encoding="utf-8", errors="replace")[-3000:])
-    return Measure(seconds, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    return Measure(seconds, usage.ru_maxrss / 1024, tree_mb)  # ru_maxrss is in KiB on Linux
 
 
 def run_process(source: Path, work: Path, repeat: int) -> Measure:
@@ -99,8 +139,9 @@ def run_process(source: Path, work: Path, repeat: int) -> Measure:
                                    str(trial / "outbox"), "--store", str(trial / "jiuzhu.sqlite3"),
                                    "--as-of", AS_OF.isoformat()], trial / "run.log"))
         shutil.rmtree(trial)
-        print(f"  run {n + 1}/{repeat}: {runs[-1].seconds:.2f} s, {runs[-1].rss_mb:.0f} MB", flush=True)
-    return Measure(min(r.seconds for r in runs), max(r.rss_mb for r in runs))
+        print(f"  run {n + 1}/{repeat}: {runs[-1].seconds:.2f} s, {runs[-1].rss_mb:.0f} MB "
+              f"(all processes {runs[-1].tree_mb:.0f} MB PSS)", flush=True)
+    return Measure(min(r.seconds for r in runs), max(r.rss_mb for r in runs), max(r.tree_mb for r in runs))
 
 
 def startup(work: Path, repeat: int) -> Measure:
@@ -118,7 +159,8 @@ def case(label: str, work: Path, rows: int, repeat: int, seed: int, aim_s: float
     total = 30 * rows
     mem_aim = f" (aim < {aim_mb / 1024:.0f} GB)" if aim_mb else ""
     print(f"{label}: whole `jiuzhu run` {whole.seconds:.2f} s (aim < {aim_s:.0f} s), "
-          f"peak RSS {whole.rss_mb:.0f} MB{mem_aim}, {total / whole.seconds:,.0f} rows/s; "
+          f"peak RSS {whole.rss_mb:.0f} MB, all processes {whole.tree_mb:.0f} MB PSS{mem_aim}, "
+          f"{total / whole.seconds:,.0f} rows/s; "
           f"bare calamine read {bare * 1000:.0f} ms, ratio {whole.seconds / bare:.1f}×", flush=True)
 
 
@@ -166,6 +208,19 @@ def stage_times(inbox: Path, work: Path) -> tuple[dict[str, float], float]:
 
 
 def profile(source: Path, work: Path) -> None:
+    # One process, so that every stage is timed where it runs (a forked child's time would be lost).
+    saved = os.environ.get("JIUZHU_WORKERS")
+    os.environ["JIUZHU_WORKERS"] = "1"
+    try:
+        _profile(source, work)
+    finally:
+        if saved is None:
+            del os.environ["JIUZHU_WORKERS"]
+        else:
+            os.environ["JIUZHU_WORKERS"] = saved
+
+
+def _profile(source: Path, work: Path) -> None:
     from pyinstrument import Profiler
 
     from pipeline import run
@@ -176,7 +231,7 @@ def profile(source: Path, work: Path) -> None:
     fresh = work / "stages"
     shutil.copytree(source, fresh / "inbox")
     stages, total = stage_times(fresh / "inbox", fresh)
-    print(f"district week in-process (warm imports): {total:.2f} s; by stage:")
+    print(f"district week in-process (warm imports, one process): {total:.2f} s; by stage:")
     for stage, seconds in stages.items():
         print(f"  {stage:<36} {seconds:6.2f} s  {seconds / total:5.1%}")
     rest = total - sum(stages.values())

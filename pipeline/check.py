@@ -2,7 +2,7 @@
 
 Each file is read and normalised on its own; the rows of all files are then validated in
 one pandera pass per table kind, so that thirty small files cost about what one large
-file costs (two passes with two cores: half the files are checked in a forked child). A file-level problem gives a rejected FileReport with one Issue; a bad row
+file costs (two passes with two cores: half the files are validated in a forked child). A file-level problem gives a rejected FileReport with one Issue; a bad row
 never stops the good rows; nothing here raises for a bad submission.
 """
 
@@ -13,15 +13,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline import guard, parallel, read, spec
 from pipeline.errors import InputFileError
 from pipeline.issues import FileReport, Issue, Report
-from pipeline.normalise import normalise
 from pipeline.tables import Located, locate
-from pipeline.validate import add_outcomes, validate
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and pandera (normalise, validate) are imported only once reading has started: they
+# take about a second to load, which a forked child spends reading the files.
 
 NO_HEADER = ("在文件前{rows}行中找不到明细表的表头（应有 发现方式、发现人、所属乡镇（街道）、对象姓名、"
              "家庭基本情况、疑似符合救助 等列）。请使用区民政局下发的模板填写，不要删除或改动表头行。")
@@ -101,6 +104,9 @@ def _validate_kind(files: list[_Read], kind: str, as_of: date) -> dict[int, tupl
     pairs = [(str(n), located) for n, done in enumerate(files) for located in done.tables.get(kind, [])]
     if not pairs:
         return {}
+    from pipeline.normalise import normalise
+    from pipeline.validate import add_outcomes, validate
+
     raw, clean = normalise(pairs, table)
     if kind == "form":
         clean = add_outcomes(clean, as_of)
@@ -167,52 +173,70 @@ def check_files(paths: list[Path], as_of: date | None = None, *,
                 digests: Mapping[Path, str] | None = None) -> Report:
     """Read and validate files without touching the store; each file independently judged.
     `digests` gives the sha256 of files already hashed, so they are not read twice.
-    With two cores or more, half the bytes are checked in a forked child at the same time.
+
+    With two cores, a forked child starts reading at once while this process loads pandas
+    and pandera (about a second) and then joins in; the validation is then shared out too.
 
     Example: check_files([Path("inbox/城西街道1128.xlsx")], date(2026, 11, 28)).valid
     """
     as_of = as_of or date.today()
     digests = digests or {}
     paths = [Path(p) for p in paths]
-    there, here = _halves(paths)
+    files = _read_all(paths, digests, on_read)
+    there, here = _halves([sum(len(t.rows) for ts in done.tables.values() for t in ts) for done in files])
     if not there:
-        return Report(_check(paths, as_of, on_read, digests))
-    theirs, ours = parallel.both(lambda: _check([paths[i] for i in there], as_of, None, digests),
-                                 lambda: _check([paths[i] for i in here], as_of, on_read, digests))
-    if on_read:
-        for i in there:
-            on_read(paths[i])
+        return Report(_validate_files(files, as_of))
+    theirs, ours = parallel.both(lambda: _validate_files([files[i] for i in there], as_of),
+                                 lambda: _validate_files([files[i] for i in here], as_of))
     by_index = dict(zip(there, theirs)) | dict(zip(here, ours))
-    return Report([by_index[i] for i in range(len(paths))])
+    return Report([by_index[i] for i in range(len(files))])
 
 
-def _halves(paths: list[Path]) -> tuple[list[int], list[int]]:
-    """Indexes of the files for the child and for this process, about half the bytes each;
-    ([], all) when there is nothing to share or only one core."""
-    if len(paths) < 2 or parallel.workers() < 2:
-        return [], list(range(len(paths)))
-    sizes = {}
-    for i, path in enumerate(paths):
-        try:
-            sizes[i] = path.stat().st_size
-        except OSError:
-            sizes[i] = 0
+def _read_all(paths: list[Path], digests: Mapping[Path, str],
+              on_read: Callable[[Path], None] | None) -> list[_Read]:
+    """Every file read and located, in order; the validation's imports are done meanwhile."""
+    def load_validation() -> None:
+        import pipeline.normalise  # noqa: F401
+        import pipeline.validate  # noqa: F401
+
+    def read(numbers, tell: Callable[[Path], None] | None) -> list[tuple[int, _Read]]:
+        done = []
+        for n in numbers:
+            done.append((n, _read(paths[n], digests.get(paths[n]))))
+            if tell:
+                tell(paths[n])
+        return done
+
+    if parallel.workers() < 2 or not paths or len(paths) > parallel.MAX_TICKETS:
+        load_validation()
+        return [done for _, done in read(range(len(paths)), on_read)]
+    tickets = parallel.Tickets(len(paths))
+    try:  # the child's progress is told here, once it is back
+        theirs, ours = parallel.both(lambda: read(tickets, None),
+                                     lambda: (load_validation(), read(tickets, on_read))[1])
+    finally:
+        tickets.close()
+    if on_read:
+        for n, _ in theirs:
+            on_read(paths[n])
+    return [done for _, done in sorted(theirs + ours, key=lambda pair: pair[0])]
+
+
+def _halves(sizes: list[int]) -> tuple[list[int], list[int]]:
+    """Indexes for the child and for this process, about half the rows each; ([], all) when
+    there is nothing to share or only one core."""
+    if len(sizes) < 2 or parallel.workers() < 2:
+        return [], list(range(len(sizes)))
     groups: tuple[list[int], list[int]] = ([], [])
     loads = [0, 0]
-    for i in sorted(sizes, key=lambda i: (-sizes[i], i)):  # largest first, each to the lighter side
+    for i in sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)):  # largest first, to the lighter side
         side = loads.index(min(loads))
         groups[side].append(i)
         loads[side] += sizes[i]
     return sorted(groups[0]), sorted(groups[1])
 
 
-def _check(paths: list[Path], as_of: date, on_read: Callable[[Path], None] | None,
-           digests: Mapping[Path, str]) -> list[FileReport]:
-    files = []
-    for path in paths:
-        files.append(_read(path, digests.get(path)))
-        if on_read:
-            on_read(path)
+def _validate_files(files: list[_Read], as_of: date) -> list[FileReport]:
     validated = {kind: _validate_kind(files, kind, as_of) for kind in KINDS}
     return [_finish(done, {kind: validated[kind].get(n) for kind in KINDS}) for n, done in enumerate(files)]
 

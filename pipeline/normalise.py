@@ -127,6 +127,15 @@ def _per_distinct(values: list, fn: Callable) -> list:
     return out
 
 
+def _transposed(located: Located) -> list[tuple]:
+    """The data rows' cells column by column (rows padded to the widest column used)."""
+    width = max(located.columns.values(), default=-1) + 1
+    cells = located.cells
+    if any(len(row) < width for row in cells):  # CSV rows may be short; workbook rows are all one width
+        cells = [row if len(row) >= width else [*row, *[None] * (width - len(row))] for row in cells]
+    return list(zip(*cells)) if cells else [() for _ in range(width)]
+
+
 def normalise(tables: list[tuple[str, Located]], table: spec.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(raw, clean) frames of the data rows of same-kind tables, one row per data row.
 
@@ -139,14 +148,16 @@ def normalise(tables: list[tuple[str, Located]], table: spec.Table) -> tuple[pd.
     cells: dict[str, list] = {key: [] for key in table.keys}
     files, sheets, rows = [], [], []
     for file, located in tables:
+        columns = _transposed(located)
         for key in table.keys:
             index = located.columns.get(key)
-            cells[key].extend([row[index] if index is not None and index < len(row) else None
-                               for row in located.cells])
+            cells[key].extend(columns[index] if index is not None else [None] * len(located.rows))
         files.extend([file] * len(located.rows))
         sheets.extend([located.sheet] * len(located.rows))
         rows.extend(located.rows)
-    raw = pd.DataFrame({key: _per_distinct(cells[key], cell_text) for key in table.keys}, dtype=object)
+    # Most cells are text already; the rest (numbers, dates) are few enough to convert one by one.
+    raw = pd.DataFrame({key: [v if v.__class__ is str else cell_text(v) for v in cells[key]]
+                        for key in table.keys}, dtype=object)
     clean = pd.DataFrame({col.key: _per_distinct(cells[col.key], cleaner(col)) for col in table.columns},
                          dtype=object)
     for frame in (raw, clean):

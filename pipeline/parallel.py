@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import struct
 import traceback
 from collections.abc import Callable
 from typing import TypeVar
@@ -20,6 +21,9 @@ A = TypeVar("A")
 B = TypeVar("B")
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+MAX_TICKETS = 16_384  # 4 bytes each: all of them fit in a pipe's 64 KB buffer at once
 
 
 class ChildFailed(RuntimeError):
@@ -105,3 +109,29 @@ def _die_with_parent(parent: int) -> None:
         return
     if os.getppid() != parent:  # the parent died before the request was made
         os._exit(1)
+
+
+class Tickets:
+    """The numbers 0 … n-1, each taken once by whichever process asks first.
+
+    Made before a fork and shared by both sides: a pipe holding all the numbers, from which
+    each side reads four bytes at a time (the kernel serialises the reads, so a number is
+    never taken twice). A side that starts late simply takes fewer.
+
+    Example: for n in Tickets(len(paths)): read(paths[n])  # on both sides of both()
+    """
+
+    def __init__(self, count: int):
+        if count > MAX_TICKETS:
+            raise ValueError(f"Tickets: at most {MAX_TICKETS}, not {count}")
+        self.fd, write = os.pipe()
+        if count:
+            os.write(write, struct.pack(f"<{count}I", *range(count)))
+        os.close(write)
+
+    def __iter__(self):
+        while len(data := os.read(self.fd, 4)) == 4:
+            yield struct.unpack("<I", data)[0]
+
+    def close(self) -> None:
+        os.close(self.fd)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipeline import check, guard, merge, roster, settings, spec, store, visits
+from pipeline import check, guard, settings, spec, store
 from pipeline.errors import InputFileError, JiuzhuError, RunLockedError
 from pipeline.inbox import list_submissions
 from pipeline.issues import FileReport, Report
@@ -231,9 +231,10 @@ def _check_all(db, paths: list[Path], as_of: date, on_file, on_read) -> list[Fil
 
 
 def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_read, warnings) -> RunResult:
-    from pipeline import outputs
-
     reports = _check_all(db, list_submissions(inbox), as_of, on_file, on_read)
+    # Imported here, not at the top: check_files loads pandas while a child reads the inbox.
+    from pipeline import merge, outputs, roster, visits
+
     _checkpoint("checked")
     token = os.urandom(8).hex()
     with store.transaction(db):

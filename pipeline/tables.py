@@ -136,6 +136,10 @@ def _is_footer(first: str, labels: tuple[str, ...]) -> bool:
     return False
 
 
+def _filled(value) -> bool:
+    return value is not None and (value.__class__ is not str or bool(value.strip()))
+
+
 def locate(sheet: Sheet) -> Located | None:
     """The table in a sheet, or None when no row of its first rows looks like a header.
 
@@ -163,18 +167,19 @@ def locate(sheet: Sheet) -> Located | None:
     content = [i for i, key in columns.items() if key not in ("seq", "township")]
     probe = content[:2]
     for offset, row in enumerate(sheet.rows[header_index + 1:], start=header_index + 1):
-        texts = [v if v.__class__ is str else cell_text(v) for v in row]
-        first = next(filter(str.strip, texts), None)
+        # Only None and blank text are empty: any number, date or truth value shows something.
+        first = next((v for v in row if v is not None and (v.__class__ is not str or v.strip())), None)
         if first is None:
             continue
+        first = cell_text(first)
         if first.lstrip()[:1] in _FOOTER_INITIALS and _is_footer(first, footers):
             break
-        width = len(texts)
-        if not any(i < width and texts[i].strip() for i in content):
+        width = len(row)
+        if not any(i < width and _filled(row[i]) for i in content):
             continue  # blank, or only a pre-printed 序号 / 乡镇
         # A header repeated further down (pasted pages) is not a person.
-        if any(i < width and texts[i].strip() in header_texts for i in probe) and \
-                sum(t.strip() in header_texts for t in texts) >= MIN_HEADER_MATCHES:
+        if any(i < width and cell_text(row[i]).strip() in header_texts for i in probe) and \
+                sum(cell_text(v).strip() in header_texts for v in row) >= MIN_HEADER_MATCHES:
             continue
         located.rows.append(sheet.row_numbers[offset])
         located.cells.append(row)

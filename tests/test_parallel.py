@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import parallel, synth
+from pipeline.check import check_files
 from pipeline.run import Lock, run
 
 from tests.test_run import make_week, snapshot
@@ -73,6 +74,33 @@ def test_a_failure_here_ends_the_child(monkeypatch, tmp_path: Path):
         parallel.both(slow, failing)
     assert time.monotonic() - start < 10
     assert not _alive(int(marker.read_text()))
+
+
+@needs_fork
+def test_tickets_hand_out_each_number_once_across_both_processes(monkeypatch):
+    monkeypatch.setenv("JIUZHU_WORKERS", "2")
+    tickets = parallel.Tickets(5000)
+    try:
+        theirs, ours = parallel.both(lambda: list(tickets), lambda: list(tickets))
+    finally:
+        tickets.close()
+    assert sorted(theirs + ours) == list(range(5000))
+    assert theirs and ours  # both sides took part
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_check_files_reads_and_judges_alike_with_one_or_two_workers(tmp_path: Path, monkeypatch, workers: str):
+    monkeypatch.setenv("JIUZHU_WORKERS", "1")
+    make_week(tmp_path)
+    (tmp_path / "空文件.xlsx").write_bytes(b"")
+    paths = sorted(tmp_path.iterdir())
+    expected = check_files(paths, AS_OF)
+    monkeypatch.setenv("JIUZHU_WORKERS", workers)
+    told: list[Path] = []
+    report = check_files(paths, AS_OF, on_read=told.append)
+    assert report.to_list() == expected.to_list()
+    assert [f.notes for f in report.files] == [f.notes for f in expected.files]
+    assert sorted(told) == paths
 
 
 CHILD_OUTLIVES_RUN = """
