@@ -137,6 +137,7 @@ def _is_footer(first: str, labels: tuple[str, ...]) -> bool:
 
 
 def _filled(value) -> bool:
+    """Only None and blank text are empty: any number, date or truth value shows something."""
     return value is not None and (value.__class__ is not str or bool(value.strip()))
 
 
@@ -167,8 +168,7 @@ def locate(sheet: Sheet) -> Located | None:
     content = [i for i, key in columns.items() if key not in ("seq", "township")]
     probe = content[:2]
     for offset, row in enumerate(sheet.rows[header_index + 1:], start=header_index + 1):
-        # Only None and blank text are empty: any number, date or truth value shows something.
-        first = next((v for v in row if v is not None and (v.__class__ is not str or v.strip())), None)
+        first = next(filter(_filled, row), None)
         if first is None:
             continue
         first = cell_text(first)
