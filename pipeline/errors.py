@@ -13,6 +13,9 @@ class InputFileError(JiuzhuError):
         self.code = code
         self.message = message
 
+    def __reduce__(self):  # so that it crosses from a forked child (parallel.both) intact
+        return type(self), (self.code, self.message)
+
 
 class SpecError(JiuzhuError):
     """A file under schemas/ is missing or malformed."""
@@ -24,3 +27,7 @@ class RunLockedError(JiuzhuError):
 
 class StoreError(JiuzhuError):
     """The SQLite store cannot be opened or is from a newer version of jiuzhu."""
+
+
+class WorkerError(JiuzhuError):
+    """The forked half of a job (parallel.both) died or could not send its result back."""

@@ -17,18 +17,14 @@ import traceback
 from collections.abc import Callable
 from typing import TypeVar
 
+from pipeline.errors import WorkerError
+
 A = TypeVar("A")
 B = TypeVar("B")
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
 MAX_TICKETS = 16_384  # 4 bytes each: all of them fit in a pipe's 64 KB buffer at once
-
-
-class ChildFailed(RuntimeError):
-    """The forked part of a job failed in a way that could not be sent back as it was."""
-
+RETRY = "请重新运行；如果再次出现，可设置环境变量 JIUZHU_WORKERS=1 只用一个进程运行，并把以上信息告知维护人员。"
 
 def workers() -> int:
     """How many processes a job may use: JIUZHU_WORKERS, else the machine's cores."""
@@ -43,8 +39,8 @@ def workers() -> int:
 def both(there: Callable[[], A], here: Callable[[], B]) -> tuple[A, B]:
     """(there(), here()), with `there` run in a forked child while this process runs `here`.
 
-    An exception in either part is raised here, as it was raised (or as ChildFailed with
-    the child's traceback when it cannot be pickled).
+    An exception in either part is raised here, as it was raised (or as WorkerError with
+    the child's traceback when it cannot cross the pipe).
 
     Example: ledger_done, summary = both(lambda: write_ledger(...), lambda: write_summary(...))
     """
@@ -68,10 +64,13 @@ def both(there: Callable[[], A], here: Callable[[], B]) -> tuple[A, B]:
         payload = pipe.read()
     _, status = os.waitpid(pid, 0)
     if not payload:
-        raise ChildFailed(f"并行处理的子进程意外退出（状态 {os.waitstatus_to_exitcode(status)}），请重新运行。")
-    ok, value = pickle.loads(payload)
+        raise WorkerError(f"并行处理的子进程意外退出（退出状态 {os.waitstatus_to_exitcode(status)}）。{RETRY}")
+    try:
+        ok, value, text = pickle.loads(payload)
+    except Exception as exc:
+        raise WorkerError(f"并行处理的子进程的结果无法读回（{exc}）。{RETRY}") from exc
     if not ok:
-        raise value
+        raise value if isinstance(value, BaseException) else WorkerError(f"并行处理的子进程出错：\n{text}{RETRY}")
     return value, mine
 
 
@@ -81,10 +80,10 @@ def _child(there: Callable, write: int, parent: int) -> None:
         _die_with_parent(parent)
         result = there()
     except BaseException as exc:  # sent back to the parent, which raises it
-        payload = _pickled((False, exc))
+        payload = _pickled((False, exc, traceback.format_exc()))
     else:
         code = 0
-        payload = _pickled((True, result))
+        payload = _pickled((True, result, ""))
     try:
         with os.fdopen(write, "wb") as pipe:
             pipe.write(payload)
@@ -93,10 +92,15 @@ def _child(there: Callable, write: int, parent: int) -> None:
 
 
 def _pickled(outcome: tuple) -> bytes:
+    """The outcome as bytes; an exception or result that cannot be pickled becomes its traceback,
+    and an exception that could not be unpickled over there is checked for here."""
     try:
-        return pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        if not outcome[0]:
+            pickle.loads(data)
+        return data
     except Exception:
-        return pickle.dumps((False, ChildFailed(traceback.format_exc())))
+        return pickle.dumps((False, None, outcome[2] or traceback.format_exc()))
 
 
 def _die_with_parent(parent: int) -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from pipeline import parallel, synth
 from pipeline.check import check_files
+from pipeline.errors import InputFileError, WorkerError
 from pipeline.run import Lock, run
 
 from tests.test_run import make_week, snapshot
@@ -49,10 +50,33 @@ def test_a_failure_in_the_child_is_raised_here(monkeypatch):
 @needs_fork
 def test_a_child_that_cannot_send_its_result_is_a_clear_failure(monkeypatch):
     monkeypatch.setenv("JIUZHU_WORKERS", "2")
-    with pytest.raises(parallel.ChildFailed):
+    with pytest.raises(WorkerError, match="JIUZHU_WORKERS=1"):
         parallel.both(lambda: os._exit(3), lambda: 1)
-    with pytest.raises(parallel.ChildFailed, match="pickle"):
+    with pytest.raises(WorkerError, match="pickle"):
         parallel.both(lambda: (lambda: 1), lambda: 1)  # a lambda cannot be pickled
+
+
+class _Stubborn(Exception):
+    def __init__(self, a, b):  # pickles, but cannot be rebuilt from its args
+        super().__init__(f"{a}{b}")
+
+
+@needs_fork
+def test_errors_cross_from_the_child_intact_or_as_their_traceback(monkeypatch):
+    monkeypatch.setenv("JIUZHU_WORKERS", "2")
+
+    def unreadable():
+        raise InputFileError("unreadable", "文件内容已损坏")
+
+    with pytest.raises(InputFileError) as caught:
+        parallel.both(unreadable, lambda: 1)
+    assert (caught.value.code, caught.value.message) == ("unreadable", "文件内容已损坏")
+
+    def stubborn():
+        raise _Stubborn("甲", "乙")
+
+    with pytest.raises(WorkerError, match="_Stubborn: 甲乙"):
+        parallel.both(stubborn, lambda: 1)
 
 
 @needs_fork
