@@ -149,6 +149,8 @@ def _finish(done: _Read, validated: dict[str, tuple | None]) -> FileReport:
                                     f"不同，已计入{township}。")
     report.has_form = "form" in done.tables
     report.status = status(report)
+    if not report.errors:
+        report.raw = None  # the cells as typed serve only feedback workbooks, for files with problems
     return report
 
 
