@@ -1,9 +1,10 @@
 """Check submitted files end to end: guard → read → locate → normalise → validate.
 
-Each file is read and normalised on its own; the rows of all files are then validated in
-one pandera pass per table kind, so that thirty small files cost about what one large
-file costs (two passes with two cores: half the files are validated in a forked child). A file-level problem gives a rejected FileReport with one Issue; a bad row
-never stops the good rows; nothing here raises for a bad submission.
+Each file is read and located on its own; the rows of all files are then normalised and
+validated in one pandera pass per table kind, so that thirty small files cost about what
+one large file costs (with two cores, one pass per process, each over half the rows). A
+file-level problem gives a rejected FileReport with one Issue; a bad row never stops the
+good rows; nothing here raises for a bad submission.
 """
 
 from __future__ import annotations

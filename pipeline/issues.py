@@ -89,10 +89,9 @@ class FileReport:
     assistants: Any = None
 
     def release(self) -> None:
-        """Drop the tables once merged; the cells of a file with errors stay for its feedback workbook."""
+        """Drop the tables once merged; `raw` (kept by check only for a file with problems)
+        stays for its feedback workbook."""
         self.records = self.rejected_rows = self.visits = self.assistants = None
-        if not self.errors:
-            self.raw = None
 
     @property
     def valid(self) -> bool:

@@ -92,8 +92,8 @@ def _child(there: Callable, write: int, parent: int) -> None:
 
 
 def _pickled(outcome: tuple) -> bytes:
-    """The outcome as bytes; an exception or result that cannot be pickled becomes its traceback,
-    and an exception that could not be unpickled over there is checked for here."""
+    """The outcome as bytes. A result or exception that cannot be pickled, or an exception that
+    pickles but cannot be rebuilt (tried here, before the parent tries), is sent as its traceback."""
     try:
         data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
         if not outcome[0]:

@@ -172,4 +172,5 @@ def dumps(record) -> str:
 
 
 def loads(text: str):
+    """What dumps wrote, back as Python values."""
     return orjson.loads(text)
