@@ -3,7 +3,8 @@ every format, lands on the row and column where it was put."""
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -11,6 +12,8 @@ import pytest
 
 from pipeline import spec, synth
 from pipeline.check import check_file, check_files
+from pipeline.normalise import clean_column, cleaner
+from pipeline.tables import cell_text
 
 AS_OF = date(2026, 11, 28)
 ROW_CODES = ["required", "invalid_value", "invalid_date", "invalid_id", "duplicate_row", "inconsistent_result"]
@@ -158,6 +161,27 @@ def test_normalisation(tmp_path: Path, field: str, value: str, normalised: str):
     report = check_file(_workbook(tmp_path / "城东.xlsx", [_row(**{field: value})]), AS_OF)
     assert report.errors == []
     assert report.records[field].iloc[0] == normalised
+
+
+# Cells as the readers return them: text with every kind of stray space, numbers, booleans,
+# dates, short forms, and characters whose handling differs between a cell and a joined column.
+MESSY_CELLS = [None, "", " ", "张 三", "张\u3000三", "  李•四 ", "\t王·五\t", "５００１０１１９９０", "x12 34",
+               "5001011990010112x", 3.0, 12345678901.0, 1.5, True, False, datetime(2022, 11, 20),
+               date(2022, 1, 2), "2022.11.20", "2022年11月20日", "城西", "黔江区城西街道", "走访",
+               "低保、临时救助等", "城乡低保,特困", "a\x1cb", "Straße", "１３８ ００００ ００００", "a  b\t\tc",
+               "\u2002x\xa0y\u2003", "是", "见到", "\n多行\n文本\n"]
+
+
+@pytest.mark.parametrize("table", [spec.form(), spec.visits_table(), spec.assistants_table()], ids=lambda t: t.kind)
+def test_whole_columns_are_cleaned_as_each_cell_would_be(table):
+    rng = random.Random(0)
+    for column in table.columns:
+        for _ in range(100):
+            cells = [rng.choice(MESSY_CELLS) for _ in range(rng.randint(0, 12))]
+            texts = [cell_text(v) for v in cells]
+            assert clean_column(cells, texts, column) == [cleaner(column)(v) for v in cells], (column.key, cells)
+    cells = ["a\x00b", " c "]  # the separator of the joined column inside a cell: cleaned one by one
+    assert clean_column(cells, cells, table.columns[0]) == [cleaner(table.columns[0])(v) for v in cells]
 
 
 def test_invalid_value_names_the_nearest_valid_value(tmp_path: Path):
