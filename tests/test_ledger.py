@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import subprocess
+import tempfile
 import warnings
 from datetime import date, datetime
 from pathlib import Path
@@ -301,7 +302,17 @@ def test_fast_rows_read_back_like_write_text(tmp_path):
     assert a.cell(2 + len(TRICKY), 1).value == "合计"
 
 
-def test_blocks_share_one_table(tmp_path):
+@pytest.mark.parametrize("spool", ["memory", "spilled"])
+def test_blocks_share_one_table(tmp_path, monkeypatch, spool: str):
+    """Rows wait in memory and the zip is assembled there, without one temporary file; past
+    SPOOL_BYTES a sheet's rows go to a temporary file, and the workbook is the same."""
+    if spool == "memory":
+        def no_file(*args, **kwargs):
+            raise AssertionError("a temporary file was made")
+        monkeypatch.setattr(tempfile, "mkstemp", no_file)
+        monkeypatch.setattr(tempfile, "TemporaryFile", no_file)
+    else:
+        monkeypatch.setattr(xlsx, "SPOOL_BYTES", 1000)
     path = tmp_path / "blocks.xlsx"
     wb = xlsx.new_workbook(path, created=AS_OF, constant_memory=True)
     fmts = xlsx.formats(wb)
@@ -315,6 +326,7 @@ def test_blocks_share_one_table(tmp_path):
         xlsx.write_rows(sheets[0], 10, [(names[:1], fmts["cell"])])  # above rows already written
     with pytest.raises(ValueError):
         xlsx.write_blocks([(sheets[1], 9000, None), (sheets[1], 9100, None)], [(names[:1], fmts["cell"])])
+    assert [ws.spilled() for ws in sheets] == [spool == "spilled"] * 2
     wb.close()
     book = _load(path)
     assert [r for r in book["全部"].iter_rows(min_row=2, values_only=True)][4999] == (5000, "人4999")
