@@ -25,8 +25,6 @@ from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as safe_xml
-import msoffcrypto
-import olefile
 from defusedxml import DefusedXmlException
 
 from pipeline import spec
@@ -325,6 +323,9 @@ def _parse_small_part(zf: zipfile.ZipFile, name: str) -> Element:
 
 
 def _inspect_cfb(path: Path) -> str:
+    import msoffcrypto  # here, not at the top: only .xls files need them, and they take 30 ms to load
+    import olefile
+
     with olefile.OleFileIO(str(path)) as ole:
         # An encrypted .xlsx/.docx is a CFB holding EncryptionInfo + EncryptedPackage. This
         # is the test msoffcrypto applies, asked directly because msoffcrypto would then

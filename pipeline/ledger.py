@@ -28,7 +28,6 @@ from pipeline.xlsx import (
     FONT_SIZE,
     FORMAT_PROPERTIES,
     SEQ,
-    close_fast,
     cn_date,
     formats,
     new_workbook,
@@ -192,7 +191,7 @@ def write_ledger(path: Path, classified: pd.DataFrame, table: pd.DataFrame, *, a
                     note="通知要求每个村（社区）至少有一名社会救助协理员。仅统计已报送协理员名册的乡镇（街道）。",
                     empty="已报送协理员名册的乡镇（街道）中，每个村（社区）都有协理员。")
     workbook.worksheets()[0].activate()
-    close_fast(workbook)  # 300,000 people make ~700 MB of sheet XML to deflate
+    workbook.close()
 
 
 def _ledger_formats(workbook) -> dict:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import tempfile
 import warnings
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -332,6 +333,22 @@ def test_blocks_share_one_table(tmp_path, monkeypatch, spool: str):
     assert [r for r in book["全部"].iter_rows(min_row=2, values_only=True)][4999] == (5000, "人4999")
     odd = list(book["单数"].iter_rows(min_row=4, values_only=True))
     assert odd[0] == (1, "人1") and odd[2499] == (2500, "人4999") and odd[2500] == ("完", None)
+
+
+def test_workbooks_are_deflated_by_isal_and_zipfile_is_left_as_it_was(tmp_path):
+    original = zipfile._get_compressor
+    path = tmp_path / "deflated.xlsx"
+    wb = xlsx.new_workbook(path, created=AS_OF, constant_memory=True)
+    fmts = xlsx.formats(wb)
+    texts = [f"黔江区城西街道第{n}号" for n in range(3000)]
+    xlsx.write_rows(wb.add_worksheet("表"), 0, [(texts, fmts["cell"])])
+    wb.close()
+    assert zipfile._get_compressor is original
+    with zipfile.ZipFile(path) as book:
+        assert book.testzip() is None
+        sheet = book.getinfo("xl/worksheets/sheet1.xml")
+        assert sheet.compress_type == zipfile.ZIP_DEFLATED and sheet.compress_size < sheet.file_size / 4
+    assert [r[0] for r in _load(path)["表"].iter_rows(values_only=True)] == texts
 
 
 # --- printed by LibreOffice -------------------------------------------------------------
