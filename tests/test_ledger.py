@@ -283,7 +283,9 @@ def _as_written(value):
     return value
 
 
-def test_fast_rows_read_back_like_write_text(tmp_path):
+@pytest.mark.parametrize("spool_bytes", [xlsx.SPOOL_BYTES, 1000], ids=["memory", "spilled"])
+def test_fast_rows_read_back_like_write_text(tmp_path, monkeypatch, spool_bytes: int):
+    monkeypatch.setattr(xlsx, "SPOOL_BYTES", spool_bytes)
     def columns(fmts):
         marks = [fmts["bad"] if n % 3 == 0 else fmts["cell"] for n in range(len(TRICKY))]
         return [(xlsx.SEQ, fmts["cell_center"]), (TRICKY, fmts["cell"]), (TRICKY[::-1], marks)]
