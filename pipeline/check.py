@@ -9,6 +9,7 @@ good rows; nothing here raises for a bad submission.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -118,12 +119,25 @@ def _validate_kind(files: list[_Read], kind: str, as_of: date) -> dict[int, tupl
     for issue in issues:
         by_file.setdefault(issue.file, []).append(issue)
     bad = {(i.file, i.sheet, i.row) for i in issues}
-    clean["_bad"] = [(f, s, r) in bad for f, s, r in zip(clean["_file"], clean["_sheet"], clean["_row"])]
+    numbers = clean["_file"].tolist()
+    clean["_bad"] = [(f, s, r) in bad for f, s, r in zip(numbers, clean["_sheet"], clean["_row"])]
+    raw, clean = raw.drop(columns="_file"), clean.drop(columns="_file")
     out = {}
-    for n, rows in clean.groupby("_file", sort=False):
-        out[int(n)] = (raw.loc[rows.index].drop(columns="_file"), rows.drop(columns="_file"),
+    start = 0
+    for n, rows in itertools.groupby(numbers):  # a file's rows are consecutive: slices, not look-ups
+        stop = start + len(list(rows))
+        out[int(n)] = (raw.iloc[start:stop], clean.iloc[start:stop],
                        [replace(i, file=names[int(n)]) for i in by_file.get(n, [])])
+        start = stop
     return out
+
+
+def _split_bad(rows):
+    """(good rows, bad rows); without a copy when all are good, as most files' rows are."""
+    bad = rows["_bad"].to_numpy(dtype=bool)
+    if not bad.any():
+        return rows, rows.iloc[:0]
+    return rows[~bad], rows[bad]
 
 
 def _finish(done: _Read, validated: dict[str, tuple | None]) -> FileReport:
@@ -133,16 +147,15 @@ def _finish(done: _Read, validated: dict[str, tuple | None]) -> FileReport:
         raw, clean, issues = validated["form"]
         report.errors.extend(issues)
         report.raw = raw
-        report.records = clean[~clean["_bad"]]
-        report.rejected_rows = clean[clean["_bad"]]
-        report.rows, report.rejected = len(clean), int(clean["_bad"].sum())
+        report.records, report.rejected_rows = _split_bad(clean)
+        report.rows, report.rejected = len(clean), len(report.rejected_rows)
         report.accepted = report.rows - report.rejected
     report.township = file_township(report.path, clean, done.unit)
     for kind in ("visits", "assistants"):
         if validated.get(kind):
             _, rows, issues = validated[kind]
             report.errors.extend(issues)
-            setattr(report, kind, rows[~rows["_bad"]])
+            setattr(report, kind, _split_bad(rows)[0])
     if report.records is not None and report.township:
         for row, township in zip(report.records["_row"], report.records["township"]):
             if township != report.township:

@@ -17,7 +17,7 @@ from pipeline.tables import Located, cell_text
 
 _FULLWIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
                             "\u3000": " ", "\xa0": " ", "\u2002": " ", "\u2003": " "})
-_NEEDS_FOLDING = re.compile("[\uff10-\uff19\u3000\xa0\u2002\u2003]")
+_NEEDS_FOLDING = re.compile("[\uff10-\uff19\u3000\xa0\u2002\u2003]+")
 _DOTS = re.compile(r"[•‧∙・．.·]")
 _SPACES = re.compile(r"[ \t]+")
 
@@ -159,8 +159,8 @@ def clean_column(values: list, texts: list[str], column: spec.Column) -> list[st
 
 def _clean_spaces(text: str) -> str:
     """clean_text but the trimming."""
-    if _NEEDS_FOLDING.search(text):
-        text = text.translate(_FULLWIDTH)
+    if _NEEDS_FOLDING.search(text):  # translated where found: a joined column is long, the runs are few
+        text = _NEEDS_FOLDING.sub(lambda run: run.group().translate(_FULLWIDTH), text)
     if "  " in text or "\t" in text:
         text = _SPACES.sub(" ", text)
     return text
