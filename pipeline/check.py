@@ -90,10 +90,13 @@ def _read(path: Path, digest: str | None = None) -> _Read:
         limit = spec.thresholds()["header_scan_rows"]
         report.errors = [_file_issue(path.name, "no_header", NO_HEADER.format(rows=limit))]
         return done
+    from pipeline.normalise import prepare  # plain Python: a reading child needs no pandas for it
+
     for table in located:
         missing = _missing_columns(path.name, table)
         report.errors.extend(missing)
         if not missing:
+            prepare(table, KINDS[table.kind]())
             done.tables.setdefault(table.kind, []).append(table)
     done.unit = next((t.unit for t in located if t.unit), None)
     report.filled_date = next((t.filled_date for t in located if t.filled_date), None)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline import classify, spec
 from pipeline.tables import Located, cell_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _FULLWIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
                             "\u3000": " ", "\xa0": " ", "\u2002": " ", "\u2003": " "})
@@ -175,6 +177,28 @@ def _transposed(located: Located) -> list[tuple]:
     return list(zip(*cells)) if cells else [() for _ in range(width)]
 
 
+def prepare(located: Located, table: spec.Table) -> None:
+    """Turn a located table's cells into each column's texts and clean values, and drop the cells.
+
+    Plain Python, no pandas: the reading child does it for the files it reads while its
+    parent is still loading pandas and pandera.
+    """
+    if located.prepared is not None:
+        return
+    columns = _transposed(located)
+    prepared = {}
+    for col in table.columns:
+        index = located.columns.get(col.key)
+        cells = list(columns[index]) if index is not None else [None] * len(located.rows)
+        # Most cells are text already; the rest (numbers, dates) are few enough to convert one by one.
+        texts = [v if v.__class__ is str else cell_text(v) for v in cells]
+        clean = clean_column(cells, texts, col)
+        # The text itself where cleaning changed nothing, as for most cells: one string
+        # object, not two equal ones, to keep in memory and to pickle back from a child.
+        prepared[col.key] = (texts, [t if c == t else c for t, c in zip(texts, clean)])
+    located.prepared, located.cells = prepared, []
+
+
 def normalise(tables: list[tuple[str, Located]], table: spec.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(raw, clean) frames of the data rows of same-kind tables, one row per data row.
 
@@ -184,21 +208,21 @@ def normalise(tables: list[tuple[str, Located]], table: spec.Table) -> tuple[pd.
 
     Example: raw, clean = normalise([("城西.xlsx", locate(sheet))], spec.form())
     """
-    cells: dict[str, list] = {key: [] for key in table.keys}
+    import pandas as pd  # here: prepare runs where pandas is not loaded yet
+
+    texts: dict[str, list] = {key: [] for key in table.keys}
+    cleaned: dict[str, list] = {key: [] for key in table.keys}
     files, sheets, rows = [], [], []
     for file, located in tables:
-        columns = _transposed(located)
-        for key in table.keys:
-            index = located.columns.get(key)
-            cells[key].extend(columns[index] if index is not None else [None] * len(located.rows))
+        prepare(located, table)
+        for key, (text, clean) in located.prepared.items():
+            texts[key].extend(text)
+            cleaned[key].extend(clean)
         files.extend([file] * len(located.rows))
         sheets.extend([located.sheet] * len(located.rows))
         rows.extend(located.rows)
-    # Most cells are text already; the rest (numbers, dates) are few enough to convert one by one.
-    texts = {key: [v if v.__class__ is str else cell_text(v) for v in cells[key]] for key in table.keys}
     raw = pd.DataFrame(texts, dtype=object)
-    clean = pd.DataFrame({col.key: clean_column(cells[col.key], texts[col.key], col) for col in table.columns},
-                         dtype=object)
+    clean = pd.DataFrame(cleaned, dtype=object)
     for frame in (raw, clean):
         frame["_file"] = pd.Series(files, index=frame.index, dtype=object)
         frame["_sheet"] = pd.Series(sheets, index=frame.index, dtype=object)

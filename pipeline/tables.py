@@ -19,7 +19,8 @@ class Located:
     """A table found in a sheet: which kind, where its header is, and its data rows.
 
     `cells[i]` holds the raw cell values of data row `rows[i]` (Excel row); `columns` maps
-    each column key found in the header to its index in those lists.
+    each column key found in the header to its index in those lists. normalise.prepare
+    replaces the cells with `prepared`: per column key, (each cell's text, its clean value).
     """
 
     kind: str  # "form" | "visits" | "assistants"
@@ -31,6 +32,7 @@ class Located:
     missing: list[str]  # required keys with no column
     rows: list[int] = field(default_factory=list)
     cells: list[list] = field(default_factory=list)
+    prepared: dict[str, tuple[list, list]] | None = None
     unit: str | None = None  # text of the 填报单位 cell
     filled_date: str | date | None = None
 

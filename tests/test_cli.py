@@ -32,6 +32,18 @@ def test_help_does_not_import_pandas():
     assert out.stdout.strip() == "False"
 
 
+def test_reading_and_cleaning_a_file_does_not_import_pandas(tmp_path: Path):
+    """The reading child does this while its parent is still loading pandas and pandera."""
+    path = synth.make_submission(tmp_path / "城西.xlsx", "城西街道", 12, seed=1, as_of=AS_OF, with_visits=True).path
+    code = ("import sys; from pathlib import Path; from pipeline import check\n"
+            f"done = check._read(Path({str(path)!r}))\n"
+            "tables = [t for ts in done.tables.values() for t in ts]\n"
+            "print(len(tables), all(t.prepared and not t.cells for t in tables), "
+            "'pandas' in sys.modules or 'pandera' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2", "True", "False"]
+
+
 def test_check_json_equals_the_library_report(tmp_path: Path):
     good = synth.make_submission(tmp_path / "城西.xlsx", "城西街道", 12, seed=1, as_of=AS_OF).path
     bad = synth.make_submission(tmp_path / "石会.xlsx", "石会镇", 12, seed=2, as_of=AS_OF,
