@@ -42,28 +42,20 @@ def issue_reminders(db: sqlite3.Connection, classified: pd.DataFrame, as_of: dat
                    [(k, t, as_of.isoformat()) for k, t in zip(overdue["key"], overdue["township"])])
 
 
-def classify_all(db: sqlite3.Connection, as_of: date, people: pd.DataFrame | None = None,
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(classified roster, visit gaps, township table) as of the run date; `people` is the
-    store's roster when the caller has it (roster.from_persons), else it is read."""
-    people = roster.load(db) if people is None else people
-    classified = roster.classify(people, as_of, reminded=reminders_before(db, as_of))
+def classify_all(db: sqlite3.Connection, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(classified roster, visit gaps, township table) as of the run date."""
+    classified = roster.classify(roster.load(db), as_of, reminded=reminders_before(db, as_of))
     gap_rows = visits.gaps(classified, visits.load(db, as_of), as_of)
     table = scorecard.township_table(db, classified, gap_rows, as_of)
     return classified, gap_rows, table
 
 
 def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: Path,
-          missing: list[str], *, pdf: bool = False, mask: bool = True,
-          persons: dict[str, dict] | None = None) -> Built:
-    """Write every output of a run into `work` and return run-report.json's content.
-    `persons`: the rows of the persons table as dicts, when the caller holds them
-    (roster.from_persons empties them); else the roster is read from the store."""
+          missing: list[str], *, pdf: bool = False, mask: bool = True) -> Built:
+    """Write every output of a run into `work` and return run-report.json's content."""
     from pipeline import feedback, ledger, reminders, summary, visit_report
 
-    people = roster.from_persons(db, persons) if persons is not None else None
-    classified, gap_rows, table = classify_all(db, as_of, people)
-    del people
+    classified, gap_rows, table = classify_all(db, as_of)
     issue_reminders(db, classified, as_of)
     for report in reports:
         if report.errors and report.status != "duplicate":

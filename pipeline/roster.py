@@ -20,35 +20,14 @@ def township_order() -> dict[str, int]:
     return {t.name: n for n, t in enumerate(spec.townships())}
 
 
-def _columns(db: sqlite3.Connection) -> tuple[list[str], list[str]]:
-    """(the persons table's own columns but `data`, the form fields expanded from `data`).
-    The person's own columns (and the effective discovery date) win over the submitted text."""
-    own = [r[1] for r in db.execute("PRAGMA table_info(persons)") if r[1] != "data"]
-    return own, [k for k in FORM_KEYS if k not in own]
-
-
 def load(db: sqlite3.Connection) -> pd.DataFrame:
     """Every person of the store, one row each, with the form fields expanded."""
-    own, fields = _columns(db)  # SQLite expands the JSON, so no Python dict is made per person
+    # SQLite expands the JSON, so no Python dict is made per person. The person's own
+    # columns (and the effective discovery date) win over the submitted text.
+    own = [r[1] for r in db.execute("PRAGMA table_info(persons)") if r[1] != "data"]
+    fields = [k for k in FORM_KEYS if k not in own]
     columns = [f'"{c}"' for c in own] + [f"json_extract(data, '$.{k}') AS \"{k}\"" for k in fields]
     return pd.read_sql_query(f"SELECT {', '.join(columns)} FROM persons", db)
-
-
-def from_persons(db: sqlite3.Connection, persons: dict[str, dict]) -> pd.DataFrame:
-    """What load(db) gives (rows in another order), from the rows of the persons table as
-    dicts: those a merge holds, once written. Saves reading back what was just written
-    (json_extract: 0.3 s for a district week, 10 s for 300,000 people). `persons` is
-    emptied on the way, so that its memory goes to the frame.
-    """
-    from pipeline.store import loads
-
-    own, fields = _columns(db)
-    records = []
-    while persons:
-        _, person = persons.popitem()
-        data = loads(person["data"])
-        records.append((*[person[c] for c in own], *[data.get(k) for k in fields]))
-    return pd.DataFrame.from_records(records, columns=own + fields, coerce_float=True)
 
 
 def classify(roster: pd.DataFrame, as_of: date, reminded: dict[str, str] | None = None) -> pd.DataFrame:

@@ -255,8 +255,7 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
                 merge.save_assistants(db, report, ids[id(report)])
                 db.execute("UPDATE submissions SET status = ? WHERE id = ?", (report.status, ids[id(report)]))
             report.release()
-        persons = people.persons  # the outputs empty them into the roster's frame, instead of reading it back
-        del people  # and its look-ups: a 300,000-person run needs the memory
+        del people  # the outputs read the store; a 300,000-person run needs the memory
 
         _checkpoint("merged")
         warning = roster.calendar_warning(as_of)
@@ -265,7 +264,7 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
         work = Path(tempfile.mkdtemp(prefix="jiuzhu-"))
         try:
             built = outputs.build(db, reports, as_of, work, missing_townships(db, as_of), pdf=pdf,
-                                  mask=mask, persons=persons)
+                                  mask=mask)
             warnings.extend(built.warnings)
             moves = []
             for report in reports:

@@ -50,29 +50,6 @@ def store_counts(store: Path) -> dict[str, int]:
         db.close()
 
 
-def test_the_roster_a_merge_holds_is_the_roster_in_the_store(tmp_path: Path):
-    """run() builds the roster frame from the merge's dicts instead of reading it back."""
-    import pandas as pd
-
-    from pipeline import merge, roster, store
-
-    inbox, outbox, path = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "jiuzhu.sqlite3"
-    make_week(inbox)
-    run(inbox, outbox, path, AS_OF)
-    synth.make_district(inbox, rows_per_township=25, seed=2, as_of=date(2026, 12, 5), townships=TOWNSHIPS)
-    run(inbox, outbox, path, date(2026, 12, 5))  # updates, new people, a second township's form
-    db = store.connect(path)
-    try:
-        read = roster.load(db)
-        persons = merge.Roster.load(db).persons
-        held = roster.from_persons(db, persons)
-    finally:
-        db.close()
-    assert not persons and len(read) > 60
-    pd.testing.assert_frame_equal(held.sort_values("key").reset_index(drop=True),
-                                  read.sort_values("key").reset_index(drop=True))
-
-
 def test_week_run(tmp_path: Path):
     inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "jiuzhu.sqlite3"
     subs = make_week(inbox)
