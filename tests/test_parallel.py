@@ -112,14 +112,20 @@ def test_tickets_hand_out_each_number_once_across_both_processes(monkeypatch):
     assert theirs and ours  # both sides took part
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_check_files_reads_and_judges_alike_with_one_or_two_workers(tmp_path: Path, monkeypatch, workers: str):
+@pytest.mark.parametrize("workers, ahead", [("1", False), ("2", False), ("2", True)],
+                         ids=["one", "two, shares", "two, reading ahead"])
+def test_check_files_reads_and_judges_alike_with_one_or_two_workers(tmp_path: Path, monkeypatch, workers: str,
+                                                                      ahead: bool):
+    """Two workers share the files out when pandas is loaded, as here; in a fresh process
+    (ahead) a child reads them all while pandas loads, then the validation is shared."""
     monkeypatch.setenv("JIUZHU_WORKERS", "1")
     make_week(tmp_path)
     (tmp_path / "空文件.xlsx").write_bytes(b"")
     paths = sorted(tmp_path.iterdir())
     expected = check_files(paths, AS_OF)
     monkeypatch.setenv("JIUZHU_WORKERS", workers)
+    if ahead:
+        monkeypatch.delitem(sys.modules, "pandera")  # as if not loaded yet: nothing else looks it up
     told: list[Path] = []
     report = check_files(paths, AS_OF, on_read=told.append)
     assert report.to_list() == expected.to_list()
