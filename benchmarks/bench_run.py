@@ -50,7 +50,7 @@ RUN_IMPORTS = ("import pipeline.cli, pipeline.run, pipeline.outputs, pipeline.fe
 class Measure:
     """Best wall time, and the largest memory over the repeats of one whole process: `rss_mb` is
     the peak RSS of its largest process (os.wait4), `tree_mb` the peak of the proportional set
-    size (PSS) summed over the run and the children it forks, sampled every 20 ms."""
+    size (PSS) summed over the run and the children it forks, as TreeMemory samples it."""
 
     seconds: float
     rss_mb: float

@@ -26,8 +26,8 @@ from pipeline.tables import Located, locate
 if TYPE_CHECKING:
     import pandas as pd
 
-# pandas and pandera (normalise, validate) are imported only once reading has started: they
-# take about a second to load, which a forked child spends reading the files.
+# pandas and pandera (normalise's frames, validate) are imported only once reading has started:
+# they take about a second to load, which a forked child spends reading the files.
 
 NO_HEADER = ("在文件前{rows}行中找不到明细表的表头（应有 发现方式、发现人、所属乡镇（街道）、对象姓名、"
              "家庭基本情况、疑似符合救助 等列）。请使用区民政局下发的模板填写，不要删除或改动表头行。")
@@ -214,27 +214,37 @@ def check_files(paths: list[Path], as_of: date | None = None, *,
         return Report(_validate_files(files, as_of))
     theirs, ours = parallel.both(lambda: _validate_files([files[i] for i in there], as_of),
                                  lambda: _validate_files([files[i] for i in here], as_of))
-    by_index = dict(zip(there, theirs)) | dict(zip(here, ours))
-    return Report([by_index[i] for i in range(len(files))])
+    return Report(_in_order(there, theirs, here, ours))
 
 
 def _check_shares(paths: list[Path], there: list[int], here: list[int], as_of: date,
                   digests: Mapping[Path, str], on_read: Callable[[Path], None] | None) -> Report:
     """Files `there` read and judged in a forked child, files `here` in this process."""
-    def share(indexes: list[int], tell: Callable[[Path], None] | None) -> list[FileReport]:
-        files = []
-        for i in indexes:
-            files.append(_read(paths[i], digests.get(paths[i])))
-            if tell:
-                tell(paths[i])
-        return _validate_files(files, as_of)
+    def share(numbers: list[int], tell: Callable[[Path], None] | None) -> list[FileReport]:
+        return _validate_files([done for _, done in _read_each(paths, numbers, digests, tell)], as_of)
 
     theirs, ours = parallel.both(lambda: share(there, None), lambda: share(here, on_read))
     if on_read:  # the child's progress is told here, once it is back
         for i in there:
             on_read(paths[i])
-    by_index = dict(zip(there, theirs)) | dict(zip(here, ours))
-    return Report([by_index[i] for i in range(len(paths))])
+    return Report(_in_order(there, theirs, here, ours))
+
+
+def _in_order(there: list[int], theirs: list, here: list[int], ours: list) -> list:
+    """Both processes' results, by file number."""
+    by_number = dict(zip(there, theirs)) | dict(zip(here, ours))
+    return [by_number[n] for n in range(len(by_number))]
+
+
+def _read_each(paths: list[Path], numbers, digests: Mapping[Path, str],
+               tell: Callable[[Path], None] | None) -> list[tuple[int, _Read]]:
+    """(number, file read and located) for the files numbered `numbers`, told as each is read."""
+    done = []
+    for n in numbers:
+        done.append((n, _read(paths[n], digests.get(paths[n]))))
+        if tell:
+            tell(paths[n])
+    return done
 
 
 def _size(path: Path) -> int:
@@ -251,25 +261,17 @@ def _read_all(paths: list[Path], digests: Mapping[Path, str],
         import pipeline.normalise  # noqa: F401
         import pipeline.validate  # noqa: F401
 
-    def read(numbers, tell: Callable[[Path], None] | None) -> list[tuple[int, _Read]]:
-        done = []
-        for n in numbers:
-            done.append((n, _read(paths[n], digests.get(paths[n]))))
-            if tell:
-                tell(paths[n])
-        return done
-
     if parallel.workers() < 2 or not paths or len(paths) > parallel.MAX_TICKETS:
         load_validation()
-        return [done for _, done in read(range(len(paths)), on_read)]
+        return [done for _, done in _read_each(paths, range(len(paths)), digests, on_read)]
     tickets = parallel.Tickets(len(paths))
 
     def here() -> list[tuple[int, _Read]]:
         load_validation()  # meanwhile the child reads; then this process takes files too
-        return read(tickets, on_read)
+        return _read_each(paths, tickets, digests, on_read)
 
     try:  # the child's progress is told here, once it is back
-        theirs, ours = parallel.both(lambda: read(tickets, None), here)
+        theirs, ours = parallel.both(lambda: _read_each(paths, tickets, digests, None), here)
     finally:
         tickets.close()
     if on_read:

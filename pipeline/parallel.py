@@ -26,6 +26,7 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 MAX_TICKETS = 16_384  # 4 bytes each: all of them fit in a pipe's 64 KB buffer at once
 RETRY = "请重新运行；如果再次出现，可设置环境变量 JIUZHU_WORKERS=1 只用一个进程运行，并把以上信息告知维护人员。"
 
+
 def workers() -> int:
     """How many processes a job may use: JIUZHU_WORKERS, else the machine's cores."""
     try:
