@@ -5,7 +5,8 @@ outbox as they were (or, after the last step, fully done):
 1. take the lock (a second run refuses at once) and undo any half-finished earlier run;
 2. check every inbox file (no side effects);
 3. in one SQLite transaction: record submissions, merge rows, save visits, classify;
-4. render every output into a private temporary folder;
+4. render every output into a private work folder beside the store (a killed run's folder is
+   removed by the next run, so no copy of the roster is left behind in a temporary folder);
 5. write a journal of the file moves, move the outputs into outbox/<as-of>/ and the
    submissions into inbox/archive/<as-of>/ (or inbox/rejected/);
 6. COMMIT. Only then delete the journal. A journal found at start whose run is not in the
@@ -16,10 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import json
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,6 +82,16 @@ def _checkpoint(stage: str) -> None:
 
 def _journal_path(store_path: Path) -> Path:
     return Path(f"{store_path}.journal")
+
+
+def _work_path(store_path: Path, token: str) -> Path:
+    return Path(f"{store_path}.work-{token}")
+
+
+def _sweep(store_path: Path) -> None:
+    """Remove the work folders of runs that were killed (under the lock, none is in use)."""
+    for stale in store_path.parent.glob(f"{glob.escape(store_path.name)}.work-*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _unique(path: Path) -> Path:
@@ -192,6 +203,7 @@ def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path
         raise JiuzhuError(f"收件箱文件夹 {inbox} 不存在。请先建立该文件夹并放入各乡镇报来的明细表。")
     with Lock(store_path):
         warnings = [w for w in (recover(store_path),) if w]
+        _sweep(store_path)
         db = store.connect(store_path)
         try:
             return _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_read, warnings)
@@ -261,7 +273,8 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
         warning = roster.calendar_warning(as_of)
         if warning:
             warnings.append(warning)
-        work = Path(tempfile.mkdtemp(prefix="jiuzhu-"))
+        work = _work_path(store_path, token)
+        work.mkdir(mode=0o700)
         try:
             built = outputs.build(db, reports, as_of, work, missing_townships(db, as_of), pdf=pdf,
                                   mask=mask)
@@ -299,7 +312,10 @@ def _publish(store_path: Path, token: str, work: Path, outdir: Path, moves: list
         "token": token, "outdir": str(outdir), "old": str(old), "staging": str(staging),
         "had_outdir": outdir.exists(), "moves": moves,
         "created": sorted(map(str, created), key=len, reverse=True)})
-    shutil.copytree(work, staging)
+    try:
+        os.rename(work, staging)
+    except OSError:  # the outbox is on another disk
+        shutil.copytree(work, staging)
     if outdir.exists():
         os.replace(outdir, old)
     os.replace(staging, outdir)

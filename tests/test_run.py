@@ -169,8 +169,12 @@ def test_killed_at_any_point_leaves_everything_as_before(tmp_path: Path, stage: 
         assert (snapshot(inbox), snapshot(outbox)) == before[:2]
     assert store_counts(store) == before[2]
 
+    work = list(tmp_path.glob("s.sqlite3.work-*"))  # the outputs were rendered beside the store
+    assert len(work) == (stage == "rendered")
+
     rerun = run(inbox, outbox, store, AS_OF)
     assert snapshot(inbox / "archive" / "2026-11-28")  # the rerun archived this week's files
+    assert not list(tmp_path.glob("s.sqlite3.work-*"))  # nor does the killed run's copy stay behind
 
     # The same two weeks without a kill give the same outputs.
     clean = tmp_path / "clean"
