@@ -21,6 +21,7 @@ from pipeline.store import dumps, loads
 
 FORM_KEYS = [c.key for c in spec.form().columns]
 KEY_STATUSES = ("pending", "observation")
+REBUILD_INDEXES_AT = 20_000  # persons changed in one run; see save_roster
 PERSON_COLUMNS = ["key", "township", "village", "name", "id_number", "data", "status", "programme",
                   "result_date", "referral", "discovered", "first_seen", "updated", "key_since",
                   "submission_id", "sheet", "row"]
@@ -142,11 +143,23 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
 
 
 def save_roster(db: sqlite3.Connection, roster: Roster) -> None:
-    """Write the persons a merge changed."""
+    """Write the persons a merge changed.
+
+    When most of a large roster changed (a district's first run), the look-up indexes are
+    dropped and built again once the rows are in: one sort instead of a scattered insertion
+    per person, which took 10 s of a 300,000-person run instead of 4–6 s.
+    """
     fields = operator.itemgetter(*PERSON_COLUMNS)
     rows = [fields(roster.persons[k]) for k in sorted(roster.changed)]
+    rebuild = len(rows) >= REBUILD_INDEXES_AT and 2 * len(rows) >= len(roster.persons)
+    indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'persons' "
+                         "AND sql IS NOT NULL").fetchall() if rebuild else []
+    for name, _ in indexes:
+        db.execute(f'DROP INDEX "{name}"')
     placeholders = ",".join("?" * len(PERSON_COLUMNS))
     db.executemany(f"INSERT OR REPLACE INTO persons ({','.join(PERSON_COLUMNS)}) VALUES ({placeholders})", rows)
+    for _, sql in indexes:
+        db.execute(sql)
 
 
 def save_rejected(db: sqlite3.Connection, report: FileReport, submission_id: int) -> None:

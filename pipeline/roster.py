@@ -41,9 +41,8 @@ def classify(roster: pd.DataFrame, as_of: date, reminded: dict[str, str] | None 
     out = roster.copy()
     out["status_label"] = out["status"].map(spec.STATUS_LABELS)
     pending = out["status"] == "pending"
-    ages = [workdays.workdays_between(date.fromisoformat(d), as_of) if p else None
-            for d, p in zip(out["discovered"], pending)]
-    out["age_workdays"] = pd.array(ages, dtype="Int64")
+    ages = workdays.between_many(out["discovered"].to_numpy(dtype=object), as_of)
+    out["age_workdays"] = pd.arrays.IntegerArray(ages, ~pending.to_numpy(dtype=bool))
     out["overdue"] = pending & (out["age_workdays"].fillna(0) > limit).astype(bool)
     out["reminded_on"] = [reminded.get(k) if o else None for k, o in zip(out["key"], out["overdue"])]
     out["still_overdue"] = out["reminded_on"].notna()

@@ -17,16 +17,10 @@ from pipeline import spec, workdays
 def _handled_in_time(classified: pd.DataFrame, limit: int) -> pd.Series:
     """Decided within `limit` working days of discovery (a referral without a date counts as decided in time
     only if it was decided before the case became overdue, i.e. by the run that recorded it)."""
-    decided = classified["status"] != "pending"
-    out = []
-    for is_decided, found, result_date, updated in zip(decided, classified["discovered"],
-                                                       classified["result_date"], classified["updated"]):
-        if not is_decided:
-            out.append(False)
-            continue
-        end = result_date if isinstance(result_date, str) else updated
-        out.append(workdays.workdays_between(date.fromisoformat(found), date.fromisoformat(end)) <= limit)
-    return pd.Series(out, index=classified.index, dtype=bool)
+    decided = (classified["status"] != "pending").to_numpy(dtype=bool)
+    ends = classified["result_date"].where(classified["result_date"].notna(), classified["updated"])
+    taken = workdays.between_many(classified["discovered"].to_numpy(dtype=object), ends.to_numpy(dtype=object))
+    return pd.Series(decided & (taken <= limit), index=classified.index, dtype=bool)
 
 
 def township_table(db: sqlite3.Connection, classified: pd.DataFrame, gap_rows: pd.DataFrame,

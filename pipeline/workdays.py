@@ -11,10 +11,14 @@ whatever the span, which is what keeps the 超期 check cheap for thousands of p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import cache
 
 import chinese_calendar
+import numpy as np
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()  # numpy's day 0
 
 
 @cache
@@ -88,6 +92,35 @@ def workdays_between(start: date, end: date) -> int:
     if end <= start:
         return 0
     return _cumulative(end.toordinal()) - _cumulative(start.toordinal())
+
+
+def between_many(starts: Sequence[str], ends: Sequence[str] | date) -> np.ndarray:
+    """workdays_between for many ISO dates at once (`ends` one date for all, or one per start),
+    as an int64 array: the same cumulative table, looked up by numpy rather than per person.
+
+    Example: between_many(["2022-09-30", "2022-10-07"], date(2022, 10, 10)) → array([3, 3])
+    """
+    first = _ordinals(starts)
+    last = np.full(len(first), ends.toordinal()) if isinstance(ends, date) else _ordinals(ends)
+    return np.where(last > first, _cumulative_many(last) - _cumulative_many(first), 0)
+
+
+def _ordinals(days: Sequence[str]) -> np.ndarray:
+    return np.asarray(days, dtype="datetime64[D]").astype(np.int64) + _EPOCH_ORDINAL
+
+
+def _cumulative_many(ordinals: np.ndarray) -> np.ndarray:
+    start, running = _corrections()
+    table = _correction_array()
+    index = ordinals - start
+    correction = np.where(index < 0, 0, table[np.clip(index, 0, len(table) - 1)])
+    weeks, rest = np.divmod(ordinals, 7)
+    return 5 * weeks + np.minimum(rest, 5) + correction
+
+
+@cache
+def _correction_array() -> np.ndarray:
+    return np.array(_corrections()[1], dtype=np.int64)
 
 
 def add_workdays(start: date, n: int) -> date:

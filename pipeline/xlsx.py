@@ -466,6 +466,9 @@ _ROW_MARK, _SEQ_MARK = "\x00", "\x01"  # placeholders in a rendered row; never i
 _NEEDS_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff&<>]|_x[0-9a-fA-F]{4}_")
 _EXCEL_ESCAPED = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+_CELL_SEP = "\x02"  # between the cells of a column, in _plain_strings_xml: escaped in any text
+_NEEDS_ESCAPE_JOINED = re.compile("[\x00\x01\x03-\x08\x0b-\x1f\ufffe\uffff&<>]|_x[0-9a-fA-F]{4}_")
+_EDGE_SPACE = re.compile("(?:^|\x02)\\s|\\s(?:\x02|$)")
 _STREAM_ATTRS = ("constant_memory", "previous_row", "table", "row_info", "fh",
                  "_write_single_row", "_check_dimensions")
 
@@ -629,8 +632,9 @@ class _ColumnXML:
         chunk = self.values[start:stop]
         if self.cache is None and self.single:  # mostly distinct text: the common case, without _cell_xml's checks
             style = self.style
-            return [_string_xml(v, style, prefix) if v.__class__ is str and v
-                    else prefix + _cell_xml(v, fmt, date_fmt) for v in chunk]
+            return _plain_strings_xml(chunk, style, prefix) or [
+                _string_xml(v, style, prefix) if v.__class__ is str and v else prefix + _cell_xml(v, fmt, date_fmt)
+                for v in chunk]
         if self.cache is None:
             return [prefix + _cell_xml(v, f, date_fmt) for v, f in zip(chunk, fmt[start:stop])]
         cache = self.cache
@@ -690,6 +694,23 @@ def _string_xml(text: str, style: str, prefix: str = "") -> str:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
     return f'{prefix}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+
+def _plain_strings_xml(texts: Sequence, style: str, prefix: str) -> list[str] | None:
+    """What _string_xml gives for each of `texts`, made with one join, replace and split,
+    when every one is a non-empty string that needs no escape, no kept space and no cut;
+    else None. Most cells of a ledger are such names, villages and notes."""
+    try:
+        joined = _CELL_SEP.join(texts)
+    except TypeError:  # a number, a date, a missing value
+        return None
+    if (not joined or joined.count(_CELL_SEP) != len(texts) - 1 or _CELL_SEP * 2 in joined
+            or joined[0] == _CELL_SEP or joined[-1] == _CELL_SEP  # an empty cell
+            or _NEEDS_ESCAPE_JOINED.search(joined)
+            or _EDGE_SPACE.search(joined) or max(map(len, texts)) > MAX_CELL_CHARS // 2):
+        return None
+    head, tail = f'{prefix}"{style} t="inlineStr"><is><t>', "</t></is></c>"
+    return (head + joined.replace(_CELL_SEP, tail + _CELL_SEP + head) + tail).split(_CELL_SEP)
 
 
 def _excel_serial(moment: datetime) -> float:

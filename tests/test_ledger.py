@@ -305,6 +305,21 @@ def test_fast_rows_read_back_like_write_text(tmp_path, monkeypatch, spool_bytes:
     assert a.cell(2 + len(TRICKY), 1).value == "合计"
 
 
+def test_plain_text_columns_render_as_each_cell_would():
+    # A column of plain names is rendered in one join; a chunk holding any cell that needs
+    # escaping, a kept space, a cut or another type is rendered cell by cell, as before.
+    names = [f"姓名{n}" for n in range(50)]
+    extra = [*TRICKY, "甲\x02乙", "\u3000全角空格", "末尾\u3000", "中 间", "x" * 20_000]
+    for value in [None, *extra]:
+        chunk = names + ([] if value is None else [value]) + names
+        bulk = xlsx._ColumnXML(chunk, None, None, '<c r="B\x00')
+        bulk.cache = None  # as it is for a column of mostly distinct values
+        want = [xlsx._string_xml(v, "", '<c r="B\x00') if v.__class__ is str and v
+                else '<c r="B\x00' + xlsx._cell_xml(v, None, None) for v in chunk]
+        assert bulk.render(0, len(chunk)) == want, value
+    assert xlsx._plain_strings_xml(names, "", "") is not None  # the fast way is taken
+
+
 @pytest.mark.parametrize("spool", ["memory", "spilled"])
 def test_blocks_share_one_table(tmp_path, monkeypatch, spool: str):
     """Rows wait in memory and the zip is assembled there, without one temporary file; past

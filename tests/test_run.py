@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from pipeline import synth
+from pipeline import merge, synth
 from pipeline.cli import main
 from pipeline.run import Lock, run
 
@@ -94,13 +94,20 @@ def test_same_files_again_change_no_count(tmp_path: Path):
     assert second["missing_townships"] == first["missing_townships"]
 
 
-def test_same_inbox_and_date_give_identical_outputs(tmp_path: Path):
-    outputs = []
+def test_same_inbox_and_date_give_identical_outputs(tmp_path: Path, monkeypatch):
+    outputs, indexes = [], []
     for name in ("a", "b"):
+        if name == "b":  # the second store takes the way of a large first run: indexes built afresh
+            monkeypatch.setattr(merge, "REBUILD_INDEXES_AT", 1)
         inbox = tmp_path / name / "inbox"
         make_week(inbox)
         result = run(inbox, tmp_path / name / "outbox", tmp_path / name / "store.sqlite3", AS_OF)
         outputs.append(snapshot(result.outdir))
+        db = sqlite3.connect(tmp_path / name / "store.sqlite3")
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        indexes.append(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetchall())
+        db.close()
+    assert indexes[0] == indexes[1] and ("persons_id",) in [i[:1] for i in indexes[0]]
     assert outputs[0].keys() == outputs[1].keys()
     for key in outputs[0]:
         assert outputs[0][key] == outputs[1][key], key

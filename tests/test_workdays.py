@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
-from pipeline.workdays import add_workdays, calendar_known, is_workday, workdays_between
+from pipeline.workdays import add_workdays, between_many, calendar_known, is_workday, workdays_between
 
 D = date
 
@@ -95,6 +95,18 @@ def test_counts_agree_with_counting_days_one_by_one():
         end = start + timedelta(days=rng.randrange(-5, 90))
         slow = sum(is_workday(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))
         assert workdays_between(start, end) == slow
+
+
+def test_many_at_once_agree_with_one_by_one():
+    # Spans inside the calendar's years, before them and after them; ends before starts count 0.
+    rng = random.Random(45)
+    starts = [D(1999, 1, 1) + timedelta(days=rng.randrange(12_000)) for _ in range(3000)]
+    ends = [s + timedelta(days=rng.randrange(-30, 400)) for s in starts]
+    counts = between_many([s.isoformat() for s in starts], [e.isoformat() for e in ends])
+    assert counts.tolist() == [workdays_between(s, e) for s, e in zip(starts, ends)]
+    as_of = D(2026, 11, 28)
+    counts = between_many([s.isoformat() for s in starts], as_of)
+    assert counts.tolist() == [workdays_between(s, as_of) for s in starts]
 
 
 def test_fast_enough_for_thousands_of_people():
