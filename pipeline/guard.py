@@ -47,6 +47,16 @@ XML_MEMBER_SUFFIXES = (".xml", ".rels", ".vml")
 # regex with a NUL alternative is 20x slower than this one plus a memchr for NUL.)
 DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 DTD_OVERLAP = len(b"<!DOCTYPE") - 1
+# calamine makes a sheet's whole rectangle up to its farthest cell (32 bytes a cell) and
+# aborts the process when that fails: one stray value in XFD200000 asks for 100 GB. So a
+# sheet's extent is measured while it is inflated here: every row number, and the cells
+# past column Z or below row 9999 (a sheet without them is at most 26 columns wide).
+SHEET_MEMBER = re.compile(r"xl/worksheets/[^/]+\.xml")
+ROW_NUMBER = re.compile(rb'<row [^>]*?\br="([0-9]+)"')
+FAR_CELL = re.compile(rb'\br="([A-Z]{2,3}[0-9]+|[A-Z][0-9]{5,})"')
+CELL_REF = re.compile(rb"([A-Z]+)([0-9]+)")
+NARROW_COLUMNS = 26
+EXTENT_OVERLAP = 32
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -288,6 +298,7 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     probe = copy.copy(info)
     probe.file_size = info.file_size + 2 * CHUNK
     scan = info.filename.lower().endswith(XML_MEMBER_SUFFIXES)
+    extent = _Extent() if SHEET_MEMBER.fullmatch(info.filename) else None
     size, tail = 0, b""
     with zf.open(probe) as member:
         while chunk := member.read(CHUNK):
@@ -300,9 +311,41 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
                 window = tail + chunk
                 if DTD.search(window) or b"\x00" in chunk:
                     raise InputFileError("unreadable", TAMPERED)
-                tail = window[-DTD_OVERLAP:]
+                if extent:
+                    extent.scan(window)
+                tail = window[-max(DTD_OVERLAP, EXTENT_OVERLAP):]
     if size != info.file_size:
         raise InputFileError("unreadable", CORRUPT)
+    if extent:
+        extent.check(spec.thresholds()["max_cells"])
+
+
+class _Extent:
+    """The rows and columns a sheet spans, from its XML as it streams past (see FAR_CELL)."""
+
+    def __init__(self):
+        self.rows, self.columns, self.farthest = 0, NARROW_COLUMNS, ""
+
+    def scan(self, xml: bytes) -> None:
+        for number in ROW_NUMBER.findall(xml):
+            self.rows = max(self.rows, int(number))
+        for ref in FAR_CELL.findall(xml):
+            letters, number = CELL_REF.fullmatch(ref).groups()
+            column = 0
+            for letter in letters:
+                column = column * 26 + letter - 64
+            if column > self.columns or int(number) > self.rows:
+                self.farthest = ref.decode()
+            self.rows, self.columns = max(self.rows, int(number)), max(self.columns, column)
+
+    def check(self, max_cells: int) -> None:
+        if self.rows * self.columns > max_cells:
+            where = f" {self.farthest} 单元格有内容，" if self.farthest else ""
+            raise InputFileError(
+                "too_large",
+                f"工作表中{where}表格范围因此达到 {self.rows:,} 行 × {self.columns:,} 列，超过上限"
+                f"（{max_cells:,} 个单元格）。这多半是误操作在远处输入了内容：请在 Excel 中按 Ctrl+End "
+                "找到表格的最后一个单元格，删除明细表下方和右侧多余的行列后重新保存再发送。")
 
 
 def _parse_small_part(zf: zipfile.ZipFile, name: str) -> Element:

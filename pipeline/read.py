@@ -37,15 +37,19 @@ def read_sheets(path: Path, kind: str | None = None) -> list[Sheet]:
     kind = kind or guard.inspect(path)
     if kind == "csv":
         return [_read_csv(path)]
-    return _read_workbook(path)
+    return _read_workbook(path, kind)
 
 
-def _read_workbook(path: Path) -> list[Sheet]:
+def _read_workbook(path: Path, kind: str) -> list[Sheet]:
     import python_calamine as calamine
 
     max_cells = spec.thresholds()["max_cells"]
     try:
-        book = calamine.CalamineWorkbook.from_path(str(path))
+        if (kind == "xls") == (path.suffix.lower() == ".xls"):
+            book = calamine.CalamineWorkbook.from_path(str(path))
+        else:  # an .xlsx saved under the name .xls, or the other way round: calamine goes by the name
+            with path.open("rb") as fh:
+                book = calamine.CalamineWorkbook.from_filelike(fh)
         sheets = []
         for meta in book.sheets_metadata:
             if meta.typ != calamine.SheetTypeEnum.WorkSheet:

@@ -13,6 +13,7 @@ import sys
 import time
 import tracemalloc
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,7 @@ CASES = [
     # too large
     (hostile.oversized, "too_large"),
     (hostile.many_entries, "too_large"),
+    (hostile.stray_far_cell, "too_large"),
 ]
 
 
@@ -223,3 +225,26 @@ def test_defusedxml_backs_up_the_scan(tmp_path, monkeypatch):
     outcome, message, _ = run_guard(hostile.entity_bomb(tmp_path))
     assert outcome == "unreadable"
     assert "lol" not in message
+
+
+def test_a_value_typed_far_away_is_refused_before_reading_and_the_other_files_go_on(tmp_path):
+    from pipeline.check import check_files
+
+    stray = hostile.stray_far_cell(tmp_path)
+    (tmp_path / "near").mkdir()
+    near = hostile.stray_far_cell(tmp_path / "near", cell="AZ300")
+    good = hostile.rows_xlsx(tmp_path)
+    report = check_files([stray, near, good], date(2026, 11, 28))
+    far, close, fine = report.files
+    assert [e.code for e in far.errors] == ["too_large"]
+    assert "XFD200000" in far.errors[0].message and "Ctrl+End" in far.errors[0].message
+    assert not any(e.code == "too_large" for e in close.errors)  # 300 rows × 52 columns is read
+    assert fine.rows == 3 and not any(e.file_level for e in fine.errors)  # read, and judged row by row
+
+
+@pytest.mark.parametrize("build", [hostile.real_xls_named_xlsx, hostile.xlsx_named_xls])
+def test_a_workbook_under_the_other_suffix_is_read_as_what_it_is(build, tmp_path):
+    from pipeline.check import check_file
+
+    report = check_file(build(tmp_path), date(2026, 11, 28))
+    assert report.rows > 0 and not any(e.file_level for e in report.errors), report.errors
