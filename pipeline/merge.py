@@ -3,12 +3,15 @@
 Identity is the ID number when the row has one, else township + village + name; always
 within one township, so that the same person reported by two townships stays two records
 and is listed as a possible duplicate. A later row about a person updates the record
-(non-empty values win), and every submitted version is kept.
+(non-empty values win), and every submitted version is kept. "Later" is by 填报日期: a
+file filled in before the one that last updated a person (an e-mail that arrived late)
+is kept as history of that person and changes nothing of the record.
 """
 
 from __future__ import annotations
 
 import operator
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +24,7 @@ from pipeline.store import dumps, loads
 
 FORM_KEYS = [c.key for c in spec.form().columns]
 KEY_STATUSES = ("pending", "observation")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 REBUILD_INDEXES_AT = 20_000  # persons changed in one run; see save_roster
 PERSON_COLUMNS = ["key", "township", "village", "name", "id_number", "data", "status", "programme",
                   "result_date", "referral", "discovered", "first_seen", "updated", "key_since",
@@ -41,13 +45,21 @@ class Roster:
     by_id: dict[tuple[str, str], str] = field(default_factory=dict)
     by_name: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)
+    filled: dict[int, str | None] = field(default_factory=dict)  # submission id → 填报日期 (ISO)
 
     @classmethod
     def load(cls, db: sqlite3.Connection) -> Roster:
         roster = cls()
         for row in db.execute("SELECT * FROM persons"):
             roster.add(dict(row))
+        roster.filled = {r[0]: r[1] for r in db.execute("SELECT id, filled_date FROM submissions")}
         return roster
+
+    def newer_than(self, filled: str | None, person: dict) -> bool:
+        """Whether the file that last updated `person` was filled in after `filled`."""
+        last = self.filled.get(person["submission_id"])
+        return bool(filled and last and _ISO_DATE.fullmatch(filled) and _ISO_DATE.fullmatch(last)
+                    and filled < last)
 
     def add(self, person: dict) -> None:
         key = person["key"]
@@ -98,7 +110,9 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
     if records is None or records.empty:
         return
     today = as_of.isoformat()
-    versions = []
+    filled = _filled(report)
+    roster.filled[submission_id] = filled
+    versions, older = [], 0
     form = zip(*(_column(records, k) for k in FORM_KEYS))  # a row's form fields, column by column
     rest = zip(records["status"].tolist(), records["result_date"].tolist(), records["programme"].tolist(),
                records["referral"].tolist(), records["_sheet"].tolist(), records["_row"].tolist())
@@ -108,6 +122,10 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         key = roster.find(township, village, name, id_number)
         old = roster.persons.get(key) if key else None
         text = dumps(data)
+        if old is not None and roster.newer_than(filled, old):
+            versions.append((key, submission_id, sheet, int(row), text))
+            older += 1
+            continue
         if old is not None:
             merged = {**loads(old["data"]), **{k: v for k, v in data.items() if v is not None}}
             merged_text = dumps(merged)
@@ -137,9 +155,20 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         versions.append((key, submission_id, sheet, int(row), text))
     db.executemany("INSERT INTO versions (person_key, submission_id, sheet, row, data) VALUES (?,?,?,?,?)",
                    versions)
+    if older:
+        report.notes.append(f"本文件填报日期为 {filled}，其中 {older} 人在库中已有更晚填报的记录："
+                            "这些行只作为历史保存，没有覆盖较新的信息。")
     db.execute("UPDATE rejected_rows SET resolved_by = ? WHERE resolved_by IS NULL AND township = ? AND name IN "
                "(SELECT value FROM json_each(?))",
                (submission_id, report.township, dumps(sorted(set(records["name"])))))
+
+
+def _filled(report: FileReport) -> str | None:
+    """The file's 填报日期 as an ISO date, when it has one that can be read."""
+    from pipeline.classify import parse_date
+
+    parsed = parse_date(report.filled_date) if report.filled_date else None
+    return parsed.isoformat() if parsed else None
 
 
 def save_roster(db: sqlite3.Connection, roster: Roster) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -412,3 +413,25 @@ def test_joiners_are_due_from_their_first_full_month(tmp_path: Path):
     assert w3.report["visits"] == {"key_population": 4, "seen_this_month": 0, "gaps": 4}
     assert township_figures(w3, town, "key_population", "gaps", "visit_coverage") == \
         {"key_population": 4, "gaps": 4, "visit_coverage": 0.0}
+
+
+def test_a_file_filled_in_earlier_that_arrives_late_is_only_history(tmp_path: Path):
+    # 城西 decides a case in the file of 13 Nov; the file of 30 Oct, lost in the mail, comes a
+    # week later with the case still 待审批. The older file must not undo the decision (§3:
+    # a *later* submission updates the record) but is kept as that person's history.
+    district = District(tmp_path)
+    town = ALL_TOWNSHIPS[0]
+    before, after = people(town, 1, seed=5)[0], people(town, 1, seed=5)[0]
+    after.investigation, after.result = INVESTIGATION["observation"][0], "纳入城乡低保，2026年11月12日"
+    before.result = "待审批"
+    district.send(town, NOV13, [after])
+    district.run(NOV13)
+    late = district.send(town, date(2026, 10, 30), [before])
+    week = district.run(NOV20)
+    assert week.report["roster"]["new_assisted"] == 1 and week.report["roster"]["pending"] == 0
+    files = {f["file"]: f for f in week.report["files"]}
+    assert files[late.name]["status"] == "accepted"
+    db = sqlite3.connect(district.store)
+    assert db.execute("SELECT count(*) FROM versions").fetchone()[0] == 2
+    assert db.execute("SELECT status, result_date FROM persons").fetchall() == [("new_assisted", "2026-11-12")]
+    db.close()
