@@ -8,6 +8,7 @@ from rich.markup import escape
 from pipeline import settings, spec
 from pipeline.issues import CODE_LABELS, STATUS_LABELS, FileReport, Report
 
+PROGRESS_NOTES = 3  # notes shown under a file's line as a run reads the inbox
 _MARKS = {"accepted": "✓", "empty": "✓", "duplicate": "•", "partial": "!", "rejected": "✗"}
 
 
@@ -18,7 +19,9 @@ def console() -> Console:
 def file_line(f: FileReport) -> str:
     """One line per file: mark, name, township, status and counts."""
     township = f.township or "乡镇未识别"
-    counts = f"{f.rows} 行，合格 {f.accepted} 行，有误 {f.rejected} 行" if f.rows else "无数据行"
+    whole = next((e for e in f.errors if e.file_level), None)
+    counts = (f"{f.rows} 行，合格 {f.accepted} 行，有误 {f.rejected} 行" if f.rows
+              else CODE_LABELS.get(whole.code, whole.code) if whole else "无数据行")
     return f"{_MARKS.get(f.status, '?')} {f.file}（{township}）{STATUS_LABELS.get(f.status, f.status)}：{counts}"
 
 
@@ -49,8 +52,16 @@ def print_check(report: Report) -> None:
 
 
 def print_file_progress(f: FileReport) -> None:
-    """One line as each inbox file is read."""
-    console().print(escape(file_line(f)))
+    """One line as each inbox file is read; why a file could not be read, and its notes."""
+    out = console()
+    out.print(escape(file_line(f)))
+    for e in f.errors:
+        if e.file_level:
+            out.print(escape(f"      {e.message}"), style="red")
+    for note in f.notes[:PROGRESS_NOTES]:
+        out.print(escape(f"      注意：{note}"))
+    if len(f.notes) > PROGRESS_NOTES:
+        out.print(escape(f"      （另有 {len(f.notes) - PROGRESS_NOTES} 条注意事项，见 jiuzhu check 的结果）"))
 
 
 def print_run(result) -> None:

@@ -125,6 +125,17 @@ def test_a_second_run_refuses_while_one_holds_the_store(tmp_path: Path):
     assert len(list(inbox.iterdir())) == 5
 
 
+def test_run_progress_says_why_a_file_could_not_be_read(tmp_path: Path):
+    inbox = tmp_path / "inbox"
+    make_week(inbox)
+    (inbox / "城南1128.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 200)  # a download cut short
+    result = CliRunner().invoke(main, ["run", "--inbox", str(inbox), "--outbox", str(tmp_path / "out"),
+                                       "--store", str(tmp_path / "s.sqlite3"), "--as-of", "2026-11-28"])
+    line = next(line for line in result.output.splitlines() if line.startswith("✗ 城南1128.xlsx"))
+    assert "文件无法读取" in line and "无数据行" not in line
+    assert "文件已损坏或不完整" in result.output  # and what to do, under it
+
+
 def test_no_output_cell_is_a_formula(tmp_path: Path):
     inbox = tmp_path / "inbox"
     people = synth.make_people("城西街道", 4, seed=3, as_of=AS_OF)
