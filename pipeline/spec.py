@@ -90,10 +90,19 @@ class Table:
         return self.match_folded(fold(header_text))
 
     def match_folded(self, key: str) -> str | None:
-        """As match, for a text already passed through fold()."""
+        """As match, for a text already passed through fold().
+
+        A header reworded inside its last bracket (乡镇（街道）办理结果（…及纳入时间）) is
+        matched without that bracket before it is matched by the part before its first
+        bracket (办理结果（…） → 办理结果), so that 乡镇（街道）… is never taken for 乡镇.
+        """
         if not key:
             return None
-        return self._lookup.get(key) or self._lookup.get(key.split("(")[0])
+        found, trimmed = self._lookup.get(key), key
+        while found is None and trimmed.endswith(")") and "(" in trimmed:
+            trimmed = trimmed[:trimmed.rindex("(")]
+            found = self._lookup.get(trimmed)
+        return found or self._lookup.get(key.split("(")[0])
 
     @property
     def keys(self) -> list[str]:
@@ -150,6 +159,10 @@ def preamble_labels() -> tuple[list[str], list[str]]:
 
 def footer_labels() -> list[str]:
     return load_yaml("form.yaml")["footer_labels"]
+
+
+def subtotal_labels() -> list[str]:
+    return load_yaml("form.yaml")["subtotal_labels"]
 
 
 @cache

@@ -122,18 +122,21 @@ def _labelled(rows: list[list], labels: list[str], all_labels: list[str]):
     return None
 
 
-_FOOTER_INITIALS = {label[0] for label in spec.footer_labels()}
+_FOOTER_INITIALS = {label[0] for label in spec.footer_labels() + spec.subtotal_labels()}
+_TOTALS = ("合计", "总计", *spec.subtotal_labels())  # need no colon after them
+_BRACKETED = re.compile(r"[（(][^）)]{0,8}[）)]")     # （签字）, (盖章)
 
 
 def _is_footer(first: str, labels: tuple[str, ...]) -> bool:
-    """A row that starts with 填表人：, 审核人：, 合计 … ends the table."""
+    """A row that starts with 填表人：, 填表人（签字）：, 审核：, 合计, 小计 …"""
     folded = re.sub(r"\s+", "", first)
     if not folded.startswith(labels):
         return False
     for label in labels:
         if folded.startswith(label):
             rest = folded[len(label):]
-            if not rest or rest[0] in ":：" or label in ("合计", "总计"):
+            rest = rest[_BRACKETED.match(rest).end():] if _BRACKETED.match(rest) else rest
+            if not rest or rest[0] in ":：" or label in _TOTALS:
                 return True
     return False
 
@@ -165,7 +168,7 @@ def locate(sheet: Sheet) -> Located | None:
     located.unit = _labelled(above, unit_labels, unit_labels + date_labels)
     located.filled_date = _labelled(above, date_labels, unit_labels + date_labels)
 
-    footers = tuple(spec.footer_labels())
+    footers, subtotals = tuple(spec.footer_labels()), tuple(spec.subtotal_labels())
     header_texts = {t for t in (cell_text(v).strip() for v in header) if t}
     content = [i for i, key in columns.items() if key not in ("seq", "township")]
     probe = content[:2]
@@ -174,8 +177,11 @@ def locate(sheet: Sheet) -> Located | None:
         if first is None:
             continue
         first = cell_text(first)
-        if first.lstrip()[:1] in _FOOTER_INITIALS and _is_footer(first, footers):
-            break
+        if first.lstrip()[:1] in _FOOTER_INITIALS:
+            if _is_footer(first, subtotals):
+                continue  # a village's subtotal between its people
+            if _is_footer(first, footers):
+                break
         width = len(row)
         if not any(i < width and _filled(row[i]) for i in content):
             continue  # blank, or only a pre-printed 序号 / 乡镇

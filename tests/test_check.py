@@ -106,6 +106,32 @@ def _row(**values) -> list:
     return [base[c.key] for c in spec.form().columns]
 
 
+@pytest.mark.parametrize("footer", [
+    ["填表人（签字）：王五", None, None, None, "审核人（签字）：赵六"],
+    ["制表：王五", None, None, None, "审核：赵六"],
+    ["单位（盖章）：城东街道办事处", None, None, None, None, None, None, None, "2026年11月27日"],
+    ["合计", None, None, None, "2人"],
+], ids=["signed", "short labels", "seal", "total"])
+def test_footers_end_the_table_and_subtotals_are_skipped(tmp_path: Path, footer: list):
+    people = [_row(seq=1, name="刘德华"), ["小计", None, None, None, "1人"], _row(seq=2, name="张学友"),
+              ["小 计", None, None, None, "1人"], footer, _row(seq=3, name="郭富城")]
+    report = check_file(_workbook(tmp_path / "城东.xlsx", people), AS_OF)
+    assert (report.status, report.rows, report.errors) == ("accepted", 2, [])
+    assert report.records["name"].tolist() == ["刘德华", "张学友"]
+
+
+def test_reworded_bracket_of_a_long_header_still_names_its_column(tmp_path: Path):
+    # 乡镇（街道）办理结果（…及纳入时间）: the bracket reworded must not make it 乡镇 (所属乡镇).
+    header = [c.header for c in spec.form().columns]
+    header[header.index(spec.form().column("result").header)] = "乡镇（街道）办理结果（不符合救助条件、纳入救助范畴及纳入时间）"
+    header[header.index(spec.form().column("investigation").header)] = "乡镇（街道）调查情况（入户核实情况）"
+    rows = [_row(seq=1, name="刘德华", investigation="已入户核实", result="纳入城乡低保，2026年11月20日"),
+            _row(seq=2, name="张学友", investigation="已入户核实", result="纳入低保")]
+    report = check_file(_workbook(tmp_path / "城东.xlsx", rows, header), AS_OF)
+    assert report.records["status"].tolist() == ["new_assisted"]
+    assert [(e.row, e.code) for e in report.errors] == [(5, "inconsistent_result")]
+
+
 def test_missing_required_column_is_a_file_error(tmp_path: Path):
     header = [c.header for c in spec.form().columns]
     header[header.index(spec.form().column("household").header)] = "其他"
