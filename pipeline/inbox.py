@@ -18,6 +18,22 @@ def list_submissions(folder: Path) -> list[Path]:
     return sorted((p for p in Path(folder).iterdir() if is_submission(p)), key=lambda p: p.name)
 
 
+def unread_folders(folder: Path) -> str | None:
+    """A warning naming the folders of the inbox (other than archive/ and rejected/) that hold
+    submissions, which a run does not look into; None when there are none."""
+    ours = {settings.ARCHIVE_DIR, settings.REJECTED_DIR}
+    found = []
+    for sub in sorted(p for p in Path(folder).iterdir() if p.is_dir() and p.name not in ours
+                      and not p.name.startswith(".")):
+        count = sum(1 for p in sub.rglob("*") if is_submission(p))
+        if count:
+            found.append(f"「{sub.name}」（{count} 个文件）")
+    if not found:
+        return None
+    return (f"收件箱里的文件夹{'、'.join(found)}中的文件没有读取：只读取直接放在收件箱中的文件。"
+            "如果是乡镇报来的明细表，请把它们移到收件箱中（不要放在文件夹里）后重新运行。")
+
+
 def expand(paths) -> list[Path]:
     """Files as given, folders replaced by the submissions in them."""
     out: list[Path] = []

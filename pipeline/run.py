@@ -29,7 +29,7 @@ from pathlib import Path
 
 from pipeline import check, guard, settings, spec, store
 from pipeline.errors import InputFileError, JiuzhuError, RunLockedError
-from pipeline.inbox import list_submissions
+from pipeline.inbox import list_submissions, unread_folders
 from pipeline.issues import FileReport, Report
 
 
@@ -202,7 +202,7 @@ def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path
     if not inbox.is_dir():
         raise JiuzhuError(f"收件箱文件夹 {inbox} 不存在。请先建立该文件夹并放入各乡镇报来的明细表。")
     with Lock(store_path):
-        warnings = [w for w in (recover(store_path),) if w]
+        warnings = [w for w in (recover(store_path), unread_folders(inbox)) if w]
         _sweep(store_path)
         db = store.connect(store_path)
         try:

@@ -136,6 +136,17 @@ def test_run_progress_says_why_a_file_could_not_be_read(tmp_path: Path):
     assert "文件已损坏或不完整" in result.output  # and what to do, under it
 
 
+def test_files_in_a_folder_of_the_inbox_are_named_not_lost(tmp_path: Path):
+    inbox = tmp_path / "inbox"
+    make_week(inbox)
+    run(inbox, tmp_path / "out", tmp_path / "s.sqlite3", date(2026, 11, 21))  # makes archive/ and rejected/
+    synth.make_district(inbox / "石会镇", rows_per_township=3, seed=4, as_of=AS_OF, townships=["石会镇"])
+    result = run(inbox, tmp_path / "out", tmp_path / "s.sqlite3", AS_OF)
+    folders = [w for w in result.warnings if "文件夹" in w]
+    assert len(folders) == 1 and "「石会镇」（1 个文件）" in folders[0] and "archive" not in folders[0]
+    assert (inbox / "石会镇").is_dir() and len(list((inbox / "石会镇").iterdir())) == 1  # left where it was
+
+
 def test_no_output_cell_is_a_formula(tmp_path: Path):
     inbox = tmp_path / "inbox"
     people = synth.make_people("城西街道", 4, seed=3, as_of=AS_OF)
