@@ -17,9 +17,14 @@ from pipeline.tables import Located, cell_text
 if TYPE_CHECKING:
     import pandas as pd
 
+# Full-width digits and spaces made plain; characters that show nothing (zero-width spaces
+# and joiners, a BOM pasted from a web page) removed, so that an ID looks as long as it is.
 _FULLWIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
-                            "\u3000": " ", "\xa0": " ", "\u2002": " ", "\u2003": " "})
-_NEEDS_FOLDING = re.compile("[\uff10-\uff19\u3000\xa0\u2002\u2003]+")
+                            "\u3000": " ", "\xa0": " ", "\u2002": " ", "\u2003": " ",
+                            **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff")})
+_NEEDS_FOLDING = re.compile("[\uff10-\uff19\u3000\xa0\u2002\u2003\u200b\u200c\u200d\u2060\ufeff]+")
+# An apostrophe typed before an ID to keep Excel from making it a number: not part of the ID.
+_ID_QUOTE = re.compile("(?:^|(?<=\x00))['‘’`]+")
 _DOTS = re.compile(r"[•‧∙・．.·]")
 _SPACES = re.compile(r"[ \t]+")
 
@@ -90,7 +95,7 @@ def clean_date(value) -> str | None:
 def clean_id(value) -> str | None:
     """Spaces removed, x made X; a number cell keeps its float spelling so that it fails."""
     text = clean_text(value)
-    return None if text is None else re.sub(r"\s+", "", text).upper()
+    return None if text is None else (_ID_QUOTE.sub("", re.sub(r"\s+", "", text)).upper() or None)
 
 
 def clean_phone(value) -> str | None:
@@ -130,7 +135,7 @@ def _per_distinct(values: list, fn: Callable) -> list:
 # (before or after trimming each text: the same either way).
 _JOINED_EDITS: dict[str, Callable[[str], str]] = {
     "name": lambda s: _DOTS.sub("·", re.sub(r"\s+", "", s)),
-    "id": lambda s: re.sub(r"\s+", "", s).upper(),
+    "id": lambda s: _ID_QUOTE.sub("", re.sub(r"\s+", "", s)).upper(),
     "phone": lambda s: s.replace(" ", ""),
 }
 

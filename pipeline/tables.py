@@ -141,6 +141,17 @@ def _is_footer(first: str, labels: tuple[str, ...]) -> bool:
     return False
 
 
+def _is_column_numbers(row: list) -> bool:
+    """A row of four or more filled cells that count 1, 2, 3 … (or 0, 1, 2 …) from left to right."""
+    numbers = []
+    for value in filter(_filled, row):
+        text = cell_text(value).strip()
+        if not text.isascii() or not text.isdigit():
+            return False
+        numbers.append(int(text))
+    return len(numbers) >= 4 and numbers[0] <= 1 and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
 def _filled(value) -> bool:
     """Only None and blank text are empty: any number, date or truth value shows something."""
     return value is not None and (value.__class__ is not str or bool(value.strip()))
@@ -185,6 +196,8 @@ def locate(sheet: Sheet) -> Located | None:
         width = len(row)
         if not any(i < width and _filled(row[i]) for i in content):
             continue  # blank, or only a pre-printed 序号 / 乡镇
+        if _is_column_numbers(row):
+            continue  # 1 2 3 … under the header, as printed forms number their columns
         # A header repeated further down (pasted pages) is not a person.
         if any(i < width and cell_text(row[i]).strip() in header_texts for i in probe) and \
                 sum(cell_text(v).strip() in header_texts for v in row) >= MIN_HEADER_MATCHES:

@@ -112,9 +112,9 @@ def _row(**values) -> list:
     ["单位（盖章）：城东街道办事处", None, None, None, None, None, None, None, "2026年11月27日"],
     ["合计", None, None, None, "2人"],
 ], ids=["signed", "short labels", "seal", "total"])
-def test_footers_end_the_table_and_subtotals_are_skipped(tmp_path: Path, footer: list):
-    people = [_row(seq=1, name="刘德华"), ["小计", None, None, None, "1人"], _row(seq=2, name="张学友"),
-              ["小 计", None, None, None, "1人"], footer, _row(seq=3, name="郭富城")]
+def test_column_numbers_footers_and_subtotals_are_not_people(tmp_path: Path, footer: list):
+    people = [list(range(1, 15)), _row(seq=1, name="刘德华"), ["小计", None, None, None, "1人"],
+              _row(seq=2, name="张学友"), ["小 计", None, None, None, "1人"], footer, _row(seq=3, name="郭富城")]
     report = check_file(_workbook(tmp_path / "城东.xlsx", people), AS_OF)
     assert (report.status, report.rows, report.errors) == ("accepted", 2, [])
     assert report.records["name"].tolist() == ["刘德华", "张学友"]
@@ -195,7 +195,8 @@ MESSY_CELLS = [None, "", " ", "张 三", "张\u3000三", "  李•四 ", "\t王�
                "5001011990010112x", 3.0, 12345678901.0, 1.5, True, False, datetime(2022, 11, 20),
                date(2022, 1, 2), "2022.11.20", "2022年11月20日", "城西", "黔江区城西街道", "走访",
                "低保、临时救助等", "城乡低保,特困", "a\x1cb", "Straße", "１３８ ００００ ００００", "a  b\t\tc",
-               "\u2002x\xa0y\u2003", "是", "见到", "\n多行\n文本\n"]
+               "\u2002x\xa0y\u2003", "是", "见到", "\n多行\n文本\n", "\u200b500101199001011234",
+               "'500101199001011234", "‘50010119900101123x", "\ufeff张三", "'", "' 5001"]
 
 
 @pytest.mark.parametrize("table", [spec.form(), spec.visits_table(), spec.assistants_table()], ids=lambda t: t.kind)
