@@ -345,6 +345,27 @@ def _is_bare(text: str, hits: list[_Hit]) -> bool:
     return not _rules().bare_rest.sub("", rest)
 
 
+def _granted_elsewhere(text: str, hits: list[_Hit]) -> str | None:
+    """不符合低保条件，临时救助500元: not eligible for one programme and brought into another
+    in a clause of its own. The keyword of that programme when every clause is either a
+    not_eligible one or a bare programme (see _is_bare); else None."""
+    granted = None
+    start = 0
+    for end in [*(m.start() for m in _CLAUSE_END.finditer(text)), len(text)]:
+        inside = [h for h in hits if start <= h.start < end]
+        clause, start = text[start:end], end + 1
+        if any(h.kind == "not_eligible" for h in inside):
+            continue
+        if any(h.kind != "programme" for h in inside):
+            return None
+        offset = end - len(clause)
+        shifted = [_Hit(h.kind, h.word, h.start - offset, min(h.end, end) - offset) for h in inside]
+        if not _is_bare(clause, shifted):
+            return None
+        granted = granted or (inside[0].word if inside else None)
+    return granted
+
+
 @lru_cache(maxsize=65536)
 def _read(result: str) -> _Reading:
     rules = _rules()
@@ -365,10 +386,15 @@ def _read(result: str) -> _Reading:
 
     bare = kinds == {"programme"} and _is_bare(masked, hits)
     brought_in = bool(programmes) and ("assist" in kinds or bare)
+    granted = None
+    if not brought_in and kinds == {"programme", "not_eligible"}:
+        granted = _granted_elsewhere(masked, hits)
+        brought_in = granted is not None
     if referrals or brought_in and ("pending" not in kinds or dated):
         # A referral names the programme the other department gives (转介至区教委，办理教育救助):
         # that programme is theirs to date, so the row is a 转介 and needs no 纳入时间.
-        programme = rules.referral_programme if referrals else programmes[0]
+        programme = (rules.referral_programme if referrals
+                     else rules.programme_of[granted] if granted else programmes[0])
         referral = _department(masked, referrals[0]) if referrals else None
         problems = []
         if first is not None and not dated:

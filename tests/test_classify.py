@@ -50,6 +50,12 @@ CASES = [
     ("临时救助2000元 2022年11月20日", NEW, "临时救助", DAY, None),
     ("不符合低保条件，纳入临时救助，2022.11.20", NEW, "临时救助", DAY, None),
     ("不符合低保条件纳入临时救助2022.11.20", NEW, "临时救助", DAY, None),
+    # 分类施救: not eligible for one programme, given another in a clause of its own.
+    ("不符合低保条件，临时救助500元，2022.11.20", NEW, "临时救助", DAY, None),
+    ("不予纳入低保，临时救助1000元，2022.11.20", NEW, "临时救助", DAY, None),
+    ("低保不符合，临时救助2022.11.20", NEW, "临时救助", DAY, None),
+    ("不符合特困条件，低保 2022.11.20", NEW, "城乡低保", DAY, None),
+    ("不符合低保条件，临时救助", NEW, "临时救助", None, NO_DATE),
     ("纳入低保，2022年11月20日，正在办理临时救助", NEW, "城乡低保", DAY, None),
     # 纳入 without a usable date.
     ("已纳入低保", NEW, "城乡低保", None, NO_DATE),
@@ -78,6 +84,7 @@ CASES = [
     ("经调查不符合", CLOSED, None, None, None),
     ("不予纳入", CLOSED, None, None, None),
     ("家庭收入超标，不符合低保条件", CLOSED, None, None, None),
+    ("低保不符合", CLOSED, None, None, None),                  # the programme not given
     ("不符合纳入低保条件", CLOSED, None, None, None),
     ("本人放弃申请", CLOSED, None, None, None),
     ("不符合救助条件，2022.11.20", CLOSED, None, DAY, None),
