@@ -166,6 +166,11 @@ def subtotal_labels() -> list[str]:
 
 
 @cache
+def nothing_to_report() -> frozenset[str]:
+    return frozenset(load_yaml("form.yaml")["nothing_to_report"])
+
+
+@cache
 def thresholds() -> dict:
     return load_yaml("thresholds.yaml")
 

@@ -132,6 +132,49 @@ def test_reworded_bracket_of_a_long_header_still_names_its_column(tmp_path: Path
     assert [(e.row, e.code) for e in report.errors] == [(5, "inconsistent_result")]
 
 
+def test_cells_merged_down_a_column_count_for_each_row(tmp_path: Path):
+    rows = [_row(seq=n, name=name) for n, name in enumerate(["刘德华", "张学友", "郭富城"], start=1)]
+    for row in rows[1:]:
+        row[1] = row[3] = None  # 发现方式 and 所属乡镇 typed once, then merged down
+    path = _workbook(tmp_path / "城东.xlsx", rows)
+    wb = openpyxl.load_workbook(path)
+    wb.active.merge_cells("B4:B6")
+    wb.active.merge_cells("D4:D6")
+    wb.active.merge_cells("F5:G5")  # across columns: not spread, 疑似符合救助 stays its own
+    wb.save(path)
+    report = check_file(path, AS_OF)
+    assert (report.status, report.rows) == ("partial", 3)
+    assert [(e.row, e.code) for e in report.errors] == [(5, "required")]
+    assert report.records["township"].tolist() == ["城东街道"] * 2
+
+
+def test_a_two_row_header_with_merged_cells_is_read(tmp_path: Path):
+    # 乡镇（街道） over 调查情况 | 办理结果, the other headers merged down both rows: a printed form.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([spec.form_title()])
+    ws.append(["填报单位：城东街道"])
+    ws.append(["序号", "发现方式", "发现人", "所属乡镇（街道）", "对象姓名", "家庭基本情况", "疑似符合救助",
+               "乡镇（街道）", None, "备注"])
+    ws.append([None] * 7 + ["调查情况", "办理结果", None])
+    for column in "ABCDEFGJ":
+        ws.merge_cells(f"{column}3:{column}4")
+    ws.merge_cells("H3:I3")
+    ws.append(_row(seq=1, name="刘德华", investigation="已入户核实", result="纳入城乡低保，2026年11月20日")[:10])
+    ws.append(_row(seq=2, name="张学友", investigation="已入户核实", result="不符合救助条件")[:10])
+    wb.save(tmp_path / "城东.xlsx")
+    report = check_file(tmp_path / "城东.xlsx", AS_OF)
+    assert (report.status, report.rows, report.errors) == ("accepted", 2, [])
+    assert report.records["status"].tolist() == ["new_assisted", "closed"]
+
+
+@pytest.mark.parametrize("nothing", ["无", "本周无新增", "/"])
+def test_a_row_saying_there_is_no_one_is_a_zero_report(tmp_path: Path, nothing: str):
+    row = [None, nothing, None, "城东街道", nothing, nothing, None, None, None, None, None, None, None, None]
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [row]), AS_OF)
+    assert (report.status, report.rows, report.errors, report.township) == ("empty", 0, [], "城东街道")
+
+
 def test_missing_required_column_is_a_file_error(tmp_path: Path):
     header = [c.header for c in spec.form().columns]
     header[header.index(spec.form().column("household").header)] = "其他"
