@@ -279,6 +279,7 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
             built = outputs.build(db, reports, as_of, work, missing_townships(db, as_of), pdf=pdf,
                                   mask=mask)
             warnings.extend(built.warnings)
+            _keep_earlier_feedback(outbox / as_of.isoformat(), work)
             moves = []
             for report in reports:
                 dst = _destination(inbox, report, as_of)
@@ -296,6 +297,19 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
     _journal_path(store_path).unlink(missing_ok=True)
     shutil.rmtree(_old(outdir, token), ignore_errors=True)
     return RunResult(as_of, outdir, built.report, sorted(reports, key=lambda r: r.file), warnings)
+
+
+def _keep_earlier_feedback(outdir: Path, work: Path) -> None:
+    """A second run for the same date replaces that date's outputs: the feedback workbooks
+    of the earlier run (for files this run did not see) stay, beside this run's."""
+    earlier = outdir / settings.FEEDBACK_DIR
+    if not earlier.is_dir():
+        return
+    for path in sorted(earlier.iterdir()):
+        target = work / settings.FEEDBACK_DIR / path.name
+        if path.is_file() and not target.exists():
+            target.parent.mkdir(exist_ok=True)
+            shutil.copy2(path, target)
 
 
 def _old(outdir: Path, token: str) -> Path:

@@ -147,6 +147,19 @@ def test_files_in_a_folder_of_the_inbox_are_named_not_lost(tmp_path: Path):
     assert (inbox / "石会镇").is_dir() and len(list((inbox / "石会镇").iterdir())) == 1  # left where it was
 
 
+def test_a_second_run_for_the_same_date_keeps_the_first_runs_feedback(tmp_path: Path):
+    inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "s.sqlite3"
+    make_week(inbox)
+    first = run(inbox, outbox, store, AS_OF)
+    sent_back = sorted(p.name for p in (first.outdir / "退回").iterdir())
+    assert sent_back
+    synth.make_district(inbox, rows_per_township=5, seed=9, as_of=AS_OF, townships=["金溪镇"],
+                        errors={"金溪镇": {"required": 1}})  # a late file, with its own mistake
+    second = run(inbox, outbox, store, AS_OF)
+    again = sorted(p.name for p in (second.outdir / "退回").iterdir())
+    assert set(sent_back) < set(again) and any("金溪" in name for name in again)
+
+
 def test_no_output_cell_is_a_formula(tmp_path: Path):
     inbox = tmp_path / "inbox"
     people = synth.make_people("城西街道", 4, seed=3, as_of=AS_OF)
