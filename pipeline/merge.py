@@ -5,7 +5,9 @@ within one township, so that the same person reported by two townships stays two
 and is listed as a possible duplicate. A later row about a person updates the record
 (non-empty values win), and every submitted version is kept. "Later" is by 填报日期: a
 file filled in before the one that last updated a person (an e-mail that arrived late)
-is kept as history of that person and changes nothing of the record.
+is kept as history of that person and changes nothing of the record. A file filled in on
+the same day as that one is its corrected re-send and supersedes its rows: what it leaves
+blank of 调查情况, 办理结果 and 备注 is blank again, and its 发现日期 stands.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pipeline.store import dumps, loads
 
 FORM_KEYS = [c.key for c in spec.form().columns]
 KEY_STATUSES = ("pending", "observation")
+CORRECTED_BLANK = ("investigation", "result", "remark")  # a corrected row's blanks here clear the record's
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 REBUILD_INDEXES_AT = 20_000  # persons changed in one run; see save_roster
 PERSON_COLUMNS = ["key", "township", "village", "name", "id_number", "data", "status", "programme",
@@ -46,6 +49,8 @@ class Roster:
     by_name: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)
     filled: dict[int, str | None] = field(default_factory=dict)  # submission id → 填报日期 (ISO)
+    # (township, name) → the run date that first saw a row of theirs, rejected and not yet resolved
+    rejected_on: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, db: sqlite3.Connection) -> Roster:
@@ -53,6 +58,9 @@ class Roster:
         for row in db.execute("SELECT * FROM persons"):
             roster.add(dict(row))
         roster.filled = {r[0]: r[1] for r in db.execute("SELECT id, filled_date FROM submissions")}
+        roster.rejected_on = {(r[0], r[1]): r[2] for r in db.execute(
+            "SELECT r.township, r.name, min(s.received) FROM rejected_rows r JOIN submissions s "
+            "ON s.id = r.submission_id WHERE r.resolved_by IS NULL AND r.name IS NOT NULL GROUP BY 1, 2")}
         return roster
 
     def newer_than(self, filled: str | None, person: dict) -> bool:
@@ -60,6 +68,10 @@ class Roster:
         last = self.filled.get(person["submission_id"])
         return bool(filled and last and _ISO_DATE.fullmatch(filled) and _ISO_DATE.fullmatch(last)
                     and filled < last)
+
+    def corrects(self, filled: str | None, person: dict) -> bool:
+        """Whether a file filled in on `filled` re-sends, corrected, the one that last updated `person`."""
+        return bool(filled and _ISO_DATE.fullmatch(filled) and self.filled.get(person["submission_id"]) == filled)
 
     def add(self, person: dict) -> None:
         key = person["key"]
@@ -126,24 +138,34 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
             versions.append((key, submission_id, sheet, int(row), text))
             older += 1
             continue
+        # A corrected re-send (same 填报日期 as the file behind the record) supersedes that
+        # file's row: what it leaves blank of the case is blank, its 发现日期 is the date.
+        corrects = old is not None and roster.corrects(filled, old)
         if old is not None:
-            merged = {**loads(old["data"]), **{k: v for k, v in data.items() if v is not None}}
+            earlier = loads(old["data"])
+            if corrects:
+                earlier.update({k: data[k] for k in CORRECTED_BLANK})
+            merged = {**earlier, **{k: v for k, v in data.items() if v is not None}}
             merged_text = dumps(merged)
         else:
             merged, merged_text = data, text
             key = person_key(township, village, name, id_number)
-        discovered = (old or {}).get("discovered") or data["discovered"] or today
-        if data["discovered"] and (old is None or data["discovered"] < discovered):
+        # Without a 发现日期, a person is discovered when a run first saw them, be it in a row
+        # that was sent back for correction.
+        discovered = ((old or {}).get("discovered") or data["discovered"]
+                      or roster.rejected_on.get((township, name)) or today)
+        if data["discovered"] and (old is None or corrects or data["discovered"] < discovered):
             discovered = data["discovered"]
         result_date = result_date.isoformat() if result_date else None
-        if old is not None and not data["result"]:  # an empty 办理结果 never undoes a decision
+        if old is not None and not data["result"] and not corrects:  # an empty 办理结果 never undoes a decision
             status, result_date = old["status"], old["result_date"]
+        decided = data["result"] or old is None or corrects
         person = {
             "key": key, "township": township, "village": merged.get("village"), "name": name,
             "id_number": merged.get("id_number"), "data": merged_text, "status": status,
-            "programme": programme if data["result"] or old is None else old["programme"],
+            "programme": programme if decided else old["programme"],
             "result_date": result_date,
-            "referral": referral if data["result"] or old is None else old["referral"],
+            "referral": referral if decided else old["referral"],
             "discovered": discovered, "first_seen": (old or {}).get("first_seen") or today,
             "updated": today, "key_since": _key_since(old, status, discovered, result_date, as_of),
             "submission_id": submission_id, "sheet": sheet, "row": int(row),

@@ -435,3 +435,51 @@ def test_a_file_filled_in_earlier_that_arrives_late_is_only_history(tmp_path: Pa
     assert db.execute("SELECT count(*) FROM versions").fetchone()[0] == 2
     assert db.execute("SELECT status, result_date FROM persons").fetchall() == [("new_assisted", "2026-11-12")]
     db.close()
+
+
+def test_a_corrected_file_for_the_same_day_supersedes_the_earlier_rows(tmp_path: Path):
+    # The file of 13 Nov had a result in the wrong row, a hardship remark typed by mistake and
+    # 发现日期 2026-09-01 for 2026-11-01. The corrected file (same 填报日期) comes a week later.
+    district = District(tmp_path)
+    town = ALL_TOWNSHIPS[0]
+
+    def rows(fixed: bool) -> list[synth.Person]:
+        wrong_day, no_result, no_remark = people(town, 3, seed=7)
+        found(wrong_day, date(2026, 11, 1) if fixed else date(2026, 9, 1))
+        found(no_result, date(2026, 11, 2))
+        found(no_remark, date(2026, 11, 2))
+        no_result.investigation, no_result.result = "已入户核实", None if fixed else "纳入临时救助，2026年11月10日"
+        no_remark.investigation, no_remark.result = "已入户核实", "不符合救助条件"
+        no_remark.remark = None if fixed else "因病支出大，生活困难"
+        return [wrong_day, no_result, no_remark]
+
+    district.send(town, NOV13, rows(False))
+    week = district.run(NOV13)
+    assert week.report["roster"] == {"total": 3, "new_assisted": 1, "observation": 1, "closed": 0, "pending": 1,
+                                     "overdue": 1}
+    synth.write_submission(district.inbox / f"{town}1113更正.xlsx", rows(True), township=town, filled_date=NOV13)
+    week = district.run(NOV20)
+    assert week.report["roster"] == {"total": 3, "new_assisted": 0, "observation": 0, "closed": 1, "pending": 2,
+                                     "overdue": 0}
+    db = sqlite3.connect(district.store)
+    assert db.execute("SELECT min(discovered) FROM persons").fetchone() == ("2026-11-01",)
+    assert db.execute("SELECT count(*) FROM versions").fetchone() == (6,)  # both files kept as history
+    db.close()
+
+
+def test_a_row_sent_back_then_corrected_was_discovered_when_first_seen(tmp_path: Path):
+    # §3: without 发现日期 a person is discovered on the run that first saw them, here the run
+    # of 6 Nov that sent the row back for its 疑似符合救助.
+    district = District(tmp_path)
+    town = ALL_TOWNSHIPS[0]
+    person = people(town, 1, seed=8)[0]
+    person.discovered, person.suspected = None, "救济粮"
+    district.send(town, NOV6, [person])
+    week = run(district.inbox, district.outbox, district.store, NOV6)
+    assert [f["status"] for f in week.report["files"]] == ["rejected"]
+    person.suspected = "城乡低保"
+    synth.write_submission(district.inbox / f"{town}1106修改.xlsx", [person], township=town, filled_date=NOV6)
+    district.run(NOV13)
+    db = sqlite3.connect(district.store)
+    assert db.execute("SELECT discovered, first_seen FROM persons").fetchall() == [("2026-11-06", "2026-11-13")]
+    db.close()
