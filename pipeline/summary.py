@@ -31,7 +31,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline import assistants, charts, frames, issues, merge, reminders, settings, spec, store
+from pipeline import assistants, charts, frames, issues, merge, reminders, roster, settings, spec, store
 from pipeline.errors import JiuzhuError
 
 TEMPLATE = "summary.html.j2"
@@ -375,6 +375,7 @@ def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, g
         "files": file_rows(files),
         "mask": mask,
         "limits": limits,
+        "calendar_warning": roster.calendar_warning(as_of),
     }
 
 

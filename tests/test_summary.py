@@ -371,6 +371,18 @@ def test_a_first_run_with_only_zero_reports(tmp_path: Path):
     assert "暂无数据" in text  # the assistance-type chart
     assert "目前只有2026年11月28日一次汇总" in text  # the trend with one point
     assert "没有超期未办理的对象" in text and "本月应走访的重点人群均已见面走访" in text
+    assert 'data-warning="calendar"' not in text  # chinese-calendar knows 2026
+
+
+def test_a_run_beyond_the_holiday_calendar_says_so_on_the_page(tmp_path: Path):
+    from pipeline import workdays
+
+    year = workdays._known_years()[1] + 1  # the first year the installed calendar does not know
+    as_of = date(year, 1, 8)
+    synth.write_zero_report(tmp_path / "inbox" / "城东零报告.xlsx", "城东街道", filled_date=as_of)
+    result = run(tmp_path / "inbox", tmp_path / "outbox", tmp_path / "jiuzhu.sqlite3", as_of)
+    text = (result.outdir / settings.SUMMARY_NAME).read_text(encoding="utf-8")
+    assert 'data-warning="calendar"' in text and f"{year} 年" in text and "周一至周五" in text
 
 
 def test_pdf_warning_when_chromium_fails_or_hangs(tmp_path: Path, monkeypatch):
