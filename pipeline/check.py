@@ -64,9 +64,12 @@ def file_township(path: Path, clean: pd.DataFrame | None, unit: str | None) -> s
 
 def _missing_columns(file: str, located: Located) -> list[Issue]:
     table = KINDS[located.kind]()
+    unknown = "、".join(f"「{text}」" for text in located.unknown[:5])
+    hint = (f"表头中{unknown}没有被识别：如果其中有这一列，请把它的表头改成模板上的写法「{{header}}」。"
+            if unknown else "请按模板补上这一列并填写，不要删除或合并表头。")
     return [_file_issue(file, "missing_column",
                         f"表头中没有「{table.column(key).header}」列（必填）。"
-                        "请按模板补上这一列并填写，不要删除或合并表头。",
+                        + hint.format(header=spec.short_label(table.column(key).header)),
                         sheet=located.sheet, row=located.header_row, column=table.column(key).header)
             for key in located.missing]
 

@@ -30,6 +30,7 @@ class Located:
     headers: dict[str, str]  # key -> header text as written in the file
     columns: dict[str, int]  # key -> column index
     missing: list[str]  # required keys with no column
+    unknown: list[str] = field(default_factory=list)  # header texts that name no column
     rows: list[int] = field(default_factory=list)
     cells: list[list] = field(default_factory=list)
     prepared: dict[str, tuple[list, list]] | None = None
@@ -173,6 +174,8 @@ def locate(sheet: Sheet) -> Located | None:
         headers={key: re.sub(r"\s+", "", cell_text(header[i])) for i, key in columns.items()},
         columns={key: i for i, key in columns.items()},
         missing=[key for key in table.required if key not in columns.values()],
+        unknown=[text for i, v in enumerate(header)
+                 if i not in columns and (text := re.sub(r"\s+", "", cell_text(v))) and not text.isdigit()],
     )
     unit_labels, date_labels = spec.preamble_labels()
     above = sheet.rows[:header_index]

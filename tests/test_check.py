@@ -181,6 +181,8 @@ def test_missing_required_column_is_a_file_error(tmp_path: Path):
     report = check_file(_workbook(tmp_path / "城东.xlsx", [_row()], header), AS_OF)
     assert report.status == "rejected"
     assert [(e.code, e.row, e.column) for e in report.errors] == [("missing_column", 3, "家庭基本情况")]
+    # The header that was not understood is named, with the spelling to use instead.
+    assert "「其他」没有被识别" in report.errors[0].message and "「家庭基本情况」" in report.errors[0].message
 
 
 def test_no_header_is_a_file_error(tmp_path: Path):
