@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -158,6 +159,21 @@ def test_a_second_run_for_the_same_date_keeps_the_first_runs_feedback(tmp_path: 
     second = run(inbox, outbox, store, AS_OF)
     again = sorted(p.name for p in (second.outdir / "退回").iterdir())
     assert set(sent_back) < set(again) and any("金溪" in name for name in again)
+
+
+def test_the_roster_holds_one_string_per_repeated_value(tmp_path: Path, monkeypatch):
+    from pipeline import roster, store
+
+    make_week(tmp_path / "inbox")
+    run(tmp_path / "inbox", tmp_path / "out", tmp_path / "s.sqlite3", AS_OF)
+    db = store.connect(tmp_path / "s.sqlite3")
+    shared = roster.load(db)
+    monkeypatch.setattr(roster, "_shared_texts", lambda frame: frame)
+    plain = roster.load(db)
+    db.close()
+    pd.testing.assert_frame_equal(shared, plain)  # the same values, dtypes and missing cells
+    townships = shared["township"].tolist()
+    assert len({id(t) for t in townships}) == len(set(townships)) < len(townships)
 
 
 def test_no_output_cell_is_a_formula(tmp_path: Path):
