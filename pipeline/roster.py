@@ -9,10 +9,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
-from pipeline import spec, workdays
+from pipeline import frames, spec, workdays
 
 FORM_KEYS = [c.key for c in spec.form().columns]
 
@@ -28,26 +27,7 @@ def load(db: sqlite3.Connection) -> pd.DataFrame:
     own = [r[1] for r in db.execute("PRAGMA table_info(persons)") if r[1] != "data"]
     fields = [k for k in FORM_KEYS if k not in own]
     columns = [f'"{c}"' for c in own] + [f"json_extract(data, '$.{k}') AS \"{k}\"" for k in fields]
-    return _shared_texts(pd.read_sql_query(f"SELECT {', '.join(columns)} FROM persons", db))
-
-
-def _shared_texts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each text column with one string object per distinct value instead of one per row.
-
-    SQLite hands every row its own copy of 城东街道, 走访发现, 2026-11-02 …: for 300,000 people
-    that is some 200 MB of duplicates, and twice that once the ledger's child has touched them.
-    """
-    for name in frame.columns:
-        column = frame[name]
-        if column.dtype.kind not in "OUT" and not isinstance(column.dtype, pd.StringDtype):
-            continue
-        codes, distinct = pd.factorize(column, use_na_sentinel=True)
-        if not len(distinct) or len(distinct) * 2 > len(column):
-            continue  # mostly distinct (names, ID numbers): nothing to share
-        values = np.asarray(distinct, dtype=object).take(codes)
-        values[codes < 0] = None
-        frame[name] = pd.array(values, dtype=column.dtype)
-    return frame
+    return frames.shared_texts(pd.read_sql_query(f"SELECT {', '.join(columns)} FROM persons", db))
 
 
 def classify(roster: pd.DataFrame, as_of: date, reminded: dict[str, str] | None = None) -> pd.DataFrame:

@@ -57,9 +57,9 @@ def save_visits(db: sqlite3.Connection, roster: Roster, report: FileReport, subm
 
 def load(db: sqlite3.Connection, as_of: date) -> pd.DataFrame:
     """Every stored visit up to the run date."""
-    return pd.read_sql_query("SELECT person_key, visit_date, visitor, seen, notes FROM visits "
-                             "WHERE visit_date <= ? ORDER BY visit_date, person_key", db,
-                             params=(as_of.isoformat(),))
+    return frames.shared_texts(pd.read_sql_query(
+        "SELECT person_key, visit_date, visitor, seen, notes FROM visits "
+        "WHERE visit_date <= ? ORDER BY visit_date, person_key", db, params=(as_of.isoformat(),)))
 
 
 def month_start(day: date) -> date:

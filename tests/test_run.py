@@ -162,13 +162,13 @@ def test_a_second_run_for_the_same_date_keeps_the_first_runs_feedback(tmp_path: 
 
 
 def test_the_roster_holds_one_string_per_repeated_value(tmp_path: Path, monkeypatch):
-    from pipeline import roster, store
+    from pipeline import frames, roster, store
 
     make_week(tmp_path / "inbox")
     run(tmp_path / "inbox", tmp_path / "out", tmp_path / "s.sqlite3", AS_OF)
     db = store.connect(tmp_path / "s.sqlite3")
     shared = roster.load(db)
-    monkeypatch.setattr(roster, "_shared_texts", lambda frame: frame)
+    monkeypatch.setattr(frames, "shared_texts", lambda frame: frame)
     plain = roster.load(db)
     db.close()
     pd.testing.assert_frame_equal(shared, plain)  # the same values, dtypes and missing cells
