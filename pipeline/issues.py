@@ -94,6 +94,14 @@ class FileReport:
         self.records = self.rejected_rows = self.visits = self.assistants = None
 
     @property
+    def filled_on(self) -> str | None:
+        """填报日期 as an ISO date, when the file gives one that can be read."""
+        from pipeline.classify import parse_date
+
+        parsed = parse_date(self.filled_date) if self.filled_date else None
+        return parsed.isoformat() if parsed else None
+
+    @property
     def valid(self) -> bool:
         return not self.errors and self.status in ("accepted", "empty", "duplicate")
 

@@ -122,7 +122,7 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
     if records is None or records.empty:
         return
     today = as_of.isoformat()
-    filled = _filled(report)
+    filled = report.filled_on
     roster.filled[submission_id] = filled
     versions, older = [], 0
     form = zip(*(_column(records, k) for k in FORM_KEYS))  # a row's form fields, column by column
@@ -183,14 +183,6 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
     db.execute("UPDATE rejected_rows SET resolved_by = ? WHERE resolved_by IS NULL AND township = ? AND name IN "
                "(SELECT value FROM json_each(?))",
                (submission_id, report.township, dumps(sorted(set(records["name"])))))
-
-
-def _filled(report: FileReport) -> str | None:
-    """The file's 填报日期 as an ISO date, when it has one that can be read."""
-    from pipeline.classify import parse_date
-
-    parsed = parse_date(report.filled_date) if report.filled_date else None
-    return parsed.isoformat() if parsed else None
 
 
 def save_roster(db: sqlite3.Connection, roster: Roster) -> None:

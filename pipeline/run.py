@@ -145,19 +145,11 @@ def _destination(inbox: Path, report: FileReport, as_of: date) -> Path:
 
 def _merge_order(reports: list[FileReport]) -> list[FileReport]:
     """Earlier 填报日期 first; for the same date the shorter name (城西1128 before 城西1128修改)."""
-    def key(r: FileReport):
-        from pipeline.classify import parse_date
-        filled = parse_date(r.filled_date) if r.filled_date else None
-        return (filled.isoformat() if filled else "", r.path.stem, r.path.suffix)
-    return sorted(reports, key=key)
+    return sorted(reports, key=lambda r: (r.filled_on or "", r.path.stem, r.path.suffix))
 
 
 def _record(db, run_id: int, report: FileReport, as_of: date) -> int:
-    filled = None
-    if report.filled_date:
-        from pipeline.classify import parse_date
-        parsed = parse_date(report.filled_date)
-        filled = parsed.isoformat() if parsed else str(report.filled_date)
+    filled = report.filled_on or (str(report.filled_date) if report.filled_date else None)
     cur = db.execute(
         "INSERT INTO submissions (run_id, file, sha256, township, received, filled_date, status, has_form, rows, "
         "accepted, rejected) VALUES (?,?,?,?,?,?,?,?,?,?,?)",

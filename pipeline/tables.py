@@ -136,7 +136,8 @@ def _is_footer(first: str, labels: tuple[str, ...]) -> bool:
     for label in labels:
         if folded.startswith(label):
             rest = folded[len(label):]
-            rest = rest[_BRACKETED.match(rest).end():] if _BRACKETED.match(rest) else rest
+            if bracket := _BRACKETED.match(rest):
+                rest = rest[bracket.end():]
             if not rest or rest[0] in ":：" or label in _TOTALS:
                 return True
     return False

@@ -110,7 +110,7 @@ def _ordinals(days: Sequence[str]) -> np.ndarray:
 
 
 def _cumulative_many(ordinals: np.ndarray) -> np.ndarray:
-    start, running = _corrections()
+    start = _corrections()[0]
     table = _correction_array()
     index = ordinals - start
     correction = np.where(index < 0, 0, table[np.clip(index, 0, len(table) - 1)])
