@@ -306,18 +306,22 @@ def test_fast_rows_read_back_like_write_text(tmp_path, monkeypatch, spool_bytes:
 
 
 def test_plain_text_columns_render_as_each_cell_would():
-    # A column of plain names is rendered in one join; a chunk holding any cell that needs
-    # escaping, a kept space, a cut or another type is rendered cell by cell, as before.
+    # A column of mostly distinct texts is rendered in one join; the cells that need escaping,
+    # a kept space or a cut, and the values that are not text, are rendered one by one.
     names = [f"姓名{n}" for n in range(50)]
-    extra = [*TRICKY, "甲\x02乙", "\u3000全角空格", "末尾\u3000", "中 间", "x" * 20_000]
-    for value in [None, *extra]:
-        chunk = names + ([] if value is None else [value]) + names
-        bulk = xlsx._ColumnXML(chunk, None, None, '<c r="B\x00')
+    extra = [*TRICKY, "甲\x02乙", "\u3000全角空格", "末尾\u3000", "中 间", "x" * 20_000, "\x1c开头", "😀𠀀表情",
+             "_x", "a_x00", "尾\u2029", "\ufffe", "&", "\n"]
+    prefix = '<c r="B\x00'
+
+    def one_by_one(chunk):
+        return [xlsx._string_xml(v, "", prefix) if v.__class__ is str and v else prefix + xlsx._cell_xml(v, None, None)
+                for v in chunk]
+
+    mixed = [v for pair in zip(names, extra) for v in pair]  # every kind at once, between plain names
+    for chunk in [names, *(names + [value] + names for value in extra), mixed, mixed[::-1], extra]:
+        bulk = xlsx._ColumnXML(chunk, None, None, prefix)
         bulk.cache = None  # as it is for a column of mostly distinct values
-        want = [xlsx._string_xml(v, "", '<c r="B\x00') if v.__class__ is str and v
-                else '<c r="B\x00' + xlsx._cell_xml(v, None, None) for v in chunk]
-        assert bulk.render(0, len(chunk)) == want, value
-    assert xlsx._plain_strings_xml(names, "", "") is not None  # the fast way is taken
+        assert bulk.render(0, len(chunk)) == one_by_one(chunk), chunk[50:51]
 
 
 @pytest.mark.parametrize("spool", ["memory", "spilled"])
