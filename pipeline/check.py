@@ -90,6 +90,10 @@ def _read(path: Path, digest: str | None = None) -> _Read:
         report.notes.append(f"隐藏工作表「{hidden.sheet}」中有 {len(hidden.rows)} 行，未读取；"
                             "如需报送，请取消隐藏后重新发送。")
     located = [t for t in located if t.visible]
+    for table in (t for t in located if t.below_footer):
+        rows = "、".join(map(str, table.below_footer[:5])) + ("等" if len(table.below_footer) > 5 else "")
+        report.notes.append(f"工作表「{table.sheet}」第{rows}行在落款行（填表人、审核人等）下方，已作为数据读取；"
+                            "以后请把落款行放在表格最后。")
     if not located:
         limit = spec.thresholds()["header_scan_rows"]
         report.errors = [_file_issue(path.name, "no_header", NO_HEADER.format(rows=limit))]

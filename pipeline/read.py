@@ -21,12 +21,14 @@ CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
 @dataclass
 class Sheet:
-    """One sheet's cells from A1; `row_numbers[i]` is the row a person sees for `rows[i]`."""
+    """One sheet's cells from A1; `row_numbers[i]` is the row a person sees for `rows[i]`.
+    `merged` holds the (row index, column) of cells that show a value merged down from above."""
 
     name: str
     visible: bool
     rows: list[list]
     row_numbers: list[int]
+    merged: frozenset[tuple[int, int]] = frozenset()
 
 
 def read_sheets(path: Path, kind: str | None = None) -> list[Sheet]:
@@ -62,9 +64,9 @@ def _read_workbook(path: Path, kind: str) -> list[Sheet]:
                     f"工作表「{meta.name}」的范围达到 {height + 1} 行 × {width + 1} 列，超过上限"
                     f"（{max_cells:,} 个单元格）。请删除表格下方和右侧多余的行列后重新保存。")
             rows = sheet.to_python(skip_empty_area=False)
-            _fill_merged_down(rows, sheet.merged_cell_ranges or ())
+            merged = _fill_merged_down(rows, sheet.merged_cell_ranges or ())
             visible = meta.visible == calamine.SheetVisibleEnum.Visible
-            sheets.append(Sheet(meta.name, visible, rows, list(range(1, len(rows) + 1))))
+            sheets.append(Sheet(meta.name, visible, rows, list(range(1, len(rows) + 1)), merged))
         book.close()
     except InputFileError:
         raise
@@ -87,19 +89,24 @@ def decode_csv(data: bytes) -> str:
         "CSV 文件的文字编码无法识别（应为 UTF-8 或 GB18030/GBK）。请用 Excel 另存为 .xlsx 后再发送。")
 
 
-def _fill_merged_down(rows: list[list], ranges) -> None:
+def _fill_merged_down(rows: list[list], ranges) -> frozenset[tuple[int, int]]:
     """Cells merged down one column (所属乡镇 or 发现方式 once for a village's people) hold
-    their value in the top cell only: give it to each row, as a person sees it. Merges
-    across columns are left alone: which column a value belongs to is not for us to guess."""
+    their value in the top cell only: give it to each row, as a person sees it, and return
+    the cells so filled (a row with nothing of its own is still blank). Merges across
+    columns are left alone: which column a value belongs to is not for us to guess."""
+    filled = set()
     for (top, column), (bottom, last) in ranges:
         if column != last or top >= len(rows) or column >= len(rows[top]):
             continue
         value = rows[top][column]
         if value is None or value == "":
             continue
-        for row in rows[top + 1:bottom + 1]:
+        for index in range(top + 1, min(bottom + 1, len(rows))):
+            row = rows[index]
             if column < len(row) and (row[column] is None or row[column] == ""):
                 row[column] = value
+                filled.add((index, column))
+    return frozenset(filled)
 
 
 def _read_csv(path: Path) -> Sheet:

@@ -36,6 +36,7 @@ class Located:
     prepared: dict[str, tuple[list, list]] | None = None
     unit: str | None = None  # text of the 填报单位 cell
     filled_date: str | date | None = None
+    below_footer: list[int] = field(default_factory=list)  # Excel rows of people read below a footer
 
 
 def cell_text(value) -> str:
@@ -124,7 +125,7 @@ def _labelled(rows: list[list], labels: list[str], all_labels: list[str]):
 
 
 _FOOTER_INITIALS = {label[0] for label in spec.footer_labels() + spec.subtotal_labels()}
-_TOTALS = ("合计", "总计", *spec.subtotal_labels())  # need no colon after them
+_TOTALS = tuple(spec.subtotal_labels())  # need no colon after them
 _BRACKETED = re.compile(r"[（(][^）)]{0,8}[）)]")     # （签字）, (盖章)
 
 
@@ -188,6 +189,8 @@ def locate(sheet: Sheet) -> Located | None:
     header_texts = {t for t in (cell_text(v).strip() for v in header) if t}
     content = [i for i, key in columns.items() if key not in ("seq", "township")]
     probe = content[:2]
+    merged = sheet.merged
+    footer = below = False  # a footer seen; a footer, total or subtotal seen
     for offset, row in enumerate(sheet.rows[header_index + 1:], start=header_index + 1):
         first = next(filter(_filled, row), None)
         if first is None:
@@ -195,12 +198,17 @@ def locate(sheet: Sheet) -> Located | None:
         first = cell_text(first)
         if first.lstrip()[:1] in _FOOTER_INITIALS:
             if _is_footer(first, subtotals):
-                continue  # a village's subtotal between its people
+                below = True
+                continue  # a village's subtotal between its people, a total
             if _is_footer(first, footers):
-                break
+                footer = below = True
+                continue
         width = len(row)
-        if not any(i < width and _filled(row[i]) for i in content):
-            continue  # blank, or only a pre-printed 序号 / 乡镇
+        own = sum(i < width and _filled(row[i]) and (offset, i) not in merged for i in content)
+        if not own:
+            continue  # blank, only a pre-printed 序号 / 乡镇, or only cells merged down from above
+        if below and own < 2:
+            continue  # under a footer or a total, a single cell is a note, a signature or a date
         if _is_column_numbers(row):
             continue  # 1 2 3 … under the header, as printed forms number their columns
         if all(cell_text(row[i]).strip() in nothing for i in content if i < width and _filled(row[i])):
@@ -211,4 +219,6 @@ def locate(sheet: Sheet) -> Located | None:
             continue
         located.rows.append(sheet.row_numbers[offset])
         located.cells.append(row)
+        if footer:
+            located.below_footer.append(sheet.row_numbers[offset])
     return located

@@ -113,11 +113,17 @@ def _row(**values) -> list:
     ["合计", None, None, None, "2人"],
 ], ids=["signed", "short labels", "seal", "total"])
 def test_column_numbers_footers_and_subtotals_are_not_people(tmp_path: Path, footer: list):
+    # People typed below a footer are read (and noted), never dropped; notes, signatures and
+    # dates below it are not people.
     people = [list(range(1, 15)), _row(seq=1, name="刘德华"), ["小计", None, None, None, "1人"],
-              _row(seq=2, name="张学友"), ["小 计", None, None, None, "1人"], footer, _row(seq=3, name="郭富城")]
+              _row(seq=2, name="张学友"), ["小 计", None, None, None, "1人"], footer, _row(seq=3, name="郭富城"),
+              [None, "注：本表一式两份，报区民政局一份。"], [None, None, None, None, "2026年11月27日"]]
     report = check_file(_workbook(tmp_path / "城东.xlsx", people), AS_OF)
-    assert (report.status, report.rows, report.errors) == ("accepted", 2, [])
-    assert report.records["name"].tolist() == ["刘德华", "张学友"]
+    assert (report.status, report.rows, report.errors) == ("accepted", 3, [])
+    assert report.records["name"].tolist() == ["刘德华", "张学友", "郭富城"]
+    below = [n for n in report.notes if "落款行" in n]
+    assert below == ([] if footer[0] == "合计" else ["工作表「Sheet」第10行在落款行（填表人、审核人等）下方，已作为数据读取；"
+                                                      "以后请把落款行放在表格最后。"])
 
 
 def test_reworded_bracket_of_a_long_header_still_names_its_column(tmp_path: Path):
@@ -146,6 +152,19 @@ def test_cells_merged_down_a_column_count_for_each_row(tmp_path: Path):
     assert (report.status, report.rows) == ("partial", 3)
     assert [(e.row, e.code) for e in report.errors] == [(5, "required")]
     assert report.records["township"].tolist() == ["城东街道"] * 2
+
+
+def test_blank_printed_rows_under_a_merged_column_are_not_people(tmp_path: Path):
+    # 发现方式, 发现人 and 所属乡镇 merged down over the printed form's empty numbered rows.
+    rows = [_row(seq=n, name=name) for n, name in enumerate(["刘德华", "张学友"], start=1)] + \
+        [[n] + [None] * 13 for n in range(3, 9)]
+    path = _workbook(tmp_path / "城东.xlsx", rows)
+    wb = openpyxl.load_workbook(path)
+    for column in "BCD":
+        wb.active.merge_cells(f"{column}4:{column}11")
+    wb.save(path)
+    report = check_file(path, AS_OF)
+    assert (report.status, report.rows, report.errors) == ("accepted", 2, [])
 
 
 def test_a_two_row_header_with_merged_cells_is_read(tmp_path: Path):
