@@ -52,11 +52,13 @@ DTD_OVERLAP = len(b"<!DOCTYPE") - 1
 # sheet's extent is measured while it is inflated here: every row number, and the cells
 # past column Z or below row 9999 (a sheet without them is at most 26 columns wide).
 SHEET_MEMBER = re.compile(r"xl/worksheets/[^/]+\.xml")
-ROW_NUMBER = re.compile(rb'<row\b[^>]*? r="([0-9]+)"')
-FAR_CELL = re.compile(rb' r="([A-Z]{2,3}[0-9]+|[A-Z][0-9]{5,})"')  # a literal start: 5x faster than \b
+# A cell past column Z or below row 9999 that holds something: <c r="AB12" …> with content,
+# not an empty formatted cell (<c r="N1048576" s="1"/>), which calamine skips. Rows and
+# cells nearer than that cannot reach max_cells. A literal start: 5x faster than \b.
+FAR_CELL = re.compile(rb' r="([A-Z]{2,3}[0-9]+|[A-Z][0-9]{5,})"[^>]{0,200}(?<!/)>(?!</c>)')
 CELL_REF = re.compile(rb"([A-Z]+)([0-9]+)")
 NARROW_COLUMNS = 26
-EXTENT_OVERLAP = 32
+EXTENT_OVERLAP = 256  # a far cell's tag, read again whole in the next window
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -213,7 +215,10 @@ def _inspect_zip(path: Path) -> str:
         names = {info.filename for info in infos}
         if not names.issuperset(SMALL_PARTS):
             raise _not_a_workbook(zf, names)
-        _check_members(zf, infos)
+        try:
+            _check_members(zf, infos)
+        except _FarCell as far:
+            raise InputFileError("too_large", far.message_for(_sheet_name(zf, far.extent.member))) from None
         content_types, workbook, _ = (_parse_small_part(zf, name) for name in SMALL_PARTS)
     if not any(element.tag.rsplit("}", 1)[-1] == "sheet" for element in workbook.iter()):
         raise InputFileError("unreadable", f"工作簿中没有任何工作表。{CORRUPT}")
@@ -298,7 +303,7 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     probe = copy.copy(info)
     probe.file_size = info.file_size + 2 * CHUNK
     scan = info.filename.lower().endswith(XML_MEMBER_SUFFIXES)
-    extent = _Extent() if SHEET_MEMBER.fullmatch(info.filename) else None
+    extent = _Extent(info.filename) if SHEET_MEMBER.fullmatch(info.filename) else None
     size, tail = 0, b""
     with zf.open(probe) as member:
         while chunk := member.read(CHUNK):
@@ -321,32 +326,58 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
 
 
 class _Extent:
-    """The rows and columns a sheet spans, from its XML as it streams past (see FAR_CELL)."""
+    """How far a sheet's filled cells reach, from its XML as it streams past (see FAR_CELL)."""
 
-    def __init__(self):
-        self.rows, self.columns, self.farthest = 0, NARROW_COLUMNS, ""
+    def __init__(self, member: str):
+        self.member, self.rows, self.columns, self.farthest = member, 0, NARROW_COLUMNS, ""
 
     def scan(self, xml: bytes) -> None:
-        numbers = ROW_NUMBER.findall(xml)
-        if numbers:
-            self.rows = max(self.rows, *map(int, numbers))
-        for ref in FAR_CELL.findall(xml):
-            letters, number = CELL_REF.fullmatch(ref).groups()
+        for match in FAR_CELL.finditer(xml):
+            if match.end() + 4 > len(xml):
+                continue  # whether </c> follows is for the next window to see
+            letters, number = CELL_REF.fullmatch(match[1]).groups()
             column = 0
             for letter in letters:
                 column = column * 26 + letter - 64
             if column > self.columns or int(number) > self.rows:
-                self.farthest = ref.decode()
+                self.farthest = match[1].decode()
             self.rows, self.columns = max(self.rows, int(number)), max(self.columns, column)
 
     def check(self, max_cells: int) -> None:
         if self.rows * self.columns > max_cells:
-            where = f" {self.farthest} 单元格有内容，" if self.farthest else ""
-            raise InputFileError(
-                "too_large",
-                f"工作表中{where}表格范围因此达到 {self.rows:,} 行 × {self.columns:,} 列，超过上限"
-                f"（{max_cells:,} 个单元格）。这多半是误操作在远处输入了内容：请在 Excel 中按 Ctrl+End "
-                "找到表格的最后一个单元格，删除明细表下方和右侧多余的行列后重新保存再发送。")
+            raise _FarCell(self, max_cells)
+
+
+class _FarCell(InputFileError):
+    """A sheet whose filled cells span more than max_cells; _inspect_zip names the sheet."""
+
+    def __init__(self, extent: _Extent, max_cells: int):
+        self.extent, self.max_cells = extent, max_cells
+        super().__init__("too_large", self.message_for(None))
+
+    def message_for(self, sheet: str | None) -> str:
+        extent = self.extent
+        where = f"工作表「{sheet}」的" if sheet else "工作表的"
+        return (f"{where} {extent.farthest} 单元格有内容，表格范围因此达到 {extent.rows:,} 行 × "
+                f"{extent.columns:,} 列，超过上限（{self.max_cells:,} 个单元格）。这多半是误操作在远处输入了内容："
+                f"请在 Excel 中打开{('「' + sheet + '」') if sheet else '该工作表'}，按 Ctrl+End 找到表格的最后一个单元格，"
+                "删除明细表下方和右侧多余的行列后重新保存再发送。")
+
+
+def _sheet_name(zf: zipfile.ZipFile, member: str) -> str | None:
+    """The name a person sees for the worksheet stored as `member` (xl/worksheets/sheet2.xml)."""
+    try:
+        workbook, rels = (_parse_small_part(zf, name) for name in SMALL_PARTS[1:])
+    except InputFileError:
+        return None
+    targets = {r.get("Id"): r.get("Target", "").lstrip("/").removeprefix("xl/") for r in rels.iter()
+               if r.tag.rsplit("}", 1)[-1] == "Relationship"}
+    for element in workbook.iter():
+        if element.tag.rsplit("}", 1)[-1] == "sheet":
+            rel = next((v for k, v in element.attrib.items() if k.rsplit("}", 1)[-1] == "id"), None)
+            if f"xl/{targets.get(rel, '')}" == member:
+                return element.get("name")
+    return None
 
 
 def _parse_small_part(zf: zipfile.ZipFile, name: str) -> Element:

@@ -204,10 +204,10 @@ def locate(sheet: Sheet) -> Located | None:
                 footer = below = True
                 continue
         width = len(row)
-        own = sum(i < width and _filled(row[i]) and (offset, i) not in merged for i in content)
-        if not own:
+        own = (i for i in content if i < width and _filled(row[i]) and (offset, i) not in merged)
+        if next(own, None) is None:
             continue  # blank, only a pre-printed 序号 / 乡镇, or only cells merged down from above
-        if below and own < 2:
+        if below and next(own, None) is None:
             continue  # under a footer or a total, a single cell is a note, a signature or a date
         if _is_column_numbers(row):
             continue  # 1 2 3 … under the header, as printed forms number their columns

@@ -65,14 +65,14 @@ def wide_sheet(folder: Path) -> Path:
     return path
 
 
-def stray_far_cell(folder: Path, cell: str = "XFD200000") -> Path:
+def stray_far_cell(folder: Path, cell: str = "XFD200000", xml: str = '<c r="{cell}" t="inlineStr"><is><t>x</t></is></c>') -> Path:
     """A short form and one value typed far away (Ctrl+End, then a key): calamine would make
-    the whole rectangle up to it, 100 GB for XFD200000, and abort."""
+    the whole rectangle up to it, 100 GB for XFD200000, and abort. `xml` is the far cell."""
     path = rows_xlsx(folder, rows=2, name="远处单元格.xlsx")
     with zipfile.ZipFile(path) as zf:
         parts = {info.filename: zf.read(info) for info in zf.infolist()}
     letters, number = re.fullmatch(r"([A-Z]+)([0-9]+)", cell).groups()
-    far = f'<row r="{number}"><c r="{cell}" t="inlineStr"><is><t>x</t></is></c></row>'.encode()
+    far = f'<row r="{number}">{xml.format(cell=cell)}</row>'.encode()
     parts[SHEET] = parts[SHEET].replace(b"</sheetData>", far + b"</sheetData>")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in parts.items():
