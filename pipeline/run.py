@@ -205,10 +205,11 @@ def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path
 
 def _check_all(db, paths: list[Path], as_of: date, on_file, on_read) -> list[FileReport]:
     """Check the inbox; a byte-identical file already ingested is a duplicate and is not read."""
-    known: dict[str, tuple[str | None, bool]] = {}
+    known: dict[str, tuple[str | None, bool, str, int]] = {}
     if db.execute("SELECT 1 FROM sqlite_master WHERE name='submissions'").fetchone():
-        known = {r[0]: (r[1], bool(r[2])) for r in db.execute(
-            "SELECT sha256, township, has_form FROM submissions WHERE status != 'duplicate' ORDER BY id DESC")}
+        known = {r[0]: (r[1], bool(r[2]), r[3], r[4]) for r in db.execute(
+            "SELECT sha256, township, has_form, file, rows FROM submissions WHERE status != 'duplicate' "
+            "ORDER BY id DESC")}
     fresh, duplicates, first, digests = [], {}, {}, {}
     for path in paths:
         try:
@@ -226,12 +227,22 @@ def _check_all(db, paths: list[Path], as_of: date, on_file, on_read) -> list[Fil
     by_path = {r.path: r for r in reports}
     for report in duplicates.values():  # what the first copy was: its township, whether it held the form
         original = by_path[first[report.sha256]] if report.sha256 in first else None
-        report.township, report.has_form = ((original.township, original.has_form) if original
-                                            else known[report.sha256])
+        township, report.has_form, file, rows = ((original.township, original.has_form, original.file, original.rows)
+                                                 if original else known[report.sha256])
+        report.township = _duplicate_township(report.file, township, file, rows)
     for report in reports:
         if on_file:
             on_file(report)
     return reports
+
+
+def _duplicate_township(name: str, township: str | None, original: str, rows: int) -> str | None:
+    """The township of a byte-identical copy of `original`. The same rows are the same
+    township's; but a blank zero report named after its township (the template, sent as
+    水田乡零报告.xlsx and 白土乡零报告.xlsx) is each township's own."""
+    if rows == 0 and township and spec.find_township(Path(original).stem) == township:
+        return spec.find_township(Path(name).stem) or township
+    return township
 
 
 def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_read, warnings) -> RunResult:

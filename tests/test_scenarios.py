@@ -365,6 +365,25 @@ def test_the_same_blank_form_every_week_is_a_zero_report_each_week(tmp_path: Pat
     assert [f["status"] for f in week["files"]] == ["duplicate"]  # changes nothing, but is the week's report
 
 
+def test_the_same_blank_template_from_three_townships_is_each_ones_zero_report(tmp_path: Path):
+    """The blank template without a township, sent by three townships under their own names:
+    byte for byte the same file, so two are duplicates; each is still its township's report."""
+    from pipeline.template import write_template
+
+    d = District(tmp_path)
+    blank = write_template(tmp_path / "明细表.xlsx")
+    sent = ["水田乡", "白土乡", "金洞乡"]
+    for town in sent:
+        shutil.copy(blank, d.inbox / f"{town}零报告1127.xlsx")
+    week = d.run(NOV27).report
+    assert {f["file"]: (f["township"], f["status"]) for f in week["files"]} == {
+        "水田乡零报告1127.xlsx": ("水田乡", "empty"), "白土乡零报告1127.xlsx": ("白土乡", "duplicate"),
+        "金洞乡零报告1127.xlsx": ("金洞乡", "duplicate")}
+    assert not set(sent) & set(week["missing_townships"])
+    shutil.copy(blank, d.inbox / "新华乡零报告1204.xlsx")  # next week, the same bytes known from the store
+    assert "新华乡" not in d.run(DEC4).report["missing_townships"]
+
+
 # --- 5. joiners mid-month and the month boundary ----------------------------------------------
 
 
