@@ -151,8 +151,12 @@ def _split_bad(rows):
     return rows[~bad], rows[bad]
 
 
-def _finish(done: _Read, validated: dict[str, tuple | None]) -> FileReport:
+def _finish(done: _Read, validated: dict[str, tuple | None], as_of: date) -> FileReport:
     report = done.report
+    if report.filled_on and report.filled_on > as_of.isoformat():
+        report.notes.append(f"填报日期 {report.filled_on} 晚于今天（{as_of.isoformat()}），可能年份或月份填错了；"
+                            "汇总时不按这个日期判断先后，请改正后再报送。")
+        report.filled_date = None
     clean = None
     if validated.get("form"):
         raw, clean, issues = validated["form"]
@@ -303,7 +307,7 @@ def _halves(sizes: list[int]) -> tuple[list[int], list[int]]:
 
 def _validate_files(files: list[_Read], as_of: date) -> list[FileReport]:
     validated = {kind: _validate_kind(files, kind, as_of) for kind in KINDS}
-    return [_finish(done, {kind: validated[kind].get(n) for kind in KINDS}) for n, done in enumerate(files)]
+    return [_finish(done, {kind: validated[kind].get(n) for kind in KINDS}, as_of) for n, done in enumerate(files)]
 
 
 def check_file(path: Path, as_of: date | None = None) -> FileReport:

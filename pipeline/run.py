@@ -247,6 +247,7 @@ def _duplicate_township(name: str, township: str | None, original: str, rows: in
 
 def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_read, warnings) -> RunResult:
     reports = _check_all(db, list_submissions(inbox), as_of, on_file, on_read)
+    shown = {id(report): len(report.notes) for report in reports}  # the merge may add more
     # Imported here, not at the top: check_files loads pandas while a child reads the inbox.
     from pipeline import merge, outputs, roster, visits
 
@@ -271,6 +272,8 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
                 db.execute("UPDATE submissions SET status = ? WHERE id = ?", (report.status, ids[id(report)]))
             report.release()
         del people  # the outputs read the store; a 300,000-person run needs the memory
+        warnings.extend(f"{report.file}：{note}" for report in sorted(reports, key=lambda r: r.file)
+                        for note in report.notes[shown[id(report)]:])
 
         _checkpoint("merged")
         warning = roster.calendar_warning(as_of)

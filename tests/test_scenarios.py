@@ -456,6 +456,27 @@ def test_a_file_filled_in_earlier_that_arrives_late_is_only_history(tmp_path: Pa
     db.close()
 
 
+def test_a_filled_date_in_the_future_is_not_trusted_and_the_late_file_is_told(tmp_path: Path):
+    # 填报日期 typed as 2027-11-06 for 2026-11-06: the file of 13 Nov, which decides the case,
+    # must still update the record (it is the later one), and the operator is told.
+    district = District(tmp_path)
+    town = ALL_TOWNSHIPS[0]
+    first, later = (found(people(town, 1, seed=9)[0], date(2026, 10, 20)) for _ in range(2))
+    later.investigation, later.result = INVESTIGATION["observation"][0], "纳入城乡低保，2026年11月12日"
+    synth.write_submission(district.inbox / f"{town}1106.xlsx", [first], township=town,
+                           filled_date=date(2027, 11, 6))
+    result = run(district.inbox, district.outbox, district.store, NOV6)
+    assert any("填报日期 2027-11-06 晚于今天（2026-11-06）" in n for n in result.files[0].notes)
+    district.send(town, NOV13, [later])
+    assert district.run(NOV13).report["roster"]["new_assisted"] == 1
+
+    late = district.send(town, date(2026, 10, 30), [first])  # filled in before the decision, sent late
+    result = run(district.inbox, district.outbox, district.store, NOV20)
+    assert result.report["roster"]["new_assisted"] == 1
+    assert [w for w in result.warnings if w.startswith(late.name)] == [
+        f"{late.name}：本文件填报日期为 2026-10-30，其中 1 人在库中已有更晚填报的记录：这些行只作为历史保存，没有覆盖较新的信息。"]
+
+
 def test_a_corrected_file_for_the_same_day_supersedes_the_earlier_rows(tmp_path: Path):
     # The file of 13 Nov had a result in the wrong row, a hardship remark typed by mistake and
     # 发现日期 2026-09-01 for 2026-11-01. The corrected file (same 填报日期) comes a week later.
