@@ -20,7 +20,7 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline import spec
+from pipeline import classify, spec
 from pipeline.issues import FileReport
 from pipeline.store import dumps, loads
 
@@ -98,11 +98,14 @@ def person_key(township: str, village: str | None, name: str, id_number: str | N
     return f"{township}|id:{id_number}" if id_number else f"{township}|{village or ''}|{name}"
 
 
-def _key_since(old: dict | None, status: str, discovered: str, result_date: str | None, as_of: date) -> str | None:
-    """When a person joined the key population (pending + observation), or None outside it."""
+def _key_since(old: dict | None, status: str, discovered: str, result_date: str | None, as_of: date,
+               corrects: bool = False) -> str | None:
+    """When a person joined the key population (pending + observation), or None outside it.
+    A corrected re-send that takes back a decision leaves the case pending since discovery:
+    the decision it supersedes never held."""
     if status not in KEY_STATUSES:
         return None
-    if old is None:
+    if old is None or (corrects and status == "pending"):
         return discovered
     if old["status"] in KEY_STATUSES and old["key_since"]:
         return old["key_since"]
@@ -157,6 +160,10 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         if data["discovered"] and (old is None or corrects or data["discovered"] < discovered):
             discovered = data["discovered"]
         result_date = result_date.isoformat() if result_date else None
+        if status == "closed" and not data["remark"] and merged.get("remark"):
+            # 不符合 in this row, and the record's 备注 (kept from an earlier row) states hardship.
+            status = classify.parse_result(data["result"], remark=merged["remark"], as_of=as_of,
+                                           investigation=merged.get("investigation")).status
         if old is not None and not data["result"] and not corrects:  # an empty 办理结果 never undoes a decision
             status, result_date = old["status"], old["result_date"]
         decided = data["result"] or old is None or corrects
@@ -167,7 +174,7 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
             "result_date": result_date,
             "referral": referral if decided else old["referral"],
             "discovered": discovered, "first_seen": (old or {}).get("first_seen") or today,
-            "updated": today, "key_since": _key_since(old, status, discovered, result_date, as_of),
+            "updated": today, "key_since": _key_since(old, status, discovered, result_date, as_of, corrects),
             "submission_id": submission_id, "sheet": sheet, "row": int(row),
         }
         if old is not None and old["key"] != key:

@@ -477,6 +477,23 @@ def test_a_filled_date_in_the_future_is_not_trusted_and_the_late_file_is_told(tm
         f"{late.name}：本文件填报日期为 2026-10-30，其中 1 人在库中已有更晚填报的记录：这些行只作为历史保存，没有覆盖较新的信息。"]
 
 
+def test_a_later_row_without_the_remark_keeps_the_observation_the_record_shows(tmp_path: Path):
+    # 不符合救助条件 with 备注 因病致贫… is 救助观察群众 (§3). The next week's row repeats the
+    # result and leaves 备注 blank: the record keeps the remark, so the person stays observed.
+    district = District(tmp_path)
+    town = ALL_TOWNSHIPS[0]
+    person = found(people(town, 1, seed=12)[0], date(2026, 11, 2))
+    person.investigation, person.result = "已入户核实", "不符合救助条件"
+    person.remark = "因病致贫，家庭仍有实际困难"
+    district.send(town, NOV13, [person])
+    assert district.run(NOV13).report["roster"]["observation"] == 1
+    person.remark = None
+    district.send(town, NOV20, [person])
+    week = district.run(NOV20)
+    assert week.report["roster"]["observation"] == 1 and week.report["roster"]["closed"] == 0
+    assert week.report["visits"]["key_population"] == 1
+
+
 def test_a_corrected_file_for_the_same_day_supersedes_the_earlier_rows(tmp_path: Path):
     # The file of 13 Nov had a result in the wrong row, a hardship remark typed by mistake and
     # 发现日期 2026-09-01 for 2026-11-01. The corrected file (same 填报日期) comes a week later.
@@ -504,6 +521,9 @@ def test_a_corrected_file_for_the_same_day_supersedes_the_earlier_rows(tmp_path:
     db = sqlite3.connect(district.store)
     assert db.execute("SELECT min(discovered) FROM persons").fetchone() == ("2026-11-01",)
     assert db.execute("SELECT count(*) FROM versions").fetchone() == (6,)  # both files kept as history
+    # the decision taken back never held: pending, so in the key population, since discovery
+    assert db.execute("SELECT key_since FROM persons WHERE name = ?", (rows(True)[1].name,)).fetchone() == \
+        ("2026-11-02",)
     db.close()
 
 
