@@ -24,8 +24,25 @@ class Built:
     warnings: list[str] = field(default_factory=list)
 
 
-def feedback_name(report: FileReport) -> str:
-    return f"{settings.FEEDBACK_DIR}/{Path(report.file).stem}_退回意见.xlsx"
+def feedback_names(reports: list[FileReport], earlier: dict[str, tuple] | None = None) -> None:
+    """Give each file with problems its feedback workbook's name, 退回/<stem>_退回意见.xlsx,
+    numbered （2）, （3）… where another file of this run has the same stem (附件.xlsx and
+    附件.xls) or an earlier run of the same date wrote that name for another file.
+    `earlier` maps the names already in the date's folder to the (file, township) they are
+    for; a file sent again replaces its own."""
+    earlier = earlier or {}
+    used: set[str] = set()
+    for report in reports:
+        if not report.errors or report.status == "duplicate":
+            continue
+        stem, n = Path(report.file).stem, 1
+        while True:
+            name = f"{settings.FEEDBACK_DIR}/{stem}{'' if n == 1 else f'（{n}）'}_退回意见.xlsx"
+            if name not in used and earlier.get(name, (report.file, report.township)) == (report.file, report.township):
+                break
+            n += 1
+        used.add(name)
+        report.feedback = name
 
 
 def reminders_before(db: sqlite3.Connection, as_of: date) -> dict[str, str]:
@@ -51,15 +68,17 @@ def classify_all(db: sqlite3.Connection, as_of: date) -> tuple[pd.DataFrame, pd.
 
 
 def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: Path,
-          missing: list[str], *, pdf: bool = False, mask: bool = True) -> Built:
-    """Write every output of a run into `work` and return run-report.json's content."""
+          missing: list[str], *, pdf: bool = False, mask: bool = True,
+          earlier_feedback: dict[str, tuple] | None = None) -> Built:
+    """Write every output of a run into `work` and return run-report.json's content.
+    `earlier_feedback`: see feedback_names."""
     from pipeline import feedback, ledger, reminders, summary, visit_report
 
     classified, gap_rows, table = classify_all(db, as_of)
     issue_reminders(db, classified, as_of)
+    feedback_names(reports, earlier_feedback)
     for report in reports:
-        if report.errors and report.status != "duplicate":
-            report.feedback = feedback_name(report)
+        if report.feedback:
             feedback.write_feedback(work / report.feedback, report, as_of=as_of)
     duplicates = merge.possible_duplicates(classified)
     vacancies = assistants.vacancies(assistants.load(db), classified)

@@ -282,8 +282,8 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
         work = _work_path(store_path, token)
         work.mkdir(mode=0o700)
         try:
-            built = outputs.build(db, reports, as_of, work, missing_townships(db, as_of), pdf=pdf,
-                                  mask=mask)
+            built = outputs.build(db, reports, as_of, work, missing_townships(db, as_of), pdf=pdf, mask=mask,
+                                  earlier_feedback=_earlier_feedback(db, outbox, as_of))
             warnings.extend(built.warnings)
             _keep_earlier_feedback(outbox / as_of.isoformat(), work)
             moves = []
@@ -303,6 +303,19 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
     _journal_path(store_path).unlink(missing_ok=True)
     shutil.rmtree(_old(outdir, token), ignore_errors=True)
     return RunResult(as_of, outdir, built.report, sorted(reports, key=lambda r: r.file), warnings)
+
+
+def _earlier_feedback(db, outbox: Path, as_of: date) -> dict[str, tuple]:
+    """The feedback workbooks in the date's folder, by name: the (file, township) an earlier
+    run of that date wrote each for, or (None, None) when the store does not say."""
+    folder = outbox / as_of.isoformat() / settings.FEEDBACK_DIR
+    if not folder.is_dir():
+        return {}
+    owners = {r[0]: (r[1], r[2]) for r in db.execute(
+        "SELECT feedback, file, township FROM submissions WHERE feedback IS NOT NULL AND received = ? ORDER BY id",
+        (as_of.isoformat(),))}
+    names = (f"{settings.FEEDBACK_DIR}/{path.name}" for path in folder.iterdir() if path.is_file())
+    return {name: owners.get(name, (None, None)) for name in names}
 
 
 def _keep_earlier_feedback(outdir: Path, work: Path) -> None:

@@ -262,3 +262,35 @@ def test_killed_after_moving_files_is_rolled_back_before_the_next_run(tmp_path: 
     assert snapshot(inbox) == before
     assert not (outbox / "2026-11-28").exists()
     assert store_counts(store).get("submissions", 0) == 0
+
+
+def test_feedback_workbooks_of_files_with_the_same_stem_do_not_overwrite_each_other(tmp_path: Path):
+    # 附件.xlsx from 城西 and 附件.csv from 石会 in one run; then 附件.xlsx from 金溪, run again
+    # the same day, and 城西's 附件.xlsx sent again corrected (still with a mistake).
+    inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "s.sqlite3"
+
+    def send(township: str, name: str, seed: int) -> None:
+        synth.make_submission(inbox / name, township, 4, seed=seed, as_of=AS_OF, errors={"required": 1})
+
+    send("城西街道", "附件.xlsx", 1)
+    send("石会镇", "附件.csv", 2)
+    first = run(inbox, outbox, store, AS_OF)
+    assert {f["township"]: f["feedback"] for f in first.report["files"]} == {  # in the inbox's order
+        "石会镇": "退回/附件_退回意见.xlsx", "城西街道": "退回/附件（2）_退回意见.xlsx"}
+    send("金溪镇", "附件.xlsx", 3)
+    second = run(inbox, outbox, store, AS_OF)
+    assert [f["feedback"] for f in second.report["files"]] == ["退回/附件（3）_退回意见.xlsx"]
+    send("城西街道", "附件.xlsx", 4)
+    third = run(inbox, outbox, store, AS_OF)
+    assert [f["feedback"] for f in third.report["files"]] == ["退回/附件（2）_退回意见.xlsx"]  # its own, replaced
+    folder = third.outdir / "退回"
+    assert sorted(p.name for p in folder.iterdir()) == ["附件_退回意见.xlsx", "附件（2）_退回意见.xlsx",
+                                                        "附件（3）_退回意见.xlsx"]
+    towns = {}
+    for path in folder.iterdir():
+        book = openpyxl.load_workbook(path, read_only=True)
+        towns[path.name] = {str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
+                            for v in row if v in ("城西街道", "石会镇", "金溪镇")}
+        book.close()
+    assert towns == {"附件_退回意见.xlsx": {"石会镇"}, "附件（2）_退回意见.xlsx": {"城西街道"},
+                     "附件（3）_退回意见.xlsx": {"金溪镇"}}
