@@ -245,7 +245,26 @@ def _duplicate_township(name: str, township: str | None, original: str, rows: in
     return township
 
 
+def latest_run(db) -> str | None:
+    """The date of the store's latest run (ISO), or None for a new store."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name='runs'").fetchone():
+        return None
+    return db.execute("SELECT max(as_of) FROM runs").fetchone()[0]
+
+
+def refuse_earlier(db, as_of: date, doing: str) -> None:
+    """A run or report for a date before the latest run would mix later submissions into
+    that date's outputs and replace the ones the bureau has (§7: a run is repeatable)."""
+    latest = latest_run(db)
+    if latest and as_of.isoformat() < latest:
+        raise JiuzhuError(
+            f"台账数据库中已有 {latest} 的汇总，不能再按更早的日期 {as_of.isoformat()} {doing}：名册里已有之后报来的"
+            f"数据，结果会与当时不一致，还会覆盖当天的报表。{as_of.isoformat()} 的报表仍在输出文件夹的 "
+            f"{as_of.isoformat()} 中。新收到的文件请按 {latest} 或更晚的日期汇总（--as-of）。")
+
+
 def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_read, warnings) -> RunResult:
+    refuse_earlier(db, as_of, "汇总")
     reports = _check_all(db, list_submissions(inbox), as_of, on_file, on_read)
     shown = {id(report): len(report.notes) for report in reports}  # the merge may add more
     # Imported here, not at the top: check_files loads pandas while a child reads the inbox.

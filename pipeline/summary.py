@@ -439,7 +439,7 @@ def rebuild(outbox: Path, store_path: Path, as_of: date, *, pdf: bool = False,
     before it. Example: rebuild(Path("outbox"), Path("jiuzhu.sqlite3"), date(2026, 11, 28))
     """
     from pipeline import outputs, roster, scorecard, visits
-    from pipeline.run import missing_townships
+    from pipeline.run import missing_townships, refuse_earlier
 
     store_path = Path(store_path)
     if not store_path.is_file():
@@ -450,6 +450,7 @@ def rebuild(outbox: Path, store_path: Path, as_of: date, *, pdf: bool = False,
         if found is None:
             raise JiuzhuError(f"台账数据库 {store_path.name} 中没有 {cn_date(as_of)} 当天或之前的汇总记录，"
                               "无法生成报告。请先用 jiuzhu run 汇总，或换一个日期。")
+        refuse_earlier(db, as_of, "生成报告")
         run_day, stored = found
         classified, gap_rows, table = outputs.classify_all(db, as_of)
         report = {"as_of": as_of.isoformat(), "files": stored["files"], "roster": roster.counts(classified),

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from pipeline import merge, synth
 from pipeline.cli import main
+from pipeline.errors import JiuzhuError
 from pipeline.run import Lock, run
 
 AS_OF = date(2026, 11, 28)
@@ -294,3 +295,18 @@ def test_feedback_workbooks_of_files_with_the_same_stem_do_not_overwrite_each_ot
         book.close()
     assert towns == {"附件_退回意见.xlsx": {"石会镇"}, "附件（2）_退回意见.xlsx": {"城西街道"},
                      "附件（3）_退回意见.xlsx": {"金溪镇"}}
+
+
+def test_a_run_for_a_date_before_the_latest_run_is_refused_and_changes_nothing(tmp_path: Path):
+    inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "s.sqlite3"
+    make_week(inbox)
+    first = run(inbox, outbox, store, AS_OF)
+    before = (first.outdir / "run-report.json").read_bytes()
+    synth.make_district(inbox, rows_per_township=3, seed=4, as_of=AS_OF, townships=["金溪镇"])
+    sent = sorted(p.name for p in inbox.iterdir() if p.is_file())
+    with pytest.raises(JiuzhuError, match="已有 2026-11-28 的汇总，不能再按更早的日期 2026-11-21 汇总"):
+        run(inbox, outbox, store, date(2026, 11, 21))
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == sent
+    assert sorted(p.name for p in outbox.iterdir()) == [AS_OF.isoformat()]
+    assert (first.outdir / "run-report.json").read_bytes() == before
+    assert run(inbox, outbox, store, AS_OF).report["files"][0]["status"] == "accepted"  # the same date again is fine

@@ -303,6 +303,9 @@ def test_rebuild_refuses_without_a_store_or_a_run(district: District, tmp_path: 
     assert not (tmp_path / "nothing.sqlite3").exists()
     with pytest.raises(JiuzhuError, match="当天或之前的汇总记录"):
         summary.rebuild(tmp_path / "outbox", district.store, WEEK_BEFORE - timedelta(days=1))
+    # the week before: the store now holds this week's files too, which that report never had
+    with pytest.raises(JiuzhuError, match="已有 2026-11-28 的汇总，不能再按更早的日期 2026-11-21 生成报告"):
+        summary.rebuild(tmp_path / "outbox", district.store, WEEK_BEFORE)
     assert not (tmp_path / "outbox").exists()
 
 
