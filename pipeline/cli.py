@@ -65,10 +65,13 @@ def check(files: tuple[Path, ...], as_json: bool, as_of: date | None) -> None:
     """
     from pipeline.check import check_files
     from pipeline.console import print_check
-    from pipeline.inbox import expand
+    from pipeline.inbox import expand, nothing_to_check
 
     try:
-        report = check_files(expand(files), as_of)
+        paths = expand(files)
+        if not paths:
+            raise JiuzhuError(nothing_to_check(files))
+        report = check_files(paths, as_of)
     except JiuzhuError as exc:
         _fail(exc)
     if as_json:

@@ -34,6 +34,18 @@ def unread_folders(folder: Path) -> str | None:
             "如果是乡镇报来的明细表，请把它们移到收件箱中（不要放在文件夹里）后重新运行。")
 
 
+def nothing_to_check(paths) -> str:
+    """Why the files and folders given to `jiuzhu check` hold no submission."""
+    why = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            why.append(f"文件夹「{path}」里没有 .xlsx、.xlsm、.xls 或 .csv 文件（子文件夹里的不读取）")
+        elif path.name.startswith(settings.LOCK_PREFIX):
+            why.append(f"「{path.name}」是 Excel 或 WPS 打开文件时自动生成的临时文件，不是明细表，"
+                       f"请检查原文件「{path.name[len(settings.LOCK_PREFIX):]}」")
+    return "没有可以检查的明细表文件。" + "；".join(why) + ("。" if why else "")
+
+
 def expand(paths) -> list[Path]:
     """Files as given, folders replaced by the submissions in them."""
     out: list[Path] = []

@@ -26,6 +26,9 @@ _NEEDS_FOLDING = re.compile("[\uff10-\uff19\u3000\xa0\u2002\u2003\u200b\u200c\u2
 # An apostrophe typed before an ID to keep Excel from making it a number: not part of the ID.
 _ID_QUOTE = re.compile("(?:^|(?<=\x00))['‘’`]+")
 _DOTS = re.compile(r"[•‧∙・．.·]")
+# An ID typed or exported with a decimal tail (500114196003049715.0): every digit is there.
+_ID_POINT_ZERO = re.compile("(?:^|(?<=\x00))([0-9]{15}|[0-9]{17}[0-9X])\\.0+(?=\x00|$)")
+UNKNOWN_MAY_BE_WRITTEN = ("id", "date", "phone")
 _SPACES = re.compile(r"[ \t]+")
 
 
@@ -95,7 +98,13 @@ def clean_date(value) -> str | None:
 def clean_id(value) -> str | None:
     """Spaces removed, x made X; a number cell keeps its float spelling so that it fails."""
     text = clean_text(value)
-    return None if text is None else (_ID_QUOTE.sub("", re.sub(r"\s+", "", text)).upper() or None)
+    return None if text is None else (_edit_id(text) or None)
+
+
+def _edit_id(text: str) -> str:
+    """Spaces and a leading apostrophe removed, x and full-width Ｘ made X, a .0 tail dropped."""
+    text = _ID_QUOTE.sub("", re.sub(r"\s+", "", text)).upper().replace("Ｘ", "X")
+    return _ID_POINT_ZERO.sub(r"\1", text) if "." in text else text
 
 
 def clean_phone(value) -> str | None:
@@ -135,7 +144,7 @@ def _per_distinct(values: list, fn: Callable) -> list:
 # (before or after trimming each text: the same either way).
 _JOINED_EDITS: dict[str, Callable[[str], str]] = {
     "name": lambda s: _DOTS.sub("·", re.sub(r"\s+", "", s)),
-    "id": lambda s: _ID_QUOTE.sub("", re.sub(r"\s+", "", s)).upper(),
+    "id": _edit_id,
     "phone": lambda s: s.replace(" ", ""),
 }
 
@@ -198,6 +207,9 @@ def prepare(located: Located, table: spec.Table) -> None:
         # Most cells are text already; the rest (numbers, dates) are few enough to convert one by one.
         texts = [v if v.__class__ is str else cell_text(v) for v in cells]
         clean = clean_column(cells, texts, col)
+        if col.kind in UNKNOWN_MAY_BE_WRITTEN and not col.required:  # 不详, 无, / : not known, so blank
+            unknown = spec.unknown_placeholders()
+            clean = [None if c in unknown else c for c in clean]
         # The text itself where cleaning changed nothing, as for most cells: one string
         # object, not two equal ones, to keep in memory and to pickle back from a child.
         prepared[col.key] = (texts, [t if c == t else c for t, c in zip(texts, clean)])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from pipeline import guard, spec
 from pipeline.errors import InputFileError
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+_SEP_LINE = re.compile(r"sep=([,;\t|])\r?\n")
 
 
 @dataclass
@@ -110,21 +112,28 @@ def _fill_merged_down(rows: list[list], ranges) -> frozenset[tuple[int, int]]:
 
 
 def _read_csv(path: Path) -> Sheet:
+    """Rows of a CSV as Excel writes it: quotes doubled inside quoted cells, an optional first
+    line sep=; naming the delimiter, and ="0012…" for a cell Excel must keep as text."""
     text = decode_csv(path.read_bytes())
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    first, dialect = 1, csv.excel
+    if (named := _SEP_LINE.match(text)) is not None:
+        delimiter, text, first = named[1], text[named.end():], 2
+    else:
+        try:
+            dialect = csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
+        except csv.Error:
+            pass
+        delimiter = dialect.delimiter
+    reader = csv.reader(io.StringIO(text, newline=""), dialect, delimiter=delimiter, doublequote=True)
     rows, numbers = [], []
-    line = 1
+    line = first
     max_cells = spec.thresholds()["max_cells"]
     cells = 0
     try:
         for record in reader:
-            rows.append(record)
+            rows.append([cell[2:-1] if cell.startswith('="') and cell.endswith('"') else cell for cell in record])
             numbers.append(line)  # the line where the record starts, as an editor shows it
-            line = reader.line_num + 1
+            line = reader.line_num + first
             cells += len(record)
             if cells > max_cells:
                 raise InputFileError(

@@ -170,6 +170,20 @@ def nothing_to_report() -> frozenset[str]:
     return frozenset(load_yaml("form.yaml")["nothing_to_report"])
 
 
+def says_nothing(text: str) -> bool:
+    """Whether a cell says there is no one to report: 无, 本周无新增, 本周无新增发现对象。"""
+    text = text.strip().rstrip("。.！!")
+    if text in nothing_to_report():
+        return True
+    return any(text.endswith(tail) and text[: -len(tail)] in nothing_to_report()
+               for tail in load_yaml("form.yaml")["nothing_to_report_tails"])
+
+
+@cache
+def unknown_placeholders() -> frozenset[str]:
+    return frozenset(load_yaml("form.yaml")["unknown_placeholders"])
+
+
 @cache
 def thresholds() -> dict:
     return load_yaml("thresholds.yaml")
@@ -234,10 +248,6 @@ class Township:
     former: tuple[str, ...] = ()
 
 
-_UNIT_PREFIXES = ("重庆市黔江区", "重庆市", "黔江区", "黔江")
-_UNIT_SUFFIXES = ("人民政府", "办事处", "政府", "民政办", "社保所", "社会事务办")
-
-
 @cache
 def townships() -> tuple[Township, ...]:
     """The district's 30 townships in the order of schemas/townships.yaml."""
@@ -268,12 +278,13 @@ def canonical_township(text: str) -> str | None:
     forms = _township_forms()
     if key in forms:
         return forms[key]
-    for prefix in _UNIT_PREFIXES:
+    places = load_yaml("townships.yaml")
+    for prefix in places["unit_prefixes"]:
         if key.startswith(prefix) and key[len(prefix):]:
             key = key[len(prefix):]
             break
     for _ in range(2):
-        for suffix in _UNIT_SUFFIXES:
+        for suffix in places["unit_suffixes"]:
             if key.endswith(suffix) and key[: -len(suffix)]:
                 key = key[: -len(suffix)]
     return forms.get(key)

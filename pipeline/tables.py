@@ -185,7 +185,6 @@ def locate(sheet: Sheet) -> Located | None:
     located.filled_date = _labelled(above, date_labels, unit_labels + date_labels)
 
     footers, subtotals = tuple(spec.footer_labels()), tuple(spec.subtotal_labels())
-    nothing = spec.nothing_to_report()
     header_texts = {t for t in (cell_text(v).strip() for v in header) if t}
     content = [i for i, key in columns.items() if key not in ("seq", "township")]
     probe = content[:2]
@@ -211,7 +210,7 @@ def locate(sheet: Sheet) -> Located | None:
             continue  # under a footer or a total, a single cell is a note, a signature or a date
         if _is_column_numbers(row):
             continue  # 1 2 3 … under the header, as printed forms number their columns
-        if all(cell_text(row[i]).strip() in nothing for i in content if i < width and _filled(row[i])):
+        if all(spec.says_nothing(cell_text(row[i])) for i in content if i < width and _filled(row[i])):
             continue  # 无 / 本周无新增 written into the table: a zero report
         # A header repeated further down (pasted pages) is not a person.
         if any(i < width and cell_text(row[i]).strip() in header_texts for i in probe) and \

@@ -311,3 +311,59 @@ def test_check_files_keeps_going_after_a_bad_file(tmp_path: Path):
     report = check_files([bad, good], AS_OF)
     assert [f.status for f in report.files] == ["rejected", "accepted"]
     assert not report.valid
+
+
+def _valid_id(base: str = "50011419600304448") -> str:
+    from pipeline.idcard import check_char
+    return base + check_char(base)
+
+
+def test_what_clerks_write_for_not_known_and_how_they_type_ids_and_types(tmp_path: Path):
+    an_id = _valid_id()
+    x_id = next(_valid_id(f"50011419600304{n:03d}") for n in range(1000)
+                if _valid_id(f"50011419600304{n:03d}").endswith("X"))
+    rows = [
+        _row(seq=1, name="刘德华", id_number="无", discovered="不详", phone="/"),       # not known: blank
+        _row(seq=2, name="张学友", id_number="未提供", discovered="/", phone="暂无"),
+        _row(seq=3, name="郭富城", id_number=x_id[:-1] + "Ｘ"),                       # full-width X
+        _row(seq=4, name="黎明", id_number=an_id + ".0"),                              # a decimal tail
+        _row(seq=5, name="周润发", suspected="城乡低保和医疗救助"),
+        _row(seq=6, name="梁朝伟", suspected="低保以及临时救助", township="城东街道办"),
+        _row(seq=7, name="刘青云", township="城东街办"),
+    ]
+    report = check_file(_workbook(tmp_path / "城东.xlsx", rows), AS_OF)
+    assert (report.status, report.rows, report.errors) == ("accepted", 7, [])
+    records = report.records.set_index("name")
+    assert records.loc["刘德华", ["id_number", "discovered", "phone"]].isna().all()
+    assert records.loc["张学友", ["id_number", "discovered", "phone"]].isna().all()
+    assert records.loc["郭富城", "id_number"] == x_id
+    assert records.loc["黎明", "id_number"] == an_id
+    assert records.loc["周润发", "suspected"] == "城乡低保、医疗救助"
+    assert records.loc["梁朝伟", "suspected"] == "城乡低保、临时救助"
+    assert set(records["township"]) == {"城东街道"}
+    # a required column still needs a real value: 无 there is what it says
+    report = check_file(_workbook(tmp_path / "城东2.xlsx", [_row(finder="/", id_number="5001141960030444")]), AS_OF)
+    assert sorted(e.code for e in report.errors) == ["invalid_id"]
+
+
+@pytest.mark.parametrize("sentence", ["本周无新增发现对象", "本周无新增救助对象。", "无新增人员"])
+def test_a_zero_report_written_as_a_sentence(tmp_path: Path, sentence: str):
+    row = [None, sentence] + [None] * 12
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [row]), AS_OF)
+    assert (report.status, report.rows, report.errors, report.township) == ("empty", 0, [], "城东街道")
+
+
+def test_csv_as_excel_writes_it_with_a_sep_line_and_text_kept_as_text(tmp_path: Path):
+    an_id = _valid_id()
+    header = [c.header for c in spec.form().columns]
+    person = ["1", "走访发现", "王干部", "城东街道", "刘德华", "本人患病，无劳动能力", "城乡低保", "", "", '说"明"',
+              f'="{an_id}"', "新安村", "2026-11-02", ""]
+    lines = ["sep=;", ";".join(header), ";".join(f'"{v}"' if '"' in v else v for v in
+                                                 [x.replace('"', '""') if '"' in x else x for x in person])]
+    path = tmp_path / "城东.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    report = check_file(path, AS_OF)
+    assert (report.status, report.rows, report.errors) == ("accepted", 1, [])
+    assert report.records["id_number"].tolist() == [an_id]
+    assert report.records["remark"].tolist() == ['说"明"']
+    assert report.records["_row"].tolist() == [3]  # the line as an editor shows it, sep= included

@@ -90,3 +90,15 @@ def test_template_then_check(tmp_path: Path):
 def test_template_unknown_township(tmp_path: Path):
     result = CliRunner().invoke(main, ["template", "--township", "火星乡", "-o", str(tmp_path / "x.xlsx")])
     assert result.exit_code == 1 and "火星乡" in result.output
+
+
+def test_check_of_nothing_says_so_and_fails(tmp_path: Path):
+    (tmp_path / "空文件夹").mkdir()
+    lock = tmp_path / "~$城西街道1128.xlsx"
+    lock.write_bytes(b"\x0bclerk")
+    for given, said in [(tmp_path / "空文件夹", "里没有 .xlsx、.xlsm、.xls 或 .csv 文件"),
+                        (lock, "是 Excel 或 WPS 打开文件时自动生成的临时文件，不是明细表，请检查原文件「城西街道1128.xlsx」")]:
+        result = CliRunner().invoke(main, ["check", str(given)])
+        assert result.exit_code == 1
+        assert "没有可以检查的明细表文件。" in result.output and said in result.output
+        assert "可以报送" not in result.output
