@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 NO_HEADER = ("在文件前{rows}行中找不到明细表的表头（应有 发现方式、发现人、所属乡镇（街道）、对象姓名、"
              "家庭基本情况、疑似符合救助 等列）。请使用区民政局下发的模板填写，不要删除或改动表头行。")
 KINDS = {"form": spec.form, "visits": spec.visits_table, "assistants": spec.assistants_table}
+KIND_LABELS = {"form": "明细表", "visits": "走访记录", "assistants": "协理员名册"}
 
 
 @dataclass
@@ -62,16 +63,18 @@ def file_township(path: Path, clean: pd.DataFrame | None, unit: str | None) -> s
     return None
 
 
-def _missing_columns(file: str, located: Located) -> list[Issue]:
+def _missing_columns(file: str, located: Located) -> Issue:
+    """One file-level issue naming every required column the table's header lacks."""
     table = KINDS[located.kind]()
+    headers = [table.column(key).header for key in located.missing]
+    named = "".join(f"「{h}」" for h in headers)
+    short = "".join(f"「{spec.short_label(h)}」" for h in headers)
+    these = "这一列" if len(headers) == 1 else "这些列"
     unknown = "、".join(f"「{text}」" for text in located.unknown[:5])
-    hint = (f"表头中{unknown}没有被识别：如果其中有这一列，请把它的表头改成模板上的写法「{{header}}」。"
-            if unknown else "请按模板补上这一列并填写，不要删除或合并表头。")
-    return [_file_issue(file, "missing_column",
-                        f"表头中没有「{table.column(key).header}」列（必填）。"
-                        + hint.format(header=spec.short_label(table.column(key).header)),
-                        sheet=located.sheet, row=located.header_row, column=table.column(key).header)
-            for key in located.missing]
+    hint = (f"表头中{unknown}没有被识别：如果其中有{these}，请把表头改成模板上的写法{short}。"
+            if unknown else f"请按模板补上{these}并填写，不要删除或合并表头。")
+    return _file_issue(file, "missing_column", f"表头中没有{named}列（必填）。{hint}",
+                       sheet=located.sheet, row=located.header_row, column="、".join(headers))
 
 
 def _read(path: Path, digest: str | None = None) -> _Read:
@@ -90,6 +93,12 @@ def _read(path: Path, digest: str | None = None) -> _Read:
         report.notes.append(f"隐藏工作表「{hidden.sheet}」中有 {len(hidden.rows)} 行，未读取；"
                             "如需报送，请取消隐藏后重新发送。")
     located = [t for t in located if t.visible]
+    complete = {t.kind for t in located if not t.missing}
+    for other in (t for t in located if t.missing and t.kind in complete):  # a 统计 sheet beside the form
+        lacking = "、".join(spec.short_label(KINDS[other.kind]().column(k).header) for k in other.missing)
+        report.notes.append(f"工作表「{other.sheet}」不是完整的{KIND_LABELS[other.kind]}（没有{lacking}列），未读取；"
+                            f"如果其中有要报送的内容，请填到{KIND_LABELS[other.kind]}中。")
+    located = [t for t in located if not (t.missing and t.kind in complete)]
     for table in (t for t in located if t.below_footer):
         rows = "、".join(map(str, table.below_footer[:5])) + ("等" if len(table.below_footer) > 5 else "")
         report.notes.append(f"工作表「{table.sheet}」第{rows}行在落款行（填表人、审核人等）下方，已作为数据读取；"
@@ -101,9 +110,9 @@ def _read(path: Path, digest: str | None = None) -> _Read:
     from pipeline.normalise import prepare  # plain Python: a reading child needs no pandas for it
 
     for table in located:
-        missing = _missing_columns(path.name, table)
-        report.errors.extend(missing)
-        if not missing:
+        if table.missing:
+            report.errors.append(_missing_columns(path.name, table))
+        else:
             prepare(table, KINDS[table.kind]())
             done.tables.setdefault(table.kind, []).append(table)
     done.unit = next((t.unit for t in located if t.unit), None)

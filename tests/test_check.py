@@ -367,3 +367,25 @@ def test_csv_as_excel_writes_it_with_a_sep_line_and_text_kept_as_text(tmp_path: 
     assert report.records["id_number"].tolist() == [an_id]
     assert report.records["remark"].tolist() == ['说"明"']
     assert report.records["_row"].tolist() == [3]  # the line as an editor shows it, sep= included
+
+
+def test_a_statistics_sheet_beside_the_form_is_noted_not_an_error(tmp_path: Path):
+    path = _workbook(tmp_path / "城东.xlsx", [_row(seq=1, name="刘德华")])
+    wb = openpyxl.load_workbook(path)
+    stats = wb.create_sheet("统计")
+    stats.append(["所属乡镇", "发现方式", "疑似符合救助", "人数"])
+    stats.append(["城东街道", "走访发现", "城乡低保", 1])
+    wb.save(path)
+    report = check_file(path, AS_OF)
+    assert (report.status, report.rows, report.errors) == ("accepted", 1, [])
+    assert any(n.startswith("工作表「统计」不是完整的明细表（没有发现人、对象姓名、家庭基本情况列），未读取") for n in report.notes)
+
+
+def test_all_missing_columns_are_one_file_level_error(tmp_path: Path):
+    header = [c.header for c in spec.form().columns]
+    for key in ("household", "finder"):
+        header[header.index(spec.form().column(key).header)] = None
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [_row()], header), AS_OF)
+    assert report.status == "rejected" and report.rows == 0
+    assert [(e.code, e.column) for e in report.errors] == [("missing_column", "发现人、家庭基本情况")]
+    assert report.errors[0].message.startswith("表头中没有「发现人」「家庭基本情况」列（必填）。请按模板补上这些列")
