@@ -179,7 +179,10 @@ def _finish(done: _Read, validated: dict[str, tuple | None], as_of: date) -> Fil
         if validated.get(kind):
             _, rows, issues = validated[kind]
             report.errors.extend(issues)
-            setattr(report, kind, _split_bad(rows)[0])
+            good, bad = _split_bad(rows)
+            setattr(report, kind, good)
+            if len(bad):
+                report.other_rejected[KIND_LABELS[kind]] = len(bad)
     if report.records is not None and report.township:
         for row, township in zip(report.records["_row"], report.records["township"]):
             if township != report.township:

@@ -82,6 +82,7 @@ class FileReport:
     notes: list[str] = field(default_factory=list)
     filled_date: Any = None
     has_form: bool = False  # a sheet with the form's header was read (a zero report has one)
+    other_rejected: dict[str, int] = field(default_factory=dict)  # bad rows of 走访记录 / 协理员名册
     records: Any = None
     rejected_rows: Any = None
     raw: Any = None

@@ -102,3 +102,19 @@ def test_check_of_nothing_says_so_and_fails(tmp_path: Path):
         assert result.exit_code == 1
         assert "没有可以检查的明细表文件。" in result.output and said in result.output
         assert "可以报送" not in result.output
+
+
+def test_check_line_counts_bad_rows_of_the_visits_sheet(tmp_path: Path):
+    import openpyxl
+
+    path = synth.make_submission(tmp_path / "城西.xlsx", "城西街道", 4, seed=1, as_of=AS_OF, with_visits=True).path
+    wb = openpyxl.load_workbook(path)
+    ws = wb["走访记录"]
+    column = next(c.column for c in ws[1] + ws[2] if c.value == "是否见到本人")
+    header_row = next(c.row for c in ws[1] + ws[2] if c.value == "是否见到本人")
+    for row in (header_row + 1, header_row + 2):
+        ws.cell(row, column).value = "√"
+    wb.save(path)
+    result = CliRunner().invoke(main, ["check", str(path), "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 1
+    assert "部分退回：4 行，合格 4 行，有误 0 行；走访记录有误 2 行" in result.output
