@@ -383,11 +383,30 @@ def _guide_sheet(workbook, fmts: dict, township: str | None, created: date) -> N
 # --- the workbooks --------------------------------------------------------------------
 
 
+def _output(path: Path) -> Path:
+    """Where to save a template: .xlsx added to a name without one; any other suffix refused,
+    since only an .xlsx keeps the drop-down lists (a .csv or .xls would hold xlsx bytes)."""
+    path = Path(path)
+    if not path.suffix:
+        return path.with_name(path.name + ".xlsx")
+    if path.suffix.lower() != ".xlsx":
+        raise JiuzhuError(f"模板只能保存为 .xlsx 文件（下拉选项和填表说明只有 .xlsx 能保留），"
+                          f"请把「{path.name}」改为「{path.stem}.xlsx」。")
+    return path
+
+
 def _close(workbook, path: Path) -> Path:
     try:
         workbook.close()
     except (OSError, XlsxWriterException) as exc:
-        raise JiuzhuError(f"无法写入 {path}：{exc}") from exc
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc  # xlsxwriter wraps it
+        if isinstance(cause, FileNotFoundError):
+            raise JiuzhuError(f"文件夹「{path.parent}」不存在，无法保存 {path.name}。"
+                              "请先建立这个文件夹，或换一个保存位置。") from exc
+        if isinstance(cause, PermissionError):
+            raise JiuzhuError(f"没有权限写入 {path}。如果这个文件正在 Excel 或 WPS 中打开，请先关闭；"
+                              "否则请换一个保存位置。") from exc
+        raise JiuzhuError(f"无法写入 {path}（{cause}）。请换一个保存位置后再试。") from exc
     return path
 
 
@@ -396,7 +415,7 @@ def write_template(path: Path, *, township: str | None = None, created: date | N
 
     Example: write_template(Path("城西街道明细表.xlsx"), township="城西")  # 填报单位：城西街道
     """
-    path = Path(path)
+    path = _output(path)
     township = resolve_township(township)
     created = created or date.today()
     form, visits = spec.form(), spec.visits_table()
@@ -427,7 +446,7 @@ def write_assistants_template(path: Path, *, township: str | None = None,
 
     Example: write_assistants_template(Path("协理员名册.xlsx"), township="城西街道")
     """
-    path = Path(path)
+    path = _output(path)
     township = resolve_township(township)
     created = created or date.today()
     table = spec.assistants_table()

@@ -451,7 +451,7 @@ def test_write_text_takes_dataframe_values(tmp_path):
 
 
 def test_unwritable_path_is_a_clear_error(tmp_path):
-    with pytest.raises(JiuzhuError, match="无法写入"):
+    with pytest.raises(JiuzhuError, match="文件夹「.*没有这个文件夹」不存在，无法保存 t.xlsx"):
         write_template(tmp_path / "没有这个文件夹" / "t.xlsx", created=CREATED)
 
 
@@ -503,3 +503,17 @@ def test_row_height_grows_with_wrapped_text():
     short = xlsx.row_height([("备注", 14)])
     long = xlsx.row_height([(spec.form().column("suspected").header, 16)])
     assert short < 25 and long > 4 * short
+
+
+def test_template_output_names(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    made = CliRunner().invoke(main, ["template", "--township", "城西", "-o", str(tmp_path / "城西街道明细表")])
+    assert made.exit_code == 0 and (tmp_path / "城西街道明细表.xlsx").is_file()
+    for name, said in [("城西.csv", "模板只能保存为 .xlsx 文件"), ("无此文件夹/城西.xlsx", "文件夹「")]:
+        refused = CliRunner().invoke(main, ["template", "-o", str(tmp_path / name)])
+        assert refused.exit_code != 0 and said in refused.output
+        assert "Errno" not in refused.output
+    assert not (tmp_path / "城西.csv").exists()
