@@ -125,7 +125,7 @@ def inspect(path: Path | str) -> str:
             return _inspect_zip(path)
         if head.startswith(CFB_MAGIC):
             return _inspect_cfb(path)
-        if suffix == ".csv":
+        if suffix == ".csv" or _looks_like_csv(head):  # a CSV saved under the name .xlsx is read as one
             return _inspect_csv(path)
     except InputFileError:
         raise
@@ -423,6 +423,19 @@ def _inspect_cfb(path: Path) -> str:
 
 
 # --- .csv -------------------------------------------------------------------------------
+
+
+def _looks_like_csv(head: bytes) -> bool:
+    """Lines of text with a delimiter, in UTF-8 or GB18030 (the head may end inside a character)."""
+    if b"\x00" in head or b"\n" not in head or not any(d in head for d in (b",", b"\t", b";")):
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(head)
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
 
 
 def _inspect_csv(path: Path) -> str:

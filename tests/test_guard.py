@@ -260,3 +260,16 @@ def test_formatting_far_away_is_no_content_and_the_file_is_read(tmp_path, xml):
     report = check_file(hostile.stray_far_cell(tmp_path, cell="N1048576", xml=xml), date(2026, 11, 28))
     assert not any(e.file_level for e in report.errors), report.errors
     assert report.rows == 2
+
+
+def test_a_csv_saved_under_the_name_xlsx_is_read_as_csv(tmp_path):
+    from pipeline import synth
+    from pipeline.check import check_file
+
+    sub = synth.make_submission(tmp_path / "城南.csv", "城南街道", 5, seed=2, as_of=date(2026, 11, 28), encoding="gb18030")
+    misnamed = sub.path.rename(tmp_path / "城南.xlsx")
+    assert guard.inspect(misnamed) == "csv"
+    report = check_file(misnamed, date(2026, 11, 28))
+    assert (report.status, report.rows, report.township) == ("accepted", 5, "城南街道")
+    (tmp_path / "乱码.xlsx").write_bytes(bytes(range(1, 256)) * 40)  # not text: still corrupt
+    assert run_guard(tmp_path / "乱码.xlsx")[0] == "unreadable"
