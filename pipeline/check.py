@@ -84,7 +84,7 @@ def _read(path: Path, digest: str | None = None) -> _Read:
     done = _Read(report)
     try:
         report.sha256 = digest or guard.sha256(path)
-        sheets = read.read_sheets(path, guard.inspect(path))
+        sheets = read.read_sheets(path, guard.examine(path))
     except InputFileError as exc:
         report.errors = [_file_issue(path.name, exc.code, exc.message)]
         return done

@@ -21,6 +21,7 @@ import re
 import stat
 import struct
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 
@@ -49,14 +50,18 @@ DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 DTD_OVERLAP = len(b"<!DOCTYPE") - 1
 # calamine makes a sheet's whole rectangle up to its farthest cell (32 bytes a cell) and
 # aborts the process when that fails: one stray value in XFD200000 asks for 100 GB. So a
-# sheet's extent is measured while it is inflated here: every row number, and the cells
-# past column Z or below row 9999 (a sheet without them is at most 26 columns wide).
+# sheet's extent is measured while it is inflated here, from the filled cells past column Z
+# or below row 9999 (a sheet without them is at most 9999 rows by 26 columns).
 SHEET_MEMBER = re.compile(r"xl/worksheets/[^/]+\.xml")
 # A cell past column Z or below row 9999 that holds something: <c r="AB12" …> with content,
 # not an empty formatted cell (<c r="N1048576" s="1"/>), which calamine skips. Rows and
 # cells nearer than that cannot reach max_cells. A literal start: 5x faster than \b.
 FAR_CELL = re.compile(rb' r="([A-Z]{2,3}[0-9]+|[A-Z][0-9]{5,})"[^>]{0,200}(?<!/)>(?!</c>)')
 CELL_REF = re.compile(rb"([A-Z]+)([0-9]+)")
+# A cell showing a formula's error (#N/A of a VLOOKUP that found nothing, #REF!): calamine
+# reads it as empty, so the clerk would be told the cell is blank, or the value would vanish.
+ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]{0,200}? t="e"[^>]{0,200}?>'
+                        rb'(?:<f\b[^>]{0,200}?/>|<f\b[^>]{0,200}?>[^<]{0,2000}</f>)?<v>(#[^<]{1,20})</v>')
 NARROW_COLUMNS = 26
 EXTENT_OVERLAP = 256  # a far cell's tag, read again whole in the next window
 
@@ -96,15 +101,29 @@ SUFFIX_MESSAGES = {
 }
 
 
+@dataclass
+class Examined:
+    """What guard found: the file's real `kind`, and for an .xlsx the cells that show a
+    formula's error, by sheet name: {sheet: {(row index, column index): "#N/A"}}."""
+
+    kind: str
+    error_cells: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
+
+
 def inspect(path: Path | str) -> str:
-    """The real type of a submission: "xlsx", "xlsm", "xls" or "csv".
+    """The real type of a submission: "xlsx", "xlsm", "xls" or "csv". See examine."""
+    return examine(path).kind
+
+
+def examine(path: Path | str) -> Examined:
+    """The real type of a submission ("xlsx", "xlsm", "xls" or "csv"), and its error cells.
 
     Raises InputFileError with code unreadable, encrypted, too_large or unsupported_type.
     Reads at most a bounded amount at a time; never expands XML entities or opens any
     other file.
 
     Example:
-        >>> inspect("inbox/城西街道1128.xls")   # even when it is named .xlsx
+        >>> examine("inbox/城西街道1128.xls").kind   # even when it is named .xlsx
         'xls'
     """
     path = Path(path)
@@ -124,9 +143,9 @@ def inspect(path: Path | str) -> str:
         if head.startswith(ZIP_MAGIC):
             return _inspect_zip(path)
         if head.startswith(CFB_MAGIC):
-            return _inspect_cfb(path)
+            return Examined(_inspect_cfb(path))
         if suffix == ".csv" or _looks_like_csv(head):  # a CSV saved under the name .xlsx is read as one
-            return _inspect_csv(path)
+            return Examined(_inspect_csv(path))
     except InputFileError:
         raise
     except Exception as exc:
@@ -208,7 +227,7 @@ def _mb(size: int) -> str:
 # --- .xlsx / .xlsm ----------------------------------------------------------------------
 
 
-def _inspect_zip(path: Path) -> str:
+def _inspect_zip(path: Path) -> Examined:
     _check_zip_directory(path)
     with zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
@@ -216,15 +235,17 @@ def _inspect_zip(path: Path) -> str:
         if not names.issuperset(SMALL_PARTS):
             raise _not_a_workbook(zf, names)
         try:
-            _check_members(zf, infos)
+            errors = _check_members(zf, infos)
         except _FarCell as far:
-            raise InputFileError("too_large", far.message_for(_sheet_name(zf, far.extent.member))) from None
+            raise InputFileError("too_large", far.message_for(_sheet_names(zf).get(far.extent.member))) from None
         content_types, workbook, _ = (_parse_small_part(zf, name) for name in SMALL_PARTS)
+        sheets = _sheet_names(zf) if errors else {}
     if not any(element.tag.rsplit("}", 1)[-1] == "sheet" for element in workbook.iter()):
         raise InputFileError("unreadable", f"工作簿中没有任何工作表。{CORRUPT}")
     macro = "xl/vbaProject.bin" in names or any(
         "macroEnabled" in element.get("ContentType", "") for element in content_types.iter())
-    return "xlsm" if macro else "xlsx"
+    return Examined("xlsm" if macro else "xlsx",
+                    {sheets[member]: cells for member, cells in errors.items() if member in sheets})
 
 
 def _check_zip_directory(path: Path) -> None:
@@ -272,16 +293,18 @@ def _not_a_workbook(zf: zipfile.ZipFile, names: set[str]) -> InputFileError:
     return InputFileError("unsupported_type", f"这是一个 zip 压缩包，不是 Excel 表格。{UNZIP}")
 
 
-def _check_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+def _check_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[str, dict]:
     """Reject a zip bomb on its declared sizes, then verify them by inflating every member once.
 
     Headers can lie, so each member is decompressed in chunks and abandoned as soon as it
     yields more than it declared: with the declared total and ratios checked first, that
     bounds the work by max_unpacked_bytes without trusting anything. The same pass scans
     the XML members for a DTD, the whole member and not only its head, since a prolog can
-    be padded with comments.
+    be padded with comments, and the sheets for their extent and error cells, which it
+    returns by member.
     """
     limits = spec.thresholds()
+    errors: dict[str, dict] = {}
     declared = sum(info.file_size for info in infos)
     if declared > limits["max_unpacked_bytes"]:
         raise InputFileError("too_large", BOMB.format(
@@ -293,11 +316,15 @@ def _check_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
                 detail=f"内部部件 {info.filename} 压缩比超过 {limits['max_unpack_ratio']} 倍"))
         if info.flag_bits & 0x1:
             raise InputFileError("encrypted", ENCRYPTED)  # zip-level password, rare but same remedy
-        _inflate(zf, info)
+        extent = _inflate(zf, info)
+        if extent and extent.errors:
+            errors[info.filename] = extent.errors
+    return errors
 
 
-def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    """Decompress one member in 64 KB chunks, stopping as soon as it exceeds its declared size."""
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Extent | None:
+    """Decompress one member in 64 KB chunks, stopping as soon as it exceeds its declared size;
+    a sheet's extent and error cells as seen on the way."""
     # zipfile itself stops at the declared size and then reports a CRC error; give it room
     # to overrun, so that an overrun is seen for what it is.
     probe = copy.copy(info)
@@ -323,6 +350,7 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         raise InputFileError("unreadable", CORRUPT)
     if extent:
         extent.check(spec.thresholds()["max_cells"])
+    return extent
 
 
 class _Extent:
@@ -330,15 +358,17 @@ class _Extent:
 
     def __init__(self, member: str):
         self.member, self.rows, self.columns, self.farthest = member, 0, NARROW_COLUMNS, ""
+        self.errors: dict[tuple[int, int], str] = {}  # (row index, column index) → "#N/A"
 
     def scan(self, xml: bytes) -> None:
+        if b't="e"' in xml:
+            for letters, number, text in ERROR_CELL.findall(xml):
+                self.errors[(int(number) - 1, _column_number(letters) - 1)] = text.decode("ascii", "replace")
         for match in FAR_CELL.finditer(xml):
             if match.end() + 4 > len(xml):
                 continue  # whether </c> follows is for the next window to see
             letters, number = CELL_REF.fullmatch(match[1]).groups()
-            column = 0
-            for letter in letters:
-                column = column * 26 + letter - 64
+            column = _column_number(letters)
             if column > self.columns or int(number) > self.rows:
                 self.farthest = match[1].decode()
             self.rows, self.columns = max(self.rows, int(number)), max(self.columns, column)
@@ -346,6 +376,14 @@ class _Extent:
     def check(self, max_cells: int) -> None:
         if self.rows * self.columns > max_cells:
             raise _FarCell(self, max_cells)
+
+
+def _column_number(letters: bytes) -> int:
+    """b"A" → 1, b"AB" → 28."""
+    column = 0
+    for letter in letters:
+        column = column * 26 + letter - 64
+    return column
 
 
 class _FarCell(InputFileError):
@@ -364,20 +402,22 @@ class _FarCell(InputFileError):
                 "删除明细表下方和右侧多余的行列后重新保存再发送。")
 
 
-def _sheet_name(zf: zipfile.ZipFile, member: str) -> str | None:
-    """The name a person sees for the worksheet stored as `member` (xl/worksheets/sheet2.xml)."""
+def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """The name a person sees for each worksheet, by the member that stores it
+    (xl/worksheets/sheet2.xml → 走访记录)."""
     try:
         workbook, rels = (_parse_small_part(zf, name) for name in SMALL_PARTS[1:])
     except InputFileError:
-        return None
+        return {}
     targets = {r.get("Id"): r.get("Target", "").lstrip("/").removeprefix("xl/") for r in rels.iter()
                if r.tag.rsplit("}", 1)[-1] == "Relationship"}
+    names = {}
     for element in workbook.iter():
         if element.tag.rsplit("}", 1)[-1] == "sheet":
             rel = next((v for k, v in element.attrib.items() if k.rsplit("}", 1)[-1] == "id"), None)
-            if f"xl/{targets.get(rel, '')}" == member:
-                return element.get("name")
-    return None
+            if rel in targets:
+                names[f"xl/{targets[rel]}"] = element.get("name")
+    return names
 
 
 def _parse_small_part(zf: zipfile.ZipFile, name: str) -> Element:

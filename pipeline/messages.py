@@ -10,6 +10,8 @@ from pipeline import spec
 from pipeline.idcard import id_problem
 
 DATE_EXAMPLE = "2022年11月20日或2022-11-20"
+FORMULA_ERROR = ("「{header}」显示的是公式出错的结果「{value}」，不是实际内容（例如 VLOOKUP 没有找到对应的人）。"
+                 "请检查这个单元格的公式，或直接填写实际的值。")
 # Helper columns that validation adds to the frame.
 IDENTITY = "_identity"
 RESULT_PROBLEM = "_result_problem"

@@ -33,18 +33,18 @@ class Sheet:
     merged: frozenset[tuple[int, int]] = frozenset()
 
 
-def read_sheets(path: Path, kind: str | None = None) -> list[Sheet]:
+def read_sheets(path: Path, examined: guard.Examined | None = None) -> list[Sheet]:
     """All worksheets of a vetted file. Raises InputFileError for what guard cannot see.
 
     Example: read_sheets(Path("城西街道1128.xlsx"))[0].rows[2]  # Excel row 3
     """
-    kind = kind or guard.inspect(path)
-    if kind == "csv":
+    examined = examined or guard.examine(path)
+    if examined.kind == "csv":
         return [_read_csv(path)]
-    return _read_workbook(path, kind)
+    return _read_workbook(path, examined.kind, examined.error_cells)
 
 
-def _read_workbook(path: Path, kind: str) -> list[Sheet]:
+def _read_workbook(path: Path, kind: str, error_cells: dict[str, dict[tuple[int, int], str]]) -> list[Sheet]:
     import python_calamine as calamine
 
     max_cells = spec.thresholds()["max_cells"]
@@ -66,6 +66,7 @@ def _read_workbook(path: Path, kind: str) -> list[Sheet]:
                     f"工作表「{meta.name}」的范围达到 {height + 1} 行 × {width + 1} 列，超过上限"
                     f"（{max_cells:,} 个单元格）。请删除表格下方和右侧多余的行列后重新保存。")
             rows = sheet.to_python(skip_empty_area=False)
+            _show_errors(rows, error_cells.get(meta.name, {}))
             merged = _fill_merged_down(rows, sheet.merged_cell_ranges or ())
             visible = meta.visible == calamine.SheetVisibleEnum.Visible
             sheets.append(Sheet(meta.name, visible, rows, list(range(1, len(rows) + 1)), merged))
@@ -89,6 +90,13 @@ def decode_csv(data: bytes) -> str:
     raise InputFileError(
         "unreadable",
         "CSV 文件的文字编码无法识别（应为 UTF-8 或 GB18030/GBK）。请用 Excel 另存为 .xlsx 后再发送。")
+
+
+def _show_errors(rows: list[list], cells: dict[tuple[int, int], str]) -> None:
+    """Put back what a cell showing a formula's error shows (#N/A), which calamine reads as empty."""
+    for (row, column), text in cells.items():
+        if row < len(rows) and column < len(rows[row]) and rows[row][column] in ("", None):
+            rows[row][column] = text
 
 
 def _fill_merged_down(rows: list[list], ranges) -> frozenset[tuple[int, int]]:

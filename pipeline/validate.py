@@ -41,6 +41,9 @@ _NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U00031
                    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]$")
 _PHONE = re.compile(r"^[0-9+\-()（）/、,，;；]{7,40}$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# What a cell shows when its formula failed (a VLOOKUP that found nothing shows #N/A).
+EXCEL_ERRORS = frozenset(["#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                          "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"])
 
 
 def _distinct(series: pd.Series, fn) -> pd.Series:
@@ -136,15 +139,27 @@ def validate(raw: pd.DataFrame, clean: pd.DataFrame, table: spec.Table, *,
     frame[IDENTITY] = (identity(clean) + "\x1f" + clean["_file"]) if table.kind == "form" else None
     if RESULT_PROBLEM not in frame:
         frame[RESULT_PROBLEM] = None
+    order = {key: n for n, key in enumerate([*table.keys, IDENTITY, RESULT_PROBLEM])}
+
+    def header(index: int, key: str) -> str:
+        return headers.get((frame.at[index, "_file"], frame.at[index, "_sheet"], key)) or table.column(key).header
+
+    def issue(index: int, key: str, code: str, message: str, value: str) -> tuple[int, int, Issue]:
+        return index, order[key], Issue(code, frame.at[index, "_file"], frame.at[index, "_sheet"],
+                                        int(frame.at[index, "_row"]), header(index, key), value or "", message)
+
+    # A formula's error is said as such, instead of whatever else the cell's text breaks.
+    shown = {(int(index), key): raw.at[index, key] for key in table.keys if key in raw
+             for index in raw.index[raw[key].isin(EXCEL_ERRORS)]}
+    issues = [issue(index, key, "invalid_value", messages.FORMULA_ERROR.format(
+        header=spec.short_label(header(index, key)), value=value), value) for (index, key), value in shown.items()]
     try:
         build_schema(table, as_of).validate(frame, lazy=True, inplace=True)
-        return []
+        cases = None
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-    order = {key: n for n, key in enumerate([*table.keys, IDENTITY, RESULT_PROBLEM])}
-    issues = []
     seen: set[tuple] = set()
-    for case in cases.itertuples(index=False):
+    for case in [] if cases is None else cases.itertuples(index=False):
         code = CHECK_CODES.get(case.check)
         if code is None or case.index is None or pd.isna(case.index):
             continue
@@ -152,14 +167,11 @@ def validate(raw: pd.DataFrame, clean: pd.DataFrame, table: spec.Table, *,
         key = {IDENTITY: "name", RESULT_PROBLEM: "result"}.get(case.column, case.column)
         if case.column == RESULT_PROBLEM:
             code = frame.at[index, RESULT_PROBLEM]
-        if (index, key, code) in seen:
+        if (index, key, code) in seen or (index, key) in shown:
             continue
         seen.add((index, key, code))
-        file, sheet = frame.at[index, "_file"], frame.at[index, "_sheet"]
-        header = headers.get((file, sheet, key)) or table.column(key).header
         value = raw.at[index, key] if key in raw else ""
-        message = messages.describe(code, case.check, table.column(key), header=spec.short_label(header),
+        message = messages.describe(code, case.check, table.column(key), header=spec.short_label(header(index, key)),
                                     value=value, frame=frame, index=index, as_of=as_of)
-        issue = Issue(code, file, sheet, int(frame.at[index, "_row"]), header, value or "", message)
-        issues.append((index, order[key], issue))
-    return [issue for _, _, issue in sorted(issues, key=lambda t: t[:2])]
+        issues.append(issue(index, key, code, message, value))
+    return [found for _, _, found in sorted(issues, key=lambda t: t[:2])]

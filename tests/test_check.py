@@ -389,3 +389,29 @@ def test_all_missing_columns_are_one_file_level_error(tmp_path: Path):
     assert report.status == "rejected" and report.rows == 0
     assert [(e.code, e.column) for e in report.errors] == [("missing_column", "发现人、家庭基本情况")]
     assert report.errors[0].message.startswith("表头中没有「发现人」「家庭基本情况」列（必填）。请按模板补上这些列")
+
+
+def test_a_cell_showing_a_formula_error_is_said_to_be_one(tmp_path: Path):
+    # calamine reads #N/A as empty: the ID would vanish and a #REF! name be called blank.
+    import re
+    import zipfile
+
+    rows = [_row(seq=1, name="刘德华", id_number="#N/A", discovered="#VALUE!"), _row(seq=2, name="#REF!")]
+    path = _workbook(tmp_path / "城东.xlsx", rows)  # openpyxl writes these as error cells (t="e")
+    with zipfile.ZipFile(path) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    assert sheet.count(b't="e"') == 3
+    # as Excel writes a failed look-up: the formula, then its cached error
+    lookup = "<f>VLOOKUP(E4,'名册'!A:B,2,0)</f>".encode()
+    parts["xl/worksheets/sheet1.xml"] = re.sub(rb'(<c r="K4"[^>]*>)(<v>)', lambda m: m[1] + lookup + m[2], sheet)
+    assert lookup in parts["xl/worksheets/sheet1.xml"]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    report = check_file(path, AS_OF)
+    assert report.status == "rejected" and report.rejected == 2
+    found = [(e.row, spec.form().match(e.column), e.code, e.value) for e in report.errors]
+    assert found == [(4, "id_number", "invalid_value", "#N/A"), (4, "discovered", "invalid_value", "#VALUE!"),
+                     (5, "name", "invalid_value", "#REF!")]
+    assert report.errors[0].message.startswith("「身份证号码」显示的是公式出错的结果「#N/A」，不是实际内容")
