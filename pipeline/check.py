@@ -10,11 +10,12 @@ good rows; nothing here raises for a bad submission.
 from __future__ import annotations
 
 import itertools
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,10 @@ NO_HEADER = ("在文件前{rows}行中找不到明细表的表头（应有 发�
              "家庭基本情况、疑似符合救助 等列）。请使用区民政局下发的模板填写，不要删除或改动表头行。")
 KINDS = {"form": spec.form, "visits": spec.visits_table, "assistants": spec.assistants_table}
 KIND_LABELS = {"form": "明细表", "visits": "走访记录", "assistants": "协理员名册"}
+# Dates in file names, most explicit first: 20261128 / 2026-11-28 / 2026年11月28日, 11月28日, 1128.
+_NAME_DATES = (re.compile(r"(?<!\d)(20\d\d)[-._年]?(\d\d?)[-._月]?(\d\d?)(?!\d)"),
+               re.compile(r"(?<!\d)()(\d\d?)月(\d\d?)[日号]"),
+               re.compile(r"(?<!\d)()(\d\d)(\d\d)(?!\d)"))
 
 
 @dataclass
@@ -160,12 +165,34 @@ def _split_bad(rows):
     return rows[~bad], rows[bad]
 
 
+def date_in_name(stem: str, as_of: date) -> date | None:
+    """The date a file's name gives (城西1128, 附件20261128, 城西11月28日), within the year
+    before `as_of`; None when it gives none, or several."""
+    found = set()
+    for pattern in _NAME_DATES:
+        for match in pattern.finditer(stem):
+            year, month, day = (int(g) if g else None for g in match.groups())
+            for y in ([year] if year else [as_of.year, as_of.year - 1]):
+                try:
+                    day_named = date(y, month, day)
+                except ValueError:
+                    continue
+                if timedelta(0) <= as_of - day_named <= timedelta(days=366):
+                    found.add(day_named)
+                    break
+        if found:
+            break
+    return found.pop() if len(found) == 1 else None
+
+
 def _finish(done: _Read, validated: dict[str, tuple | None], as_of: date) -> FileReport:
     report = done.report
     if report.filled_on and report.filled_on > as_of.isoformat():
         report.notes.append(f"填报日期 {report.filled_on} 晚于今天（{as_of.isoformat()}），可能年份或月份填错了；"
                             "汇总时不按这个日期判断先后，请改正后再报送。")
         report.filled_date = None
+    if not report.filled_on:  # no 填报日期 row (a CSV never has one): the date in the file's name
+        report.filled_date = date_in_name(report.path.stem, as_of)
     clean = None
     if validated.get("form"):
         raw, clean, issues = validated["form"]

@@ -415,3 +415,15 @@ def test_a_cell_showing_a_formula_error_is_said_to_be_one(tmp_path: Path):
     assert found == [(4, "id_number", "invalid_value", "#N/A"), (4, "discovered", "invalid_value", "#VALUE!"),
                      (5, "name", "invalid_value", "#REF!")]
     assert report.errors[0].message.startswith("「身份证号码」显示的是公式出错的结果「#N/A」，不是实际内容")
+
+
+@pytest.mark.parametrize(("stem", "named"), [
+    ("城西1128", date(2026, 11, 28)), ("城西1127修改", date(2026, 11, 27)), ("城西11月27日", date(2026, 11, 27)),
+    ("附件：城南街道救助对象明细表20261121", date(2026, 11, 21)), ("石会镇_2026-11-21", date(2026, 11, 21)),
+    ("城西0105", date(2026, 1, 5)), ("城西1205", date(2025, 12, 5)),  # a year back at most
+    ("城西街道", None), ("五里镇主动发现台账（11月）", None), ("城西20261129", None),  # after the run date
+    ("城西1301", None), ("城西1120和1127", None),  # no such day; two dates
+])
+def test_date_in_a_file_name(stem: str, named):
+    from pipeline.check import date_in_name
+    assert date_in_name(stem, AS_OF) == named

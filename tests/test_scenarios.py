@@ -527,6 +527,28 @@ def test_a_corrected_file_for_the_same_day_supersedes_the_earlier_rows(tmp_path:
     db.close()
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_without_a_filled_date_the_file_name_dates_the_file_and_its_correction(tmp_path: Path, suffix: str):
+    # A CSV never has a 填报日期 row, and some workbooks lose it: 金溪1127 and 金溪1127修改,
+    # both dated 27 Nov by their names, are a file and its corrected re-send.
+    district = District(tmp_path)
+    town = "金溪镇"
+
+    def row(result: str | None) -> synth.Person:
+        person = found(people(town, 1, seed=21)[0], date(2026, 11, 2))
+        person.investigation, person.result = "已入户核实", result
+        return person
+
+    synth.write_submission(district.inbox / f"金溪1127{suffix}", [row("纳入城乡低保，2026年11月20日")], township=town,
+                           preamble=False)
+    synth.write_submission(district.inbox / f"金溪1127修改{suffix}", [row(None)], township=town, preamble=False)
+    week = district.run(NOV27)
+    assert week.report["roster"]["new_assisted"] == 0 and week.report["roster"]["pending"] == 1
+    db = sqlite3.connect(district.store)
+    assert db.execute("SELECT DISTINCT filled_date FROM submissions").fetchall() == [("2026-11-27",)]
+    db.close()
+
+
 def test_a_row_sent_back_then_corrected_was_discovered_when_first_seen(tmp_path: Path):
     # §3: without 发现日期 a person is discovered on the run that first saw them, here the run
     # of 6 Nov that sent the row back for its 疑似符合救助.
