@@ -188,8 +188,8 @@ def date_in_name(stem: str, as_of: date) -> date | None:
 def _finish(done: _Read, validated: dict[str, tuple | None], as_of: date) -> FileReport:
     report = done.report
     if report.filled_on and report.filled_on > as_of.isoformat():
-        report.notes.append(f"填报日期 {report.filled_on} 晚于今天（{as_of.isoformat()}），可能年份或月份填错了；"
-                            "汇总时不按这个日期判断先后，请改正后再报送。")
+        report.notes.append(f"填报日期 {report.filled_on} 晚于 {as_of.isoformat()}（本次检查或汇总的日期），"
+                            "可能年份或月份填错了；汇总时不按这个日期判断先后，请改正后再报送。")
         report.filled_date = None
     if not report.filled_on:  # no 填报日期 row (a CSV never has one): the date in the file's name
         report.filled_date = date_in_name(report.path.stem, as_of)

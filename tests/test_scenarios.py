@@ -466,7 +466,7 @@ def test_a_filled_date_in_the_future_is_not_trusted_and_the_late_file_is_told(tm
     synth.write_submission(district.inbox / f"{town}1106.xlsx", [first], township=town,
                            filled_date=date(2027, 11, 6))
     result = run(district.inbox, district.outbox, district.store, NOV6)
-    assert any("填报日期 2027-11-06 晚于今天（2026-11-06）" in n for n in result.files[0].notes)
+    assert any("填报日期 2027-11-06 晚于 2026-11-06（本次检查或汇总的日期）" in n for n in result.files[0].notes)
     district.send(town, NOV13, [later])
     assert district.run(NOV13).report["roster"]["new_assisted"] == 1
 
