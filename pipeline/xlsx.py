@@ -704,16 +704,24 @@ def _texts_xml(values: Sequence, style: str, prefix: str, fmt: Format | None, da
     import numpy as np
 
     out: list = [None] * len(values)
-    texts, where = [], []
-    for index, value in enumerate(values):
-        if value.__class__ is str and value:
-            texts.append(value)
-            where.append(index)
-        else:
-            out[index] = prefix + _cell_xml(value, fmt, date_fmt)
-    if not texts:
-        return out
-    joined = _CELL_SEP.join(texts)
+    try:  # the common case: every value a text, none empty
+        joined = _CELL_SEP.join(values)
+        every = bool(joined) and _CELL_SEP * 2 not in joined and _CELL_SEP not in (joined[0], joined[-1])
+    except TypeError:
+        every = False
+    if every:
+        texts, where = values, range(len(values))
+    else:
+        texts, where = [], []
+        for index, value in enumerate(values):
+            if value.__class__ is str and value:
+                texts.append(value)
+                where.append(index)
+            else:
+                out[index] = prefix + _cell_xml(value, fmt, date_fmt)
+        if not texts:
+            return out
+        joined = _CELL_SEP.join(texts)
     codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     seps = np.flatnonzero(codes == ord(_CELL_SEP))
     if len(seps) != len(texts) - 1:  # a text holds the separator itself: one by one
@@ -736,6 +744,8 @@ def _texts_xml(values: Sequence, style: str, prefix: str, fmt: Format | None, da
     if plain:
         head, tail = f'{prefix}"{style} t="inlineStr"><is><t>', "</t></is></c>"
         rendered = (head + joined.replace(_CELL_SEP, tail + _CELL_SEP + head) + tail).split(_CELL_SEP)
+        if every and not careful:
+            return rendered
         for n, xml in zip(plain, rendered):
             out[where[n]] = xml
     return out
