@@ -98,14 +98,14 @@ def build_schema(table: spec.Table, as_of: date) -> pa.DataFrameSchema:
 
 def identity(clean: pd.DataFrame) -> pd.Series:
     """Who a row is about: the ID number when valid, else township + village + name."""
-    ids = clean["id_number"] if "id_number" in clean else pd.Series(None, index=clean.index, dtype=object)
-    valid_id = ids.notna() & _distinct(ids, lambda v: id_problem(v) is None)
-    by_name = ("n:" + clean["township"].fillna("").astype(str) + "|"
-               + clean.get("village", pd.Series("", index=clean.index)).fillna("").astype(str) + "|"
-               + clean["name"].fillna("").astype(str))
-    key = by_name.where(clean["name"].notna(), None).astype(object)
-    key[valid_id] = "id:" + ids[valid_id].astype(str)
-    return key
+    none = [None] * len(clean)
+    ids = clean["id_number"].tolist() if "id_number" in clean else none
+    valid = {v: id_problem(v) is None for v in set(ids) if isinstance(v, str)}
+    villages = clean["village"].tolist() if "village" in clean else none
+    keys = [f"id:{i}" if valid.get(i) else None if not isinstance(n, str) else
+            f"n:{t if isinstance(t, str) else ''}|{v if isinstance(v, str) else ''}|{n}"
+            for i, t, v, n in zip(ids, clean["township"].tolist(), villages, clean["name"].tolist())]
+    return pd.Series(keys, index=clean.index, dtype=object)
 
 
 def add_outcomes(clean: pd.DataFrame, as_of: date) -> pd.DataFrame:
