@@ -136,7 +136,10 @@ def validate(raw: pd.DataFrame, clean: pd.DataFrame, table: spec.Table, *,
     if clean.empty:
         return []
     frame = clean.copy()
-    frame[IDENTITY] = (identity(clean) + "\x1f" + clean["_file"]) if table.kind == "form" else None
+    if table.kind == "form":  # the same person counts twice only within one file
+        frame[IDENTITY] = [k if k is None else f"{k}\x1f{f}" for k, f in zip(identity(clean), clean["_file"].tolist())]
+    else:
+        frame[IDENTITY] = None
     if RESULT_PROBLEM not in frame:
         frame[RESULT_PROBLEM] = None
     order = {key: n for n, key in enumerate([*table.keys, IDENTITY, RESULT_PROBLEM])}
