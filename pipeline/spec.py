@@ -172,11 +172,16 @@ def nothing_to_report() -> frozenset[str]:
 
 def says_nothing(text: str) -> bool:
     """Whether a cell says there is no one to report: 无, 本周无新增, 本周无新增发现对象。"""
-    text = text.strip().rstrip("。.！!")
-    if text in nothing_to_report():
-        return True
-    return any(text.endswith(tail) and text[: -len(tail)] in nothing_to_report()
-               for tail in load_yaml("form.yaml")["nothing_to_report_tails"])
+    return _nothing_pattern().fullmatch(text) is not None
+
+
+@cache
+def _nothing_pattern() -> re.Pattern:
+    def either(words) -> str:
+        return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+
+    tails = load_yaml("form.yaml")["nothing_to_report_tails"]
+    return re.compile(rf"\s*(?:{either(nothing_to_report())})(?:{either(tails)})?[。.！!]*\s*")
 
 
 @cache
