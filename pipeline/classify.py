@@ -169,6 +169,7 @@ def find_date(text: str) -> tuple[date | None, str | None]:
 
 _BREAKS = frozenset(",;。!?:|")  # clause breaks after NFKC (，；：！？ fold to these)
 _CLAUSE_END = re.compile(r"[,;。!?:|]")
+_IN_CLAUSE_DATE = "\ue000"  # a masked date that ends no clause (neither \s nor a break)
 
 
 def _key(text) -> str:
@@ -236,7 +237,7 @@ def _rules() -> _Rules:
             stop=_alternation(map(_key, raw["not_eligible_stop"])),
             trailing=_alternation([*programme_of, *map(_key, referral["trailing"]), "(", ")", "、"], "$"),
             bare_rest=re.compile(_alternation(map(_key, raw["bare_fillers"])).pattern
-                                 + r"|[\d.,;。!?:|、()\[\]【】\"'“”‘’+\-]"),
+                                 + r"|[\d.,;。!?:|、()\[\]【】\"'“”‘’+\-\ue000]"),
             blank=frozenset(_key(w) for w in raw["blank"]),
             referral_programme=raw["referral_programme"],
             date_optional=frozenset(raw["date_optional"]),
@@ -375,7 +376,8 @@ def _read(result: str) -> _Reading:
     likes = _date_likes(text)
     masked = text
     for like in reversed(likes):  # dates and spaces become clause breaks: 不符合救助条件 列入观察
-        masked = masked[:like.start] + "|" + masked[like.end:]
+        after_yu = masked[:like.start].endswith("于")  # but 拟于2026年11月25日纳入低保 is one clause
+        masked = masked[:like.start] + (_IN_CLAUSE_DATE if after_yu else "|") + masked[like.end:]
     masked = re.sub(r"\s+", "|", masked)
     hits = _scan(masked)
     kinds = {hit.kind for hit in hits}
@@ -390,6 +392,9 @@ def _read(result: str) -> _Reading:
     if not brought_in and kinds == {"programme", "not_eligible"}:
         granted = _granted_elsewhere(masked, hits)
         brought_in = granted is not None
+    if "ended" in kinds:
+        problems = (_date_problem(first, "日期"),) if first is not None and not dated else ()
+        return _Reading("closed", None, first.value if dated else None, None, problems, filled=True)
     if referrals or brought_in and ("pending" not in kinds or dated):
         # A referral names the programme the other department gives (转介至区教委，办理教育救助):
         # that programme is theirs to date, so the row is a 转介 and needs no 纳入时间.

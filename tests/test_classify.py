@@ -20,6 +20,20 @@ DAY = D(2022, 11, 20)
 
 # result → (status, programme, date, problem_code), with an investigation and as_of 2022-11-28.
 CASES = [
+    # A programme named only to say it was not given, was left, or is still planned: never 新增.
+    ("不再享受低保，2022.11.20", CLOSED, None, DAY, None),
+    ("未享受低保，2022.11.20", CLOSED, None, DAY, None),
+    ("低保未获批准，2022.11.20", CLOSED, None, DAY, None),
+    ("未给予临时救助", CLOSED, None, None, None),
+    ("无需纳入低保", CLOSED, None, None, None),
+    ("2022.11.20起停止享受低保", CLOSED, None, DAY, None),
+    ("原享受低保，2022.11.20已退出", CLOSED, None, DAY, None),
+    ("拟于2022年11月25日纳入低保", PENDING, None, None, None),
+    ("计划纳入低保，2022.11.25", PENDING, None, None, None),
+    ("争取纳入特困供养", PENDING, None, None, None),
+    ("纳入低保，待区民政局审批", PENDING, None, None, None),
+    ("纳入特困供养于2022年11月20日", NEW, "特困供养", DAY, None),
+    ("城乡低保于2022.11.20", NEW, "城乡低保", DAY, None),
     # The six examples of DESIGN §3.
     ("纳入城乡低保，2022年11月20日", NEW, "城乡低保", DAY, None),
     ("2022.11.20纳入临时救助", NEW, "临时救助", DAY, None),
