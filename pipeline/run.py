@@ -144,8 +144,11 @@ def _destination(inbox: Path, report: FileReport, as_of: date) -> Path:
 
 
 def _merge_order(reports: list[FileReport]) -> list[FileReport]:
-    """Earlier 填报日期 first; for the same date the shorter name (城西1128 before 城西1128修改)."""
-    return sorted(reports, key=lambda r: (r.filled_on or "", r.path.stem, r.path.suffix))
+    """Earlier 填报日期 first; for the same date a corrected re-send (修改, 更正… in its name)
+    after the others, then by name."""
+    markers = spec.correction_markers()
+    return sorted(reports, key=lambda r: (r.filled_on or "", any(m in r.path.stem for m in markers),
+                                          r.path.stem, r.path.suffix))
 
 
 def _record(db, run_id: int, report: FileReport, as_of: date) -> int:

@@ -170,6 +170,10 @@ def nothing_to_report() -> frozenset[str]:
     return frozenset(load_yaml("form.yaml")["nothing_to_report"])
 
 
+def correction_markers() -> list[str]:
+    return load_yaml("form.yaml")["correction_markers"]
+
+
 def says_nothing(text: str) -> bool:
     """Whether a cell says there is no one to report: 无, 本周无新增, 本周无新增发现对象。"""
     return _nothing_pattern().fullmatch(text) is not None

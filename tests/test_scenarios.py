@@ -549,6 +549,25 @@ def test_without_a_filled_date_the_file_name_dates_the_file_and_its_correction(t
     db.close()
 
 
+def test_a_corrected_file_named_unlike_the_original_is_still_merged_after_it(tmp_path: Path):
+    # Both in one inbox, same 填报日期: 城西1127修改 sorts before 附件：城西街道… by name, but it
+    # is the correction and must win.
+    district = District(tmp_path)
+    town = "城西街道"
+
+    def row(result: str) -> synth.Person:
+        person = found(people(town, 1, seed=23)[0], date(2026, 11, 2))
+        person.investigation, person.result = "已入户核实", result
+        return person
+
+    synth.write_submission(district.inbox / "附件：城西街道救助对象明细表20261127.xlsx", [row("不符合救助条件")],
+                           township=town, filled_date=NOV27)
+    synth.write_submission(district.inbox / "城西1127修改.xlsx", [row("纳入城乡低保，2026年11月20日")],
+                           township=town, filled_date=NOV27)
+    week = district.run(NOV27)
+    assert (week.report["roster"]["new_assisted"], week.report["roster"]["closed"]) == (1, 0)
+
+
 def test_a_row_sent_back_then_corrected_was_discovered_when_first_seen(tmp_path: Path):
     # §3: without 发现日期 a person is discovered on the run that first saw them, here the run
     # of 6 Nov that sent the row back for its 疑似符合救助.
