@@ -93,24 +93,30 @@ def _read(path: Path, digest: str | None = None) -> _Read:
     except InputFileError as exc:
         report.errors = [_file_issue(path.name, exc.code, exc.message)]
         return done
-    located = [found for found in map(locate, sheets) if found is not None]
-    for hidden in (t for t in located if not t.visible and t.rows):
+    tables = [table for table in map(locate, sheets) if table is not None]
+    for hidden in (t for t in tables if not t.visible and t.rows):
         report.notes.append(f"隐藏工作表「{hidden.sheet}」中有 {len(hidden.rows)} 行，未读取；"
                             "如需报送，请取消隐藏后重新发送。")
-    located = [t for t in located if t.visible]
+    located = [t for t in tables if t.visible]
+    # A sheet with some of the form's headers but no names (a 统计 sheet beside the form) lists no
+    # one; a sheet of people that lacks a required column is the form, and that column is missing.
     complete = {t.kind for t in located if not t.missing}
-    for other in (t for t in located if t.missing and t.kind in complete):  # a 统计 sheet beside the form
+    others = [t for t in located if t.kind in complete and "name" in t.missing]
+    located = [t for t in located if t.kind not in complete or "name" not in t.missing]
+    for other in others:
         lacking = "、".join(spec.short_label(KINDS[other.kind]().column(k).header) for k in other.missing)
         report.notes.append(f"工作表「{other.sheet}」不是完整的{KIND_LABELS[other.kind]}（没有{lacking}列），未读取；"
                             f"如果其中有要报送的内容，请填到{KIND_LABELS[other.kind]}中。")
-    located = [t for t in located if not (t.missing and t.kind in complete)]
     for table in (t for t in located if t.below_footer):
         rows = "、".join(map(str, table.below_footer[:5])) + ("等" if len(table.below_footer) > 5 else "")
         report.notes.append(f"工作表「{table.sheet}」第{rows}行在落款行（填表人、审核人等）下方，已作为数据读取；"
                             "以后请把落款行放在表格最后。")
     if not located:
         limit = spec.thresholds()["header_scan_rows"]
-        report.errors = [_file_issue(path.name, "no_header", NO_HEADER.format(rows=limit))]
+        hidden = "、".join(f"「{t.sheet}」" for t in tables if not t.visible)
+        message = (f"明细表在隐藏的工作表{hidden}中，隐藏的工作表不读取。请在 Excel 中取消隐藏（右键工作表标签，"
+                   "选“取消隐藏”）后重新发送。" if hidden else NO_HEADER.format(rows=limit))
+        report.errors = [_file_issue(path.name, "no_header", message)]
         return done
     from pipeline.normalise import prepare  # plain Python: a reading child needs no pandas for it
 

@@ -427,3 +427,29 @@ def test_a_cell_showing_a_formula_error_is_said_to_be_one(tmp_path: Path):
 def test_date_in_a_file_name(stem: str, named):
     from pipeline.check import date_in_name
     assert date_in_name(stem, AS_OF) == named
+
+
+def test_a_village_sheet_without_a_required_column_is_missing_column_not_skipped(tmp_path: Path):
+    path = _workbook(tmp_path / "城东.xlsx", [_row(seq=1, name="刘德华")])
+    wb = openpyxl.load_workbook(path)
+    village = wb.create_sheet("胜利社区")
+    header = [c.header for c in spec.form().columns]
+    household = header.index(spec.form().column("household").header)
+    village.append([h for n, h in enumerate(header) if n != household])
+    village.append([v for n, v in enumerate(_row(seq=1, name="张学友")) if n != household])
+    wb.save(path)
+    report = check_file(path, AS_OF)
+    assert [(e.code, e.sheet, e.column) for e in report.errors] == [("missing_column", "胜利社区", "家庭基本情况")]
+    assert report.status == "partial" and report.rows == 1
+
+
+def test_a_form_only_on_a_hidden_sheet_says_so(tmp_path: Path):
+    path = _workbook(tmp_path / "城东.xlsx", [_row(seq=1, name="刘德华")])
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("说明").append(["请见隐藏表"])
+    wb.active.sheet_state = "hidden"
+    wb.active = 1
+    wb.save(path)
+    report = check_file(path, AS_OF)
+    assert [e.code for e in report.errors] == ["no_header"]
+    assert report.errors[0].message.startswith("明细表在隐藏的工作表「Sheet」中，隐藏的工作表不读取。")
