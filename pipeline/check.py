@@ -124,6 +124,11 @@ def _read(path: Path, digest: str | None = None) -> _Read:
         if table.missing:
             report.errors.append(_missing_columns(path.name, table))
         else:
+            if table.unknown:  # a column not read must not go unnoticed (办理情况 for 办理结果)
+                report.notes.append(
+                    f"工作表「{table.sheet}」表头中的{'、'.join(f'「{t}」' for t in table.unknown[:5])}"
+                    f"{'等' if len(table.unknown) > 5 else ''}不是模板上的列，这些列没有读取；如果其中有办理结果、"
+                    "身份证号码等内容，请把表头改成模板上的写法。")
             prepare(table, KINDS[table.kind]())
             done.tables.setdefault(table.kind, []).append(table)
     done.unit = next((t.unit for t in located if t.unit), None)

@@ -453,3 +453,13 @@ def test_a_form_only_on_a_hidden_sheet_says_so(tmp_path: Path):
     report = check_file(path, AS_OF)
     assert [e.code for e in report.errors] == ["no_header"]
     assert report.errors[0].message.startswith("明细表在隐藏的工作表「Sheet」中，隐藏的工作表不读取。")
+
+
+def test_a_column_not_on_the_form_is_named_in_a_note(tmp_path: Path):
+    header = [c.header for c in spec.form().columns] + ["户籍地址"]
+    header[header.index(spec.form().column("result").header)] = "办理情况"  # a variant: read as 办理结果
+    row = _row(seq=1, name="刘德华", investigation="已入户核实", result="纳入城乡低保，2026年11月20日") + ["新安村3组"]
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [row], header), AS_OF)
+    assert (report.status, report.errors) == ("accepted", [])
+    assert report.records["status"].tolist() == ["new_assisted"]
+    assert "工作表「Sheet」表头中的「户籍地址」不是模板上的列，这些列没有读取；" in " ".join(report.notes)
