@@ -5,6 +5,7 @@ columns it names, and the data rows between it and the footer.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -144,14 +145,38 @@ def _is_footer(first: str, labels: tuple[str, ...]) -> bool:
     return False
 
 
+_CHINESE_NUMBERS = {c: n for n, c in enumerate("零一二三四五六七八九十", start=0)}
+_NUMBER_MARKS = re.compile(r"^[(（\[【]?(.+?)[)）\]】]?[.、．]?$")
+
+
+def _column_number(text: str) -> int | None:
+    """1, (1), （1）, 1., ①, 一 or 十四 as a number; None for anything else."""
+    text = unicodedata.normalize("NFKC", text.strip())  # full-width digits, ① → 1
+    marked = _NUMBER_MARKS.match(text)
+    core = marked[1] if marked else text
+    if core.isascii() and core.isdigit():
+        return int(core)
+    if core and all(c in _CHINESE_NUMBERS for c in core) and len(core) <= 3:
+        if core == "十":
+            return 10
+        if core.startswith("十"):
+            core = "一" + core
+        tens, _, ones = core.partition("十")
+        if not _:
+            return _CHINESE_NUMBERS[core] if len(core) == 1 else None
+        return _CHINESE_NUMBERS[tens] * 10 + (_CHINESE_NUMBERS[ones] if ones else 0)
+    return None
+
+
 def _is_column_numbers(row: list) -> bool:
-    """A row of four or more filled cells that count 1, 2, 3 … (or 0, 1, 2 …) from left to right."""
+    """A row of four or more filled cells that count 1, 2, 3 … (or 0, 1, 2 …) from left to right,
+    as a printed form numbers its columns: 1, (1), ①, 一 …"""
     numbers = []
     for value in filter(_filled, row):
-        text = cell_text(value).strip()
-        if not text.isascii() or not text.isdigit():
+        number = _column_number(cell_text(value))
+        if number is None:
             return False
-        numbers.append(int(text))
+        numbers.append(number)
     return len(numbers) >= 4 and numbers[0] <= 1 and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
@@ -185,6 +210,8 @@ def locate(sheet: Sheet) -> Located | None:
     located.filled_date = _labelled(above, date_labels, unit_labels + date_labels)
 
     footers, subtotals = tuple(spec.footer_labels()), tuple(spec.subtotal_labels())
+    preamble = tuple(unit_labels + date_labels)
+    preamble_initials = {label[0] for label in preamble}
     header_texts = {t for t in (cell_text(v).strip() for v in header) if t}
     content = [i for i, key in columns.items() if key not in ("seq", "township")]
     probe = content[:2]
@@ -195,13 +222,16 @@ def locate(sheet: Sheet) -> Located | None:
         if first is None:
             continue
         first = cell_text(first)
-        if first.lstrip()[:1] in _FOOTER_INITIALS:
+        initial = first.lstrip()[:1]
+        if initial in _FOOTER_INITIALS:
             if _is_footer(first, subtotals):
                 below = True
                 continue  # a village's subtotal between its people, a total
             if _is_footer(first, footers):
                 footer = below = True
                 continue
+        if initial in preamble_initials and _is_footer(first, preamble):
+            continue  # 填报单位：… of a block pasted again below
         width = len(row)
         own = (i for i in content if i < width and _filled(row[i]) and (offset, i) not in merged)
         if next(own, None) is None:

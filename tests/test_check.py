@@ -463,3 +463,20 @@ def test_a_column_not_on_the_form_is_named_in_a_note(tmp_path: Path):
     assert (report.status, report.errors) == ("accepted", [])
     assert report.records["status"].tolist() == ["new_assisted"]
     assert "工作表「Sheet」表头中的「户籍地址」不是模板上的列，这些列没有读取；" in " ".join(report.notes)
+
+
+@pytest.mark.parametrize("numbers", [[f"({n})" for n in range(1, 15)], [f"（{n}）" for n in range(1, 15)],
+                                     list("①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭"), list("一二三四五六七八九十") + ["十一", "十二", "十三", "十四"]],
+                         ids=["brackets", "full-width brackets", "circled", "hanzi"])
+def test_column_numbers_as_printed_forms_write_them(tmp_path: Path, numbers: list):
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [numbers, _row(seq=1, name="刘德华")]), AS_OF)
+    assert (report.status, report.rows, report.errors) == ("accepted", 1, [])
+
+
+def test_the_template_pasted_twice_into_one_sheet(tmp_path: Path):
+    # The second block's 填报单位 and title rows are not people; its header is skipped too.
+    header = [c.header for c in spec.form().columns]
+    rows = [_row(seq=1, name="刘德华"), [spec.form_title()], ["填报单位：", None, "城东街道", None, "（盖章）"],
+            header, _row(seq=1, name="张学友")]
+    report = check_file(_workbook(tmp_path / "城东.xlsx", rows), AS_OF)
+    assert (report.status, report.rows, report.errors) == ("accepted", 2, [])
