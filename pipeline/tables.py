@@ -147,10 +147,13 @@ def _is_footer(first: str, labels: tuple[str, ...]) -> bool:
 
 _CHINESE_NUMBERS = {c: n for n, c in enumerate("零一二三四五六七八九十", start=0)}
 _NUMBER_MARKS = re.compile(r"^[(（\[【]?(.+?)[)）\]】]?[.、．]?$")
+_NUMBERY = re.compile("[0-9０-９()（）\\[\\]【】.、．\u2460-\u2473零一二三四五六七八九十 ]{1,8}")  # a quick no
 
 
 def _column_number(text: str) -> int | None:
     """1, (1), （1）, 1., ①, 一 or 十四 as a number; None for anything else."""
+    if not _NUMBERY.fullmatch(text):
+        return None
     text = unicodedata.normalize("NFKC", text.strip())  # full-width digits, ① → 1
     marked = _NUMBER_MARKS.match(text)
     core = marked[1] if marked else text
