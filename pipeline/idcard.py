@@ -16,6 +16,9 @@ def check_char(first17: str) -> str:
     return CHECK_CHARS[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
 
 
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
 @lru_cache(maxsize=1 << 18)
 def id_problem(value: str) -> str | None:
     """Why an ID number is wrong ("float", "length", "format", "birth", "check"), or None.
@@ -27,7 +30,9 @@ def id_problem(value: str) -> str | None:
     if not re.fullmatch(r"\d{17}[\dX]", value):
         return "length" if len(value) != 18 else "format"
     try:
-        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
+        return "birth"
+    if not EARLIEST_BIRTH <= born <= date.today():  # 2027 or 1890: a mistyped digit
         return "birth"
     return None if check_char(value[:17]) == value[17] else "check"

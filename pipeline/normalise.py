@@ -30,6 +30,9 @@ _DOTS = re.compile(r"[•‧∙・．.·]")
 _ID_POINT_ZERO = re.compile("(?:^|(?<=\x00))([0-9]{15}|[0-9]{17}[0-9X])\\.0+(?=\x00|$)")
 UNKNOWN_MAY_BE_WRITTEN = ("id", "date", "phone")
 _SPACES = re.compile(r"[ \t]+")
+# Spaces inside a name go (张 三 → 张三), except between two parts of two or more characters
+# each: 刘德明 陈玉梅 is two people, and stays so for validation to say.
+_NAME_SPACES = re.compile("(?<![^\\s\x00]{2})\\s+|\\s+(?![^\\s\x00]{2})")
 
 
 def clean_text(value) -> str | None:
@@ -42,7 +45,7 @@ def clean_name(value) -> str | None:
     text = clean_text(value)
     if text is None:
         return None
-    return _DOTS.sub("·", re.sub(r"\s+", "", text))
+    return _DOTS.sub("·", _NAME_SPACES.sub("", text))
 
 
 def clean_township(value) -> str | None:
@@ -143,7 +146,7 @@ def _per_distinct(values: list, fn: Callable) -> list:
 # What clean_name, clean_id and clean_phone do after clean_text, for a whole joined column
 # (before or after trimming each text: the same either way).
 _JOINED_EDITS: dict[str, Callable[[str], str]] = {
-    "name": lambda s: _DOTS.sub("·", re.sub(r"\s+", "", s)),
+    "name": lambda s: _DOTS.sub("·", _NAME_SPACES.sub("", s)),
     "id": _edit_id,
     "phone": lambda s: s.replace(" ", ""),
 }

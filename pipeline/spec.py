@@ -170,6 +170,10 @@ def nothing_to_report() -> frozenset[str]:
     return frozenset(load_yaml("form.yaml")["nothing_to_report"])
 
 
+def name_relation_words() -> list[str]:
+    return load_yaml("form.yaml")["name_relation_words"]
+
+
 def correction_markers() -> list[str]:
     return load_yaml("form.yaml")["correction_markers"]
 

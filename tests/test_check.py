@@ -480,3 +480,19 @@ def test_the_template_pasted_twice_into_one_sheet(tmp_path: Path):
             header, _row(seq=1, name="张学友")]
     report = check_file(_workbook(tmp_path / "城东.xlsx", rows), AS_OF)
     assert (report.status, report.rows, report.errors) == ("accepted", 2, [])
+
+
+@pytest.mark.parametrize("name", ["刘德明 陈玉梅", "刘德明夫妇", "李四之妻", "周建国一家", "吴春燕户", "王五夫妻二人"])
+def test_a_name_cell_holding_more_than_one_person_is_sent_back(tmp_path: Path, name: str):
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [_row(seq=1, name=name), _row(seq=2, name="张 三")]), AS_OF)
+    assert [(e.row, e.code) for e in report.errors] == [(4, "invalid_value")]
+    assert report.errors[0].message.startswith(f"「{name}」不是一个人的姓名。每行只填一个人")
+    assert report.records["name"].tolist() == ["张三"]
+
+
+def test_an_id_born_in_the_future_or_before_1900_is_wrong(tmp_path: Path):
+    rows = [_row(seq=n, name=name, id_number=_valid_id(base)) for n, (name, base) in
+            enumerate([("刘德华", "50011420270101001"), ("张学友", "50011418900101001")], start=1)]
+    report = check_file(_workbook(tmp_path / "城东.xlsx", rows), AS_OF)
+    assert [(e.row, e.code) for e in report.errors] == [(4, "invalid_id"), (5, "invalid_id")]
+    assert "出生日期不存在（或在今天之后、1900年之前）" in report.errors[0].message
