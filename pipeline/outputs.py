@@ -18,6 +18,9 @@ from pipeline import assistants, merge, parallel, roster, scorecard, settings, v
 from pipeline.issues import FileReport
 
 
+REPORT_KEYS = ("as_of", "files", "roster", "visits", "missing_townships", "outputs")  # DESIGN §6
+
+
 @dataclass
 class Built:
     report: dict
@@ -107,6 +110,8 @@ def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: 
         return report, warnings
 
     _, (report, warnings) = parallel.both(write_ledger, write_rest)
+    # The file holds exactly DESIGN §6; the store's copy also keeps the township table.
     (work / settings.REPORT_NAME).write_text(
-        json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        json.dumps({k: v for k, v in report.items() if k in REPORT_KEYS}, ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8")
     return Built(report, warnings or [])

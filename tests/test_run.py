@@ -57,7 +57,8 @@ def test_week_run(tmp_path: Path):
     subs = make_week(inbox)
     result = run(inbox, outbox, store, AS_OF)
     report = json.loads((outbox / "2026-11-28" / "run-report.json").read_text(encoding="utf-8"))
-    assert report == json.loads(json.dumps(result.report))
+    # the file is §6; the run's own report also carries the township table for the summary
+    assert report == {k: v for k, v in json.loads(json.dumps(result.report)).items() if k != "townships"}
     by_file = {f["file"]: f for f in report["files"]}
     statuses = {f["township"]: f["status"] for f in report["files"]}
     assert statuses["城西街道"] == "accepted" and statuses["石会镇"] == "partial" and statuses["太极镇"] == "empty"
@@ -310,3 +311,16 @@ def test_a_run_for_a_date_before_the_latest_run_is_refused_and_changes_nothing(t
     assert sorted(p.name for p in outbox.iterdir()) == [AS_OF.isoformat()]
     assert (first.outdir / "run-report.json").read_bytes() == before
     assert run(inbox, outbox, store, AS_OF).report["files"][0]["status"] == "accepted"  # the same date again is fine
+
+
+def test_run_report_holds_exactly_the_design_keys(tmp_path: Path):
+    inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "s.sqlite3"
+    make_week(inbox)
+    result = run(inbox, outbox, store, AS_OF)
+    written = json.loads((result.outdir / "run-report.json").read_text(encoding="utf-8"))
+    assert list(written) == ["as_of", "files", "roster", "visits", "missing_townships", "outputs"]
+    assert list(written["files"][0]) == ["file", "sha256", "status", "township", "rows", "accepted", "rejected",
+                                         "errors", "feedback"]
+    assert list(written["roster"]) == ["total", "new_assisted", "observation", "closed", "pending", "overdue"]
+    assert list(written["visits"]) == ["key_population", "seen_this_month", "gaps"]
+    assert list(written["outputs"]) == ["ledger", "visit_gaps", "overdue", "summary"]

@@ -113,6 +113,7 @@ class Week:
     """What one run wrote into outbox/<as-of>/."""
 
     outdir: Path
+    townships: dict  # the run's township table (kept in the store; run-report.json holds §6 only)
 
     @property
     def report(self) -> dict:
@@ -142,14 +143,15 @@ class District:
                                        filled_date=day).path
 
     def run(self, as_of: date) -> Week:
-        week = Week(run(self.inbox, self.outbox, self.store, as_of).outdir)
+        result = run(self.inbox, self.outbox, self.store, as_of)
+        week = Week(result.outdir, result.report["townships"])
         errors = [(f["file"], e["code"], e["message"]) for f in week.report["files"] for e in f["errors"]]
         assert errors == [], "the scenario's files are all valid"
         return week
 
 
 def township_figures(week: Week, township: str, *keys: str) -> dict:
-    return {k: week.report["townships"][township][k] for k in keys}
+    return {k: week.townships[township][k] for k in keys}
 
 
 # --- 1. a township that stops visiting -----------------------------------------------------
@@ -359,10 +361,10 @@ def test_the_same_blank_form_every_week_is_a_zero_report_each_week(tmp_path: Pat
     blank = write_template(tmp_path / "石会镇明细表.xlsx", township="石会镇")
     for day in (NOV6, NOV13):
         shutil.copy(blank, d.inbox / f"石会镇{day:%m%d}.xlsx")
-        week = d.run(day).report
-        assert "石会镇" not in week["missing_townships"], day
-        assert week["townships"]["石会镇"]["total"] == 0
-    assert [f["status"] for f in week["files"]] == ["duplicate"]  # changes nothing, but is the week's report
+        week = d.run(day)
+        assert "石会镇" not in week.report["missing_townships"], day
+        assert week.townships["石会镇"]["total"] == 0
+    assert [f["status"] for f in week.report["files"]] == ["duplicate"]  # changes nothing, but is the week's report
 
 
 def test_the_same_blank_template_from_three_townships_is_each_ones_zero_report(tmp_path: Path):

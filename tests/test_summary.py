@@ -59,7 +59,7 @@ def district(tmp_path_factory) -> District:
     synth.write_submission(inbox / HOSTILE_FILE, people, township=names[-1], filled_date=AS_OF)
     result = run(inbox, outbox, store_path, AS_OF)
     html = result.outdir / settings.SUMMARY_NAME
-    report = json.loads((result.outdir / settings.REPORT_NAME).read_text(encoding="utf-8"))
+    report = result.report  # run-report.json plus the township table the store keeps
     return District(root, outbox, store_path, html, report)
 
 
