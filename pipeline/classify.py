@@ -264,6 +264,8 @@ def _is_blank(text: str | None) -> bool:
 # --- reading a result ---------------------------------------------------------------
 
 _EXAMPLE = "如：纳入城乡低保，2022年11月20日"
+# What looks like a date that find_date could not read: digits or numerals with 年/月/日 or separators.
+_DATE_ISH = re.compile(r"[0-9〇零一二三四五六七八九十]+(?:[年月日号/.。-][0-9〇零一二三四五六七八九十]*){2,}日?")
 
 
 def _unreadable(text: str) -> str:
@@ -405,7 +407,9 @@ def _read(result: str) -> _Reading:
         if first is not None and not dated:
             problems.append(_date_problem(first, "纳入时间"))
         elif first is None and programme not in rules.date_optional:
-            problems.append(("inconsistent_result", f"纳入救助须写明纳入时间，{_EXAMPLE}"))
+            written = _DATE_ISH.search(text)  # 二〇二六年十一月三日, 11/20/2026: a date, but not one we read
+            problems.append(("invalid_date", f"纳入时间「{written[0]}」无法识别，请写成年月日，{_EXAMPLE}") if written
+                            else ("inconsistent_result", f"纳入救助须写明纳入时间，{_EXAMPLE}"))
         return _Reading("new_assisted", programme, first.value if dated else None, referral,
                         tuple(problems), filled=True)
     if "pending" in kinds:

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import click
 
-from pipeline import settings
+from pipeline import click_zh, settings
 from pipeline.errors import JiuzhuError
+
+click_zh.install()
 
 
 class DateType(click.ParamType):

@@ -23,7 +23,7 @@ CODE_LABELS = {
     "unsupported_type": "文件类型不支持",
     "required": "必填项为空",
     "invalid_value": "内容不符合规定",
-    "invalid_date": "日期无法识别",
+    "invalid_date": "日期有误",
     "invalid_id": "身份证号码有误",
     "duplicate_row": "同一人重复填报",
     "inconsistent_result": "办理结果不一致",

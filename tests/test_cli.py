@@ -23,7 +23,7 @@ def test_every_command_has_help(name: str):
     result = CliRunner().invoke(main, [name, "--help"])
     assert result.exit_code == 0
     assert main.commands[name].help and "示例" in main.commands[name].help
-    assert "Usage" in result.output
+    assert "用法:" in result.output and "选项" in result.output
 
 
 def test_help_does_not_import_pandas():
@@ -61,7 +61,7 @@ def test_check_exit_codes_and_readable_output(tmp_path: Path):
                                 errors={"invalid_date": 1}).path
     result = CliRunner().invoke(main, ["check", str(bad), "--as-of", "2026-11-28"])
     assert result.exit_code == 1
-    assert "第" in result.output and "日期无法识别" in result.output
+    assert "第" in result.output and "日期有误" in result.output
 
 
 def test_check_a_folder_and_a_missing_file(tmp_path: Path):
@@ -118,3 +118,15 @@ def test_check_line_counts_bad_rows_of_the_visits_sheet(tmp_path: Path):
     result = CliRunner().invoke(main, ["check", str(path), "--as-of", AS_OF.isoformat()])
     assert result.exit_code == 1
     assert "部分退回：4 行，合格 4 行，有误 0 行；走访记录有误 2 行" in result.output
+
+
+@pytest.mark.parametrize("args, said", [
+    (["check"], "错误：缺少参数 'FILES...'"),
+    (["run", "--as-of", "2026-13-01"], "错误：'--as-of' 的值不对：日期「2026-13-01」格式不对"),
+    (["run", "--bogus"], "错误：没有选项 '--bogus'。"),
+])
+def test_usage_mistakes_are_told_in_chinese(args: list, said: str):
+    result = CliRunner().invoke(main, args, prog_name="jiuzhu")
+    assert result.exit_code == 2
+    assert said in result.output and "可运行 'jiuzhu " in result.output
+    assert "Error" not in result.output and "Usage" not in result.output
