@@ -287,7 +287,10 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
         merge.save_roster(db, people)
         for report in _merge_order(reports):
             if report.status != "duplicate":
-                report.errors.extend(visits.save_visits(db, people, report, ids[id(report)]))
+                unknown = visits.save_visits(db, people, report, ids[id(report)])
+                if unknown:  # told after the file's line was printed: a note, shown at the end
+                    report.notes.append(f"走访记录中另有 {len(unknown)} 行的走访对象在名册中找不到，这些行已退回，见退回意见。")
+                report.errors.extend(unknown)
                 _restatus(report)
                 merge.save_rejected(db, report, ids[id(report)])
                 merge.save_assistants(db, report, ids[id(report)])

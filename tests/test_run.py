@@ -324,3 +324,14 @@ def test_run_report_holds_exactly_the_design_keys(tmp_path: Path):
     assert list(written["roster"]) == ["total", "new_assisted", "observation", "closed", "pending", "overdue"]
     assert list(written["visits"]) == ["key_population", "seen_this_month", "gaps"]
     assert list(written["outputs"]) == ["ledger", "visit_gaps", "overdue", "summary"]
+
+
+def test_visits_to_someone_not_on_the_roster_are_told_at_the_end_of_the_run(tmp_path: Path):
+    inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "s.sqlite3"
+    people = synth.make_people("濯水镇", 2, seed=5, as_of=AS_OF)
+    stranger = {"name": "查无此人", "id_number": None, "township": "濯水镇", "village": people[0]["village"],
+                "visit_date": AS_OF, "visitor": "村协理员", "seen": "是", "notes": None}
+    synth.write_submission(inbox / "濯水1128.xlsx", people, township="濯水镇", filled_date=AS_OF, visits=[stranger])
+    result = run(inbox, outbox, store, AS_OF)
+    assert result.files[0].status == "partial"
+    assert "濯水1128.xlsx：走访记录中另有 1 行的走访对象在名册中找不到，这些行已退回，见退回意见。" in result.warnings
