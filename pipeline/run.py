@@ -248,7 +248,7 @@ def _duplicate_township(name: str, township: str | None, original: str, rows: in
     return township
 
 
-def latest_run(db) -> str | None:
+def _latest_run(db) -> str | None:
     """The date of the store's latest run (ISO), or None for a new store."""
     if not db.execute("SELECT 1 FROM sqlite_master WHERE name='runs'").fetchone():
         return None
@@ -258,7 +258,7 @@ def latest_run(db) -> str | None:
 def refuse_earlier(db, as_of: date, doing: str) -> None:
     """A run or report for a date before the latest run would mix later submissions into
     that date's outputs and replace the ones the bureau has (§7: a run is repeatable)."""
-    latest = latest_run(db)
+    latest = _latest_run(db)
     if latest and as_of.isoformat() < latest:
         raise JiuzhuError(
             f"台账数据库中已有 {latest} 的汇总，不能再按更早的日期 {as_of.isoformat()} {doing}：名册里已有之后报来的"
