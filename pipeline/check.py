@@ -178,7 +178,7 @@ def _split_bad(rows):
 
 def date_in_name(stem: str, as_of: date) -> date | None:
     """The date a file's name gives (城西1128, 附件20261128, 城西11月28日), within the year
-    before `as_of`; None when it gives none, or several."""
+    before `as_of` (the quarter, for a date without its year); None when it gives none, or several."""
     found = set()
     for pattern in _NAME_DATES:
         for match in pattern.finditer(stem):
@@ -188,7 +188,7 @@ def date_in_name(stem: str, as_of: date) -> date | None:
                     day_named = date(y, month, day)
                 except ValueError:
                     continue
-                if timedelta(0) <= as_of - day_named <= timedelta(days=366):
+                if timedelta(0) <= as_of - day_named <= timedelta(days=366 if year else 92):
                     found.add(day_named)
                     break
         if found:

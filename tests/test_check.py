@@ -420,7 +420,8 @@ def test_a_cell_showing_a_formula_error_is_said_to_be_one(tmp_path: Path):
 @pytest.mark.parametrize(("stem", "named"), [
     ("城西1128", date(2026, 11, 28)), ("城西1127修改", date(2026, 11, 27)), ("城西11月27日", date(2026, 11, 27)),
     ("附件：城南街道救助对象明细表20261121", date(2026, 11, 21)), ("石会镇_2026-11-21", date(2026, 11, 21)),
-    ("城西0105", date(2026, 1, 5)), ("城西1205", date(2025, 12, 5)),  # a year back at most
+    ("城西0905", date(2026, 9, 5)), ("城西0505", None), ("城西20260505", date(2026, 5, 5)),  # a quarter, a year
+    ("城西1205", None), ("城西20251205", date(2025, 12, 5)),
     ("城西街道", None), ("五里镇主动发现台账（11月）", None), ("城西20261129", None),  # after the run date
     ("城西1301", None), ("城西1120和1127", None),  # no such day; two dates
 ])
