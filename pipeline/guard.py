@@ -237,9 +237,13 @@ def _inspect_zip(path: Path) -> Examined:
         try:
             errors = _check_members(zf, infos)
         except _FarCell as far:
-            raise InputFileError("too_large", far.message_for(_sheet_names(zf).get(far.extent.member))) from None
-        content_types, workbook, _ = (_parse_small_part(zf, name) for name in SMALL_PARTS)
-        sheets = _sheet_names(zf) if errors else {}
+            try:
+                sheet = _sheet_names(*(_parse_small_part(zf, name) for name in SMALL_PARTS[1:])).get(far.extent.member)
+            except InputFileError:
+                sheet = None
+            raise InputFileError("too_large", far.message_for(sheet)) from None
+        content_types, workbook, rels = (_parse_small_part(zf, name) for name in SMALL_PARTS)
+        sheets = _sheet_names(workbook, rels) if errors else {}
     if not any(element.tag.rsplit("}", 1)[-1] == "sheet" for element in workbook.iter()):
         raise InputFileError("unreadable", f"工作簿中没有任何工作表。{CORRUPT}")
     macro = "xl/vbaProject.bin" in names or any(
@@ -402,13 +406,9 @@ class _FarCell(InputFileError):
                 "删除明细表下方和右侧多余的行列后重新保存再发送。")
 
 
-def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+def _sheet_names(workbook: Element, rels: Element) -> dict[str, str]:
     """The name a person sees for each worksheet, by the member that stores it
-    (xl/worksheets/sheet2.xml → 走访记录)."""
-    try:
-        workbook, rels = (_parse_small_part(zf, name) for name in SMALL_PARTS[1:])
-    except InputFileError:
-        return {}
+    (xl/worksheets/sheet2.xml → 走访记录), from the parsed workbook.xml and its rels."""
     targets = {r.get("Id"): r.get("Target", "").lstrip("/").removeprefix("xl/") for r in rels.iter()
                if r.tag.rsplit("}", 1)[-1] == "Relationship"}
     names = {}

@@ -45,7 +45,7 @@ def _invalid_value(check: str, column: spec.Column, header: str, value: str, fra
     if check == "not_a_name":
         if len(value) > 20:
             return f"「{header}」超过20个字，请只填写对象本人的姓名，其他情况写在家庭基本情况或备注中。"
-        if len(value.split()) > 1 or any(w in value for w in spec.name_relation_words()) or value.endswith("户"):
+        if len(value.split()) > 1 or spec.names_a_relation(value):
             return (f"「{value}」不是一个人的姓名。每行只填一个人：填对象本人的姓名，家庭成员写在家庭基本情况中；"
                     "需要救助的家庭成员各填一行。")
         return (f"「{value}」不像中文姓名。请填写身份证上的姓名（只用汉字，少数民族姓名用“·”分隔），"

@@ -170,8 +170,14 @@ def nothing_to_report() -> frozenset[str]:
     return frozenset(load_yaml("form.yaml")["nothing_to_report"])
 
 
-def name_relation_words() -> list[str]:
-    return load_yaml("form.yaml")["name_relation_words"]
+def names_a_relation(name: str) -> bool:
+    """刘德明夫妇, 李四之妻, 吴春燕户: a 对象姓名 naming more than one person, or a relation."""
+    return _relation_pattern().search(name) is not None
+
+
+@cache
+def _relation_pattern() -> re.Pattern:
+    return re.compile("|".join(map(re.escape, load_yaml("form.yaml")["name_relation_words"])) + "|.{3,}户$")
 
 
 def correction_markers() -> list[str]:
