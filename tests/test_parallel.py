@@ -169,18 +169,22 @@ def test_a_killed_parent_takes_its_busy_child_along(tmp_path: Path):
 
 
 def test_one_or_two_workers_give_identical_outputs(tmp_path: Path, monkeypatch):
+    """Also a roster too large for a forked ledger writer (outputs.FORK_OUTPUTS_BELOW), made so here."""
     outputs = []
-    for workers in ("1", "2"):
+    for workers, fork_below in (("1", None), ("2", None), ("2", 0)):
         monkeypatch.setenv("JIUZHU_WORKERS", workers)
-        inbox = tmp_path / workers / "inbox"
-        make_week(inbox)
-        synth.make_district(inbox, rows_per_township=30, seed=5, as_of=AS_OF, townships=["太极镇", "濯水镇"],
-                            errors={"濯水镇": {"invalid_value": 2}})
-        result = run(inbox, tmp_path / workers / "outbox", tmp_path / workers / "store.sqlite3", AS_OF)
+        if fork_below is not None:
+            monkeypatch.setattr("pipeline.outputs.FORK_OUTPUTS_BELOW", fork_below)
+        folder = tmp_path / f"{workers}-{fork_below}"
+        make_week(folder / "inbox")
+        synth.make_district(folder / "inbox", rows_per_township=30, seed=5, as_of=AS_OF,
+                            townships=["太极镇", "濯水镇"], errors={"濯水镇": {"invalid_value": 2}})
+        result = run(folder / "inbox", folder / "outbox", folder / "store.sqlite3", AS_OF)
         outputs.append(snapshot(result.outdir))
-    assert outputs[0].keys() == outputs[1].keys()
-    for key in outputs[0]:
-        assert outputs[0][key] == outputs[1][key], key
+    for other in outputs[1:]:
+        assert other.keys() == outputs[0].keys()
+        for key in outputs[0]:
+            assert other[key] == outputs[0][key], key
 
 
 def _alive(pid: int) -> bool:
