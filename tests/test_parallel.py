@@ -103,12 +103,20 @@ def test_a_failure_here_ends_the_child(monkeypatch, tmp_path: Path):
 @needs_fork
 def test_tickets_hand_out_each_number_once_across_both_processes(monkeypatch):
     monkeypatch.setenv("JIUZHU_WORKERS", "2")
-    tickets = parallel.Tickets(5000)
+    tickets = parallel.Tickets(400)
+
+    def take() -> list[int]:  # a millisecond a number, as reading a file takes a while: neither side can
+        taken = []            # take them all before the other starts, however the two are scheduled
+        for number in tickets:
+            taken.append(number)
+            time.sleep(0.001)
+        return taken
+
     try:
-        theirs, ours = parallel.both(lambda: list(tickets), lambda: list(tickets))
+        theirs, ours = parallel.both(take, take)
     finally:
         tickets.close()
-    assert sorted(theirs + ours) == list(range(5000))
+    assert sorted(theirs + ours) == list(range(400))
     assert theirs and ours  # both sides took part
 
 
