@@ -269,6 +269,8 @@ def check_files(paths: list[Path], as_of: date | None = None, *,
         there, here = _halves([_size(p) for p in paths])
         if there:
             return _check_shares(paths, there, here, as_of, digests, on_read)
+        # One file, or one core: a child would only cost its fork and the pickling back.
+        return Report(_validate_files([done for _, done in _read_each(paths, here, digests, on_read)], as_of))
     files = _read_all(paths, digests, on_read)
     there, here = _halves([sum(len(t.rows) for ts in done.tables.values() for t in ts) for done in files])
     if not there:

@@ -345,7 +345,7 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Extent | None:
             if scan:
                 # XML 1.0 forbids NUL: one means UTF-16, which would hide a DTD from this scan.
                 window = tail + chunk
-                if DTD.search(window) or b"\x00" in chunk:
+                if (b"<!" in window and DTD.search(window)) or b"\x00" in chunk:
                     raise InputFileError("unreadable", TAMPERED)
                 if extent:
                     extent.scan(window)

@@ -208,7 +208,7 @@ def prepare(located: Located, table: spec.Table) -> None:
         index = located.columns.get(col.key)
         cells = list(columns[index]) if index is not None else [None] * len(located.rows)
         # Most cells are text already; the rest (numbers, dates) are few enough to convert one by one.
-        texts = [v if v.__class__ is str else cell_text(v) for v in cells]
+        texts = [v if v.__class__ is str else "" if v is None else cell_text(v) for v in cells]
         clean = clean_column(cells, texts, col)
         if col.kind in UNKNOWN_MAY_BE_WRITTEN and not col.required:  # 不详, 无, / : not known, so blank
             unknown = spec.unknown_placeholders()

@@ -237,13 +237,17 @@ def locate(sheet: Sheet) -> Located | None:
             continue  # 填报单位：… of a block pasted again below
         width = len(row)
         own = (i for i in content if i < width and _filled(row[i]) and (offset, i) not in merged)
-        if next(own, None) is None:
+        first_own = next(own, None)
+        if first_own is None:
             continue  # blank, only a pre-printed 序号 / 乡镇, or only cells merged down from above
         if below and next(own, None) is None:
             continue  # under a footer or a total, a single cell is a note, a signature or a date
-        if _is_column_numbers(row):
+        # Each test below needs its first own cell to pass it: most rows are let through there.
+        text = cell_text(row[first_own])
+        if _NUMBERY.fullmatch(text) and _is_column_numbers(row):
             continue  # 1 2 3 … under the header, as printed forms number their columns
-        if all(spec.says_nothing(cell_text(row[i])) for i in content if i < width and _filled(row[i])):
+        if spec.says_nothing(text) and \
+                all(spec.says_nothing(cell_text(row[i])) for i in content if i < width and _filled(row[i])):
             continue  # 无 / 本周无新增 written into the table: a zero report
         # A header repeated further down (pasted pages) is not a person.
         if any(i < width and cell_text(row[i]).strip() in header_texts for i in probe) and \

@@ -12,6 +12,7 @@ import re
 from datetime import date
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -47,9 +48,11 @@ EXCEL_ERRORS = frozenset(["#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM
 
 
 def _distinct(series: pd.Series, fn) -> pd.Series:
-    """Apply a per-value test once per distinct value."""
-    results = {v: fn(v) for v in series.dropna().unique()}
-    return pd.Series([results.get(v, True) for v in series], index=series.index, dtype=bool)
+    """Apply a per-value test once per distinct value; a blank cell passes."""
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)
+    passed = np.fromiter((fn(v) for v in distinct), dtype=bool, count=len(distinct))
+    # A blank's code is -1, which picks the True appended last.
+    return pd.Series(np.append(passed, True)[codes], index=series.index, dtype=bool)
 
 
 def _column_checks(column: spec.Column, as_of: date) -> list[pa.Check]:
@@ -78,7 +81,9 @@ def _column_checks(column: spec.Column, as_of: date) -> list[pa.Check]:
         checks.append(pa.Check(lambda s: _distinct(s, lambda v: bool(_PHONE.match(v))), name="not_a_phone"))
     if column.max_length:
         limit = column.max_length
-        checks.append(pa.Check(lambda s: s.str.len().fillna(0) <= limit, name="too_long"))
+        checks.append(pa.Check(lambda s: pd.Series(np.fromiter(
+            (v.__class__ is not str or len(v) <= limit for v in s.tolist()), dtype=bool, count=len(s)),
+            index=s.index), name="too_long"))
     return checks
 
 
@@ -110,9 +115,11 @@ def identity(clean: pd.DataFrame) -> pd.Series:
 
 def add_outcomes(clean: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Parse 办理结果 into status, programme, date; problems go to RESULT_PROBLEM."""
+    parsed: dict[tuple, classify.Outcome] = {}  # once per distinct (办理结果, 备注, 调查情况)
     outcomes = [
-        classify.parse_result(r, remark=m, investigation=i, as_of=as_of)
-        for r, m, i in zip(clean["result"], clean["remark"], clean["investigation"])
+        parsed.get(texts) or parsed.setdefault(
+            texts, classify.parse_result(texts[0], remark=texts[1], investigation=texts[2], as_of=as_of))
+        for texts in zip(clean["result"].tolist(), clean["remark"].tolist(), clean["investigation"].tolist())
     ]
     clean = clean.copy()
     clean["status"] = [o.status for o in outcomes]
