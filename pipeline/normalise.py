@@ -106,7 +106,10 @@ def clean_id(value) -> str | None:
 
 def _edit_id(text: str) -> str:
     """Spaces and a leading apostrophe removed, x and full-width Ｘ made X, a .0 tail dropped."""
-    text = _ID_QUOTE.sub("", re.sub(r"\s+", "", text)).upper().replace("Ｘ", "X")
+    text = re.sub(r"\s+", "", text)
+    if any(quote in text for quote in "'‘’`"):  # the regex alone scans a joined column slowly
+        text = _ID_QUOTE.sub("", text)
+    text = text.upper().replace("Ｘ", "X")
     return _ID_POINT_ZERO.sub(r"\1", text) if "." in text else text
 
 

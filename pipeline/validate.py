@@ -55,6 +55,12 @@ def _distinct(series: pd.Series, fn) -> pd.Series:
     return pd.Series(np.append(passed, True)[codes], index=series.index, dtype=bool)
 
 
+def _per_value(test, name: str) -> pa.Check:
+    """A check of each distinct value by `test`; blanks pass in _distinct, so pandera need
+    not look for them (ignore_na=False saves it an isna pass per check)."""
+    return pa.Check(lambda s: _distinct(s, test), name=name, ignore_na=False)
+
+
 def _column_checks(column: spec.Column, as_of: date) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if column.kind == "vocab":
@@ -65,25 +71,23 @@ def _column_checks(column: spec.Column, as_of: date) -> list[pa.Check]:
         checks.append(pa.Check(lambda s: s.isin(allowed), name="not_a_township"))
     elif column.kind == "types":
         allowed = set(spec.vocabulary("assistance_types").values)
-        checks.append(pa.Check(
-            lambda s: _distinct(s, lambda v: all(p in allowed for p in v.split("、"))), name="not_a_type"))
+        checks.append(_per_value(lambda v: all(p in allowed for p in v.split("、")), "not_a_type"))
     elif column.kind == "name":
-        checks.append(pa.Check(lambda s: _distinct(s, lambda v: bool(_NAME.fullmatch(v)) and len(v) <= 20
-                                                   and not spec.names_a_relation(v)), name="not_a_name"))
+        checks.append(_per_value(lambda v: bool(_NAME.fullmatch(v)) and len(v) <= 20
+                                 and not spec.names_a_relation(v), "not_a_name"))
     elif column.kind == "date":
         low, high = EARLIEST_DATE.isoformat(), as_of.isoformat()
-        checks.append(pa.Check(lambda s: _distinct(s, lambda v: bool(_ISO.match(v))), name="not_a_date"))
-        checks.append(pa.Check(
-            lambda s: _distinct(s, lambda v: not _ISO.match(v) or low <= v <= high), name="date_out_of_range"))
+        checks.append(_per_value(lambda v: bool(_ISO.match(v)), "not_a_date"))
+        checks.append(_per_value(lambda v: not _ISO.match(v) or low <= v <= high, "date_out_of_range"))
     elif column.kind == "id":
-        checks.append(pa.Check(lambda s: _distinct(s, lambda v: id_problem(v) is None), name="bad_id"))
+        checks.append(_per_value(lambda v: id_problem(v) is None, "bad_id"))
     elif column.kind == "phone":
-        checks.append(pa.Check(lambda s: _distinct(s, lambda v: bool(_PHONE.match(v))), name="not_a_phone"))
+        checks.append(_per_value(lambda v: bool(_PHONE.match(v)), "not_a_phone"))
     if column.max_length:
         limit = column.max_length
         checks.append(pa.Check(lambda s: pd.Series(np.fromiter(
             (v.__class__ is not str or len(v) <= limit for v in s.tolist()), dtype=bool, count=len(s)),
-            index=s.index), name="too_long"))
+            index=s.index), name="too_long", ignore_na=False))
     return checks
 
 
@@ -94,7 +98,8 @@ def build_schema(table: spec.Table, as_of: date) -> pa.DataFrameSchema:
                                   checks=_column_checks(col, as_of))
                for col in table.columns}
     columns[IDENTITY] = pa.Column(nullable=True, required=False,
-                                  checks=[pa.Check(lambda s: ~s.duplicated() | s.isna(), name="duplicate_row")])
+                                  checks=[pa.Check(lambda s: ~s.duplicated() | s.isna(), name="duplicate_row",
+                                                   ignore_na=False)])
     columns[RESULT_PROBLEM] = pa.Column(nullable=True, required=False,
                                         checks=[pa.Check(lambda s: s.isna(), name="result_problem",
                                                          ignore_na=False)])
