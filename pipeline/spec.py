@@ -161,6 +161,10 @@ def footer_labels() -> list[str]:
     return load_yaml("form.yaml")["footer_labels"]
 
 
+def prefilled_columns() -> frozenset[str]:
+    return frozenset(load_yaml("form.yaml")["prefilled_columns"])
+
+
 def subtotal_labels() -> list[str]:
     return load_yaml("form.yaml")["subtotal_labels"]
 

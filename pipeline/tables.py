@@ -131,10 +131,11 @@ _BRACKETED = re.compile(r"[（(][^）)]{0,8}[）)]")     # （签字）, (盖章
 
 
 def _is_footer(first: str, labels: tuple[str, ...]) -> bool:
-    """A row that starts with 填表人：, 填表人（签字）：, 审核：, 合计, 小计 …"""
+    """A row that starts with 填表人：, 填表人（签字）：, 填表人 王五, 审核：, 合计, 小计 …"""
     folded = re.sub(r"\s+", "", first)
     if not folded.startswith(labels):
         return False
+    lead = first.lstrip()
     for label in labels:
         if folded.startswith(label):
             rest = folded[len(label):]
@@ -142,6 +143,8 @@ def _is_footer(first: str, labels: tuple[str, ...]) -> bool:
                 rest = rest[bracket.end():]
             if not rest or rest[0] in ":：" or label in _TOTALS:
                 return True
+            if lead.startswith(label) and lead[len(label):len(label) + 1].isspace():
+                return True  # a space for the colon
     return False
 
 
@@ -188,6 +191,32 @@ def _filled(value) -> bool:
     return value is not None and (value.__class__ is not str or bool(value.strip()))
 
 
+def _two_row_header(sheet: Sheet, header_index: int, table: spec.Table,
+                    columns: dict[int, str]) -> tuple[dict[int, str], dict[int, str], int]:
+    """The header's columns with those named in the row just above or below it, their header
+    texts, and the header's last row. The printed form heads 调查情况 and 办理结果 with
+    乡镇（街道） in a row above them; unless the upper cells are merged down, each row then
+    holds part of the header. A row of text only (no number or date: not a person) adds the
+    columns it names where the header row names none."""
+    rows = {i: header_index for i in columns}
+    last = header_index
+    for index in (header_index - 1, header_index + 1):
+        if not 0 <= index < len(sheet.rows):
+            continue
+        row = sheet.rows[index]
+        if any(v is not None and v.__class__ is not str for v in row):
+            continue
+        folded = [(i, spec.fold(v)) for i, v in enumerate(row)
+                  if i not in columns and 0 < len(v) <= MAX_HEADER_LENGTH]
+        added = {i: key for i, key in _match_row(folded, table).items() if key not in columns.values()}
+        if added:
+            columns = {**columns, **added}
+            rows.update(dict.fromkeys(added, index))
+            last = max(last, index)
+    texts = {i: re.sub(r"\s+", "", cell_text(sheet.rows[row][i])) for i, row in rows.items()}
+    return columns, texts, last
+
+
 def locate(sheet: Sheet) -> Located | None:
     """The table in a sheet, or None when no row of its first rows looks like a header.
 
@@ -198,10 +227,11 @@ def locate(sheet: Sheet) -> Located | None:
         return None
     header_index, table, columns = found
     header = sheet.rows[header_index]
+    columns, texts, last_header = _two_row_header(sheet, header_index, table, columns)
     located = Located(
         kind=table.kind, sheet=sheet.name, visible=sheet.visible,
         header_row=sheet.row_numbers[header_index],
-        headers={key: re.sub(r"\s+", "", cell_text(header[i])) for i, key in columns.items()},
+        headers={key: texts[i] for i, key in columns.items()},
         columns={key: i for i, key in columns.items()},
         missing=[key for key in table.required if key not in columns.values()],
         unknown=[text for i, v in enumerate(header)
@@ -216,11 +246,12 @@ def locate(sheet: Sheet) -> Located | None:
     preamble = tuple(unit_labels + date_labels)
     preamble_initials = {label[0] for label in preamble}
     header_texts = {t for t in (cell_text(v).strip() for v in header) if t}
-    content = [i for i, key in columns.items() if key not in ("seq", "township")]
+    prefilled = spec.prefilled_columns()
+    content = [i for i, key in columns.items() if key not in prefilled]
     probe = content[:2]
     merged = sheet.merged
     footer = below = False  # a footer seen; a footer, total or subtotal seen
-    for offset, row in enumerate(sheet.rows[header_index + 1:], start=header_index + 1):
+    for offset, row in enumerate(sheet.rows[last_header + 1:], start=last_header + 1):
         first = next(filter(_filled, row), None)
         if first is None:
             continue
@@ -239,7 +270,7 @@ def locate(sheet: Sheet) -> Located | None:
         own = (i for i in content if i < width and _filled(row[i]) and (offset, i) not in merged)
         first_own = next(own, None)
         if first_own is None:
-            continue  # blank, only a pre-printed 序号 / 乡镇, or only cells merged down from above
+            continue  # blank, only columns filled down in advance (序号, 乡镇 …), or cells merged down
         if below and next(own, None) is None:
             continue  # under a footer or a total, a single cell is a note, a signature or a date
         # Each test below needs its first own cell to pass it: most rows are let through there.

@@ -111,7 +111,8 @@ def _row(**values) -> list:
     ["制表：王五", None, None, None, "审核：赵六"],
     ["单位（盖章）：城东街道办事处", None, None, None, None, None, None, None, "2026年11月27日"],
     ["合计", None, None, None, "2人"],
-], ids=["signed", "short labels", "seal", "total"])
+    ["填表人 王五", None, None, None, "审核人 赵六", None, None, None, "2026年11月27日"],
+], ids=["signed", "short labels", "seal", "total", "no colon"])
 def test_column_numbers_footers_and_subtotals_are_not_people(tmp_path: Path, footer: list):
     # People typed below a footer are read (and noted), never dropped; notes, signatures and
     # dates below it are not people.
@@ -136,6 +137,34 @@ def test_reworded_bracket_of_a_long_header_still_names_its_column(tmp_path: Path
     report = check_file(_workbook(tmp_path / "城东.xlsx", rows, header), AS_OF)
     assert report.records["status"].tolist() == ["new_assisted"]
     assert [(e.row, e.code) for e in report.errors] == [(5, "inconsistent_result")]
+
+
+@pytest.mark.parametrize("split", ["group label above", "group row above the details"])
+def test_a_two_row_header_not_merged_down_names_every_column(tmp_path: Path, split: str):
+    # The printed form heads 调查情况 | 办理结果 with 乡镇（街道）; typed without merging the other
+    # headers down, part of the header is in each row. Nothing may be dropped.
+    keys = [c.key for c in spec.form().columns]
+    detail = {"investigation": "调查情况", "result": "办理结果"}
+    if split == "group label above":  # upper row: every header, 乡镇（街道） over the two; lower: the two
+        upper = [c.header if c.key not in detail else None for c in spec.form().columns]
+        upper[keys.index("investigation")] = "乡镇（街道）"
+        lower = [detail.get(k) for k in keys]
+    else:  # upper row: 序号, group labels and 备注; lower: the details
+        upper = [None] * len(keys)
+        upper[keys.index("seq")], upper[keys.index("remark")] = "序号", "备注"
+        upper[keys.index("method")], upper[keys.index("investigation")] = "发现情况", "乡镇（街道）"
+        lower = [None if k in ("seq", "remark") else detail.get(k) or c.header
+                 for k, c in zip(keys, spec.form().columns)]
+    rows = [_row(seq=1, name="刘德华", investigation="已入户核实", result="不符合救助条件", remark="因病致贫，生活困难"),
+            _row(seq=2, name="张学友", investigation="已入户核实", result="纳入低保")]
+    wb = openpyxl.Workbook()
+    for row in [[spec.form_title()], ["填报单位：黔江区城东街道"], upper, lower, *rows]:
+        wb.active.append(row)
+    wb.save(tmp_path / "城东.xlsx")
+    report = check_file(tmp_path / "城东.xlsx", AS_OF)
+    assert report.rows == 2 and report.notes == []
+    assert report.records["status"].tolist() == ["observation"]  # 不符合 with hardship in 备注
+    assert [(e.row, e.code) for e in report.errors] == [(6, "inconsistent_result")]  # 纳入 without a date
 
 
 def test_cells_merged_down_a_column_count_for_each_row(tmp_path: Path):
@@ -288,6 +317,14 @@ def test_footer_and_blank_rows_are_not_people(tmp_path: Path):
     assert ws_rows[-1][0].startswith("填表人")
     report = check_file(path, AS_OF)
     assert report.rows == 2 and list(report.records["_row"]) == [4, 7]
+
+
+def test_rows_filled_down_in_advance_are_not_people(tmp_path: Path):
+    # 序号, 发现方式, 发现人 and 所属乡镇 copied down the empty rows before any name was written.
+    advance = [[n, "走访发现", "王干部", "城东街道"] for n in range(3, 9)]
+    path = _workbook(tmp_path / "城东.xlsx", [_row(seq=1), _row(seq=2, name="李娜"), *advance])
+    report = check_file(path, AS_OF)
+    assert (report.status, report.rows, report.errors) == ("accepted", 2, [])
 
 
 def test_formula_cells_give_their_cached_value_and_are_never_evaluated(tmp_path: Path):
