@@ -48,9 +48,13 @@ def clean_name(value) -> str | None:
     return _DOTS.sub("·", _NAME_SPACES.sub("", text))
 
 
+# A full stop after a chosen value (临时救助。, 走访发现.) says nothing: the value is read without it.
+_CLOSING = "。.，,；;！!"
+
+
 def clean_township(value) -> str | None:
     text = clean_text(value)
-    return None if text is None else (spec.canonical_township(text) or text)
+    return None if text is None else (spec.canonical_township(text.rstrip(_CLOSING)) or text)
 
 
 def _clean_vocab(name: str) -> Callable:
@@ -58,7 +62,7 @@ def _clean_vocab(name: str) -> Callable:
 
     def clean(value) -> str | None:
         text = clean_text(value)
-        return None if text is None else (vocab.canonical(text) or text)
+        return None if text is None else (vocab.canonical(text.rstrip(_CLOSING)) or text)
 
     return clean
 
@@ -66,7 +70,7 @@ def _clean_vocab(name: str) -> Callable:
 def split_types(text: str) -> list[str]:
     """城乡低保、临时救助等 → ["城乡低保", "临时救助"]; unknown parts are kept as written."""
     separators = spec.type_separators()
-    parts = [p for p in re.split(f"[{separators}]+", text) if p]
+    parts = [p for p in re.split(f"[{separators}]+", text.rstrip(_CLOSING)) if p]
     vocab = spec.vocabulary("assistance_types")
     out: list[str] = []
     for part in parts:

@@ -367,9 +367,12 @@ def test_what_clerks_write_for_not_known_and_how_they_type_ids_and_types(tmp_pat
         _row(seq=5, name="周润发", suspected="城乡低保和医疗救助"),
         _row(seq=6, name="梁朝伟", suspected="低保以及临时救助", township="城东街道办"),
         _row(seq=7, name="刘青云", township="城东街办"),
+        _row(seq=8, name="吴镇宇", suspected="临时救助。", method="走访发现.", township="城东街道。"),  # a full stop
+        _row(seq=9, name="张家辉", suspected="低保兼临时救助"),
+        _row(seq=10, name="古天乐", suspected="城乡低保|医疗救助"),
     ]
     report = check_file(_workbook(tmp_path / "城东.xlsx", rows), AS_OF)
-    assert (report.status, report.rows, report.errors) == ("accepted", 7, [])
+    assert (report.status, report.rows, report.errors) == ("accepted", 10, [])
     records = report.records.set_index("name")
     assert records.loc["刘德华", ["id_number", "discovered", "phone"]].isna().all()
     assert records.loc["张学友", ["id_number", "discovered", "phone"]].isna().all()
@@ -377,6 +380,9 @@ def test_what_clerks_write_for_not_known_and_how_they_type_ids_and_types(tmp_pat
     assert records.loc["黎明", "id_number"] == an_id
     assert records.loc["周润发", "suspected"] == "城乡低保、医疗救助"
     assert records.loc["梁朝伟", "suspected"] == "城乡低保、临时救助"
+    assert records.loc["吴镇宇", ["suspected", "method"]].tolist() == ["临时救助", "走访发现"]
+    assert records.loc["张家辉", "suspected"] == "城乡低保、临时救助"
+    assert records.loc["古天乐", "suspected"] == "城乡低保、医疗救助"
     assert set(records["township"]) == {"城东街道"}
     # a required column still needs a real value: 无 there is what it says
     report = check_file(_workbook(tmp_path / "城东2.xlsx", [_row(finder="/", id_number="5001141960030444")]), AS_OF)
