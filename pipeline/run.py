@@ -260,10 +260,13 @@ def refuse_earlier(db, as_of: date, doing: str) -> None:
     that date's outputs and replace the ones the bureau has (§7: a run is repeatable)."""
     latest = _latest_run(db)
     if latest and as_of.isoformat() < latest:
+        day = as_of.isoformat()
+        held = db.execute("SELECT 1 FROM runs WHERE as_of = ?", (day,)).fetchone()
+        kept = (f"还会覆盖当天的报表。{day} 的报表仍在输出文件夹的 {day} 中。" if held else
+                f"这一天没有做过汇总。")
         raise JiuzhuError(
-            f"台账数据库中已有 {latest} 的汇总，不能再按更早的日期 {as_of.isoformat()} {doing}：名册里已有之后报来的"
-            f"数据，结果会与当时不一致，还会覆盖当天的报表。{as_of.isoformat()} 的报表仍在输出文件夹的 "
-            f"{as_of.isoformat()} 中。新收到的文件请按 {latest} 或更晚的日期汇总（--as-of）。")
+            f"台账数据库中已有 {latest} 的汇总，不能再按更早的日期 {day} {doing}：名册里已有之后报来的"
+            f"数据，结果会与当时不一致；{kept}新收到的文件请按 {latest} 或更晚的日期汇总（--as-of）。")
 
 
 def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_read, warnings) -> RunResult:

@@ -44,13 +44,15 @@ def township_table(db: sqlite3.Connection, classified: pd.DataFrame, gap_rows: p
         "key_population": True, "due": gap_rows["due_this_month"],
         "seen_due": gap_rows["due_this_month"] & gap_rows["seen_this_month"],
         "seen_this_month": gap_rows["seen_this_month"], "gaps": gap_rows["gap"]})
-    # A form sent again byte for byte is still that week's report (run.missing_townships).
-    subs = pd.read_sql_query("SELECT township, received, rejected FROM submissions "
+    # A form sent again byte for byte is still that week's report (run.missing_townships), but
+    # one file of the week however often it arrives (a second e-mail, the inbox run again).
+    subs = pd.read_sql_query("SELECT township, received, rejected, sha256, status FROM submissions "
                              "WHERE status != 'duplicate' OR has_form = 1", db)
     in_week = (subs["received"] >= week_start) & (subs["received"] <= as_of.isoformat())
-    rejected = subs["rejected"].fillna(0).astype("int64")
+    first_copy = in_week & ~subs[["township", "sha256"]].where(in_week).duplicated()
+    rejected = subs["rejected"].fillna(0).astype("int64").where(subs["status"] != "duplicate", 0)
     sent = _sums(subs["township"], {"rows_rejected_week": rejected.where(in_week, 0), "rows_rejected": rejected,
-                                    "files_week": in_week})
+                                    "files_week": first_copy})
     rows = []
     for t in spec.townships():
         mine, gaps, files = (table.get(t.name, {}) for table in (people, visits, sent))

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pipeline import merge, synth
+from pipeline import merge, outputs, synth
 from pipeline.cli import main
 from pipeline.errors import JiuzhuError
 from pipeline.run import Lock, run
@@ -89,12 +89,23 @@ def test_same_files_again_change_no_count(tmp_path: Path):
     inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "s.sqlite3"
     make_week(inbox)
     first = run(inbox, outbox, store, AS_OF).report
+    files_week = _township_table(store)["files_week"].tolist()
     for path in (inbox / "archive" / "2026-11-28").iterdir():
         shutil.copy(path, inbox / path.name)
     second = run(inbox, outbox, store, AS_OF).report
     assert {f["status"] for f in second["files"]} == {"duplicate"}
     assert second["roster"] == first["roster"] and second["visits"] == first["visits"]
     assert second["missing_townships"] == first["missing_townships"]
+    assert second["townships"] == first["townships"]
+    assert _township_table(store)["files_week"].tolist() == files_week  # 本周报送文件数: one file, sent twice
+
+
+def _township_table(store: Path):
+    db = sqlite3.connect(store)
+    try:
+        return outputs.classify_all(db, AS_OF)[2]
+    finally:
+        db.close()
 
 
 def test_same_inbox_and_date_give_identical_outputs(tmp_path: Path, monkeypatch):
@@ -305,12 +316,22 @@ def test_a_run_for_a_date_before_the_latest_run_is_refused_and_changes_nothing(t
     before = (first.outdir / "run-report.json").read_bytes()
     synth.make_district(inbox, rows_per_township=3, seed=4, as_of=AS_OF, townships=["金溪镇"])
     sent = sorted(p.name for p in inbox.iterdir() if p.is_file())
-    with pytest.raises(JiuzhuError, match="已有 2026-11-28 的汇总，不能再按更早的日期 2026-11-21 汇总"):
+    with pytest.raises(JiuzhuError, match="已有 2026-11-28 的汇总，不能再按更早的日期 2026-11-21 汇总") as refused:
         run(inbox, outbox, store, date(2026, 11, 21))
+    assert "这一天没有做过汇总" in str(refused.value) and "仍在输出文件夹" not in str(refused.value)
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == sent
     assert sorted(p.name for p in outbox.iterdir()) == [AS_OF.isoformat()]
     assert (first.outdir / "run-report.json").read_bytes() == before
     assert run(inbox, outbox, store, AS_OF).report["files"][0]["status"] == "accepted"  # the same date again is fine
+
+
+def test_a_refused_earlier_date_that_was_run_points_to_its_outputs(tmp_path: Path):
+    inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "s.sqlite3"
+    inbox.mkdir()
+    for day in (date(2026, 11, 21), AS_OF):
+        run(inbox, outbox, store, day)
+    with pytest.raises(JiuzhuError, match="2026-11-21 的报表仍在输出文件夹的 2026-11-21 中"):
+        run(inbox, outbox, store, date(2026, 11, 21))
 
 
 def test_run_report_holds_exactly_the_design_keys(tmp_path: Path):
