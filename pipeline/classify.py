@@ -271,7 +271,7 @@ _DATE_ISH = re.compile(r"[0-9〇零一二三四五六七八九十]+(?:[年月日
 def _unreadable(text: str) -> str:
     shown = text if len(text) <= 40 else text[:40] + "…"
     return (f"无法识别办理结果「{shown}」，请按‘纳入城乡低保，2022年11月20日’‘不符合救助条件’"
-            "‘不符合救助条件，列入观察’等写法填写")
+            "‘不符合救助条件，列入观察’等写法填写；还在办理的写‘已上报，审批中’或留空")
 
 
 def _date_problem(like: _DateLike, label: str) -> tuple[str, str]:

@@ -122,6 +122,13 @@ CASES = [
     ("纳入低保审批中", PENDING, None, None, None),
     ("已申请低保，待审批", PENDING, None, None, None),
     ("不符合特困条件，拟纳入低保", PENDING, None, None, None),
+    ("已提交低保申请", PENDING, None, None, None),  # what clerks write while it is being approved
+    ("申请低保", PENDING, None, None, None),
+    ("已报民政局审批", PENDING, None, None, None),
+    ("低保未批", PENDING, None, None, None),
+    ("转民政局临时救助", PENDING, None, None, None),
+    ("低保未批准", CLOSED, None, None, None),
+    ("本人放弃申请", CLOSED, None, None, None),
     # Never guessed.
     ("已处理", PENDING, None, None, NO_DATE),
     ("见附件", PENDING, None, None, NO_DATE),
@@ -193,7 +200,7 @@ def test_messages_say_what_to_do():
     assert problem("纳入临时救助，2022年12月1日") == \
         "纳入时间2022年12月1日晚于本次汇总日期2022年11月28日，请核对"
     assert problem("已处理") == ("无法识别办理结果「已处理」，请按‘纳入城乡低保，2022年11月20日’"
-                                "‘不符合救助条件’‘不符合救助条件，列入观察’等写法填写")
+                                "‘不符合救助条件’‘不符合救助条件，列入观察’等写法填写；还在办理的写‘已上报，审批中’或留空")
     assert "2022.13.45" in problem("2022.13.45纳入临时救助") and "有效日期" in problem("2022.13.45纳入临时救助")
     assert "具体日期" in problem("2022年11月纳入低保")
     both = parse_result("已纳入低保", investigation=None)
