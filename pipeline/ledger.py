@@ -103,9 +103,9 @@ SCORE_COLUMNS = (
     ("rows_rejected", "累计退回行数", 7, "number"),
     ("files_week", "本周报送文件数", 7, "number"),
 )
-# 疑似重复: the same ID number reported by more than one township (merge.possible_duplicates).
+# 疑似重复: one person perhaps recorded twice (merge.possible_duplicates).
 DUPLICATE_COLUMNS = (
-    ("seq", "序号", 6, "center"), ("id_number", "公民身份号码", 21, "code"),
+    ("seq", "序号", 6, "center"), ("reason", "疑似原因", 16, "text"), ("id_number", "公民身份号码", 21, "code"),
     ("township", "所属乡镇（街道）", 12, "center"), ("village", "村（社区）", 12, "center"),
     ("name", "对象姓名", 10, "center"), ("status_label", "类别", 13, "center"),
     ("discovered", "发现日期", 12, "date"), ("first_seen", "首次报送", 12, "date"),
@@ -180,9 +180,10 @@ def write_ledger(path: Path, classified: pd.DataFrame, table: pd.DataFrame, *, a
     if duplicates is not None:
         _list_sheet(workbook.add_worksheet(DUPLICATES_SHEET), DUPLICATE_COLUMNS, duplicates, fmts,
                     title=f"{title_stem()}疑似重复报送对象（截至{cn_date(as_of)}）",
-                    note="同一公民身份号码由两个以上乡镇（街道）报送。请核实对象实际居住地，由一个乡镇（街道）负责，"
-                         "另一方在下次报送时于备注栏说明。",
-                    empty="没有发现不同乡镇（街道）报送同一公民身份号码的情况。")
+                    note="同一公民身份号码由两个以上乡镇（街道）报送的，请核实对象实际居住地，由一个乡镇（街道）负责，"
+                         "另一方在下次报送时于备注栏说明；同一乡镇（街道）同名而身份证号不同的，请核实是否为同一人"
+                         "（身份证号填错后更正），是则告知区民政局删除错误的一条。",
+                    empty="没有发现不同乡镇（街道）报送同一公民身份号码、或同一乡镇（街道）同名而身份证号不同的情况。")
     if vacancies is not None:
         listed = {True: "已列出，未填写协理员", False: "未列出（该村有已发现对象）"}
         _list_sheet(workbook.add_worksheet(VACANCIES_SHEET), VACANCY_COLUMNS,

@@ -228,12 +228,27 @@ def save_rejected(db: sqlite3.Connection, report: FileReport, submission_id: int
         [(submission_id, e.sheet, e.row, e.column, e.value, e.code, e.message) for e in report.errors])
 
 
+SAME_ID = "同一身份证号，不同乡镇（街道）"
+SAME_NAME = "同一乡镇（街道）同名，身份证号不同"
+
+
 def possible_duplicates(roster: pd.DataFrame) -> pd.DataFrame:
-    """Records of the same ID number in more than one township."""
+    """Records that may be one person twice, with `reason` and `group` (what they share):
+    the same ID number in more than one township; and in one township, the same name under
+    different ID numbers, in the same village or where a village is not given (an ID
+    corrected in a later week makes a new record; the old one would stay pending for ever).
+    Two namesakes in two villages are two people."""
     with_id = roster[roster["id_number"].notna()]
     counts = with_id.groupby("id_number")["township"].nunique()
-    shared = counts[counts > 1].index
-    return with_id[with_id["id_number"].isin(shared)].sort_values(["id_number", "township"])
+    by_id = with_id[with_id["id_number"].isin(counts[counts > 1].index)].sort_values(["id_number", "township"])
+    by_id = by_id.assign(reason=SAME_ID, group=by_id["id_number"])
+    named = with_id.groupby(["township", "name"]).agg(ids=("id_number", "nunique"),
+                                                       villages=("village", "nunique"))
+    twice = named[(named["ids"] > 1) & (named["villages"] <= 1)].index
+    by_name = with_id[pd.MultiIndex.from_frame(with_id[["township", "name"]]).isin(twice)]
+    by_name = by_name.sort_values(["township", "name", "first_seen", "id_number"])
+    by_name = by_name.assign(reason=SAME_NAME, group=by_name["township"] + " " + by_name["name"])
+    return pd.concat([by_id, by_name], ignore_index=True)
 
 
 def save_assistants(db: sqlite3.Connection, report: FileReport, submission_id: int) -> None:

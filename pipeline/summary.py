@@ -203,14 +203,18 @@ def mask_id(number: Any) -> str:
 
 
 def duplicate_groups(classified: pd.DataFrame, mask: bool) -> list[dict]:
-    """People reported under the same ID number by more than one township, one group per number."""
+    """Records that may be one person twice (merge.possible_duplicates), one group per ID
+    number or per township and name."""
     records = []
     for row in merge.possible_duplicates(classified).to_dict("records"):
-        records.append({"id": mask_id(row["id_number"]) if mask else _text(row["id_number"]),
-                        "township": row["township"], "village": _text(row.get("village")),
-                        "name": mask_name(row["name"]) if mask else _text(row["name"]),
+        number = mask_id(row["id_number"]) if mask else _text(row["id_number"])
+        name = mask_name(row["name"]) if mask else _text(row["name"])
+        group = (f"身份证号 {number}：{row['reason']}" if row["reason"] == merge.SAME_ID
+                 else f"{row['township']} {name}：{row['reason']}")
+        records.append({"group": group, "id": number, "township": row["township"],
+                        "village": _text(row.get("village")), "name": name,
                         "status": _text(row.get("status_label")), "first_seen": row.get("first_seen")})
-    return _group(records, "id")
+    return _group(records, "group")
 
 
 def vacancy_groups(db: sqlite3.Connection, classified: pd.DataFrame) -> list[dict]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from pipeline import assistants, ledger, settings, synth
+from pipeline import assistants, ledger, merge, settings, synth
 from pipeline.run import run
 
 AS_OF = date(2026, 11, 28)
@@ -105,15 +105,36 @@ def test_same_id_in_two_townships_is_listed_as_a_possible_duplicate(tmp_path: Pa
     result = run(inbox, tmp_path / "outbox", tmp_path / "jiuzhu.sqlite3", AS_OF)
 
     rows = sheet_rows(result.outdir / settings.LEDGER_NAME, ledger.DUPLICATES_SHEET)
-    assert rows[2][:6] == ("序号", "公民身份号码", "所属乡镇（街道）", "村（社区）", "对象姓名", "类别")
+    assert rows[2][:7] == ("序号", "疑似原因", "公民身份号码", "所属乡镇（街道）", "村（社区）", "对象姓名", "类别")
     number = west[1]["id_number"]
-    assert [(r[0], r[1], r[2], r[3], r[4]) for r in rows[3:]] == [
-        (1, number, "城西街道", west[1]["village"], west[1]["name"]),
-        (2, number, "石会镇", twin["village"], twin["name"]),
+    assert [r[:6] for r in rows[3:]] == [
+        (1, merge.SAME_ID, number, "城西街道", west[1]["village"], west[1]["name"]),
+        (2, merge.SAME_ID, number, "石会镇", twin["village"], twin["name"]),
     ]
-    assert all(isinstance(r[1], str) for r in rows[3:])  # the ID stays text, all 18 digits
+    assert all(isinstance(r[2], str) for r in rows[3:])  # the ID stays text, all 18 digits
 
     text = page_text(result.outdir / settings.SUMMARY_NAME)
-    assert "八、疑似重复报送（1个身份证号）" in text
+    assert "八、疑似重复报送（1组）" in text
     assert f"身份证号 {number[:6]}{'*' * 8}{number[-4:]}" in text  # masked on the printed page
     assert number not in text
+
+
+def test_a_name_under_a_new_id_number_in_the_same_township_is_listed(tmp_path: Path):
+    # Week 1 gives 李娜 a wrong ID number; week 2 the corrected one: two records, one stale.
+    # 王芳 of two villages is two people, and not listed.
+    inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "s.sqlite3"
+    people = synth.make_people("城西街道", 3, seed=8, as_of=AS_OF)
+    people[0]["name"] = "李娜"
+    people[1]["name"] = people[2]["name"] = "王芳"
+    people[1]["village"], people[2]["village"] = "正阳村", "新安村"
+    synth.write_submission(inbox / "城西街道1121.xlsx", people, township="城西街道", filled_date=date(2026, 11, 21))
+    run(inbox, outbox, store, date(2026, 11, 21))
+    corrected = dict(people[0], id_number=synth.make_people("城西街道", 1, seed=9, as_of=AS_OF)[0]["id_number"])
+    synth.write_submission(inbox / "城西街道1128.xlsx", [corrected], township="城西街道", filled_date=AS_OF)
+    result = run(inbox, outbox, store, AS_OF)
+
+    rows = sheet_rows(result.outdir / settings.LEDGER_NAME, ledger.DUPLICATES_SHEET)
+    assert sorted((r[1], r[2], r[5]) for r in rows[3:]) == sorted([
+        (merge.SAME_NAME, people[0]["id_number"], "李娜"), (merge.SAME_NAME, corrected["id_number"], "李娜")])
+    text = page_text(result.outdir / settings.SUMMARY_NAME)
+    assert f"城西街道 李*：{merge.SAME_NAME}" in text and corrected["id_number"] not in text
