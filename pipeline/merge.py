@@ -5,7 +5,8 @@ within one township, so that the same person reported by two townships stays two
 and is listed as a possible duplicate. A later row about a person updates the record
 (non-empty values win), and every submitted version is kept. "Later" is by 填报日期: a
 file filled in before the one that last updated a person (an e-mail that arrived late)
-is kept as history of that person and changes nothing of the record. A file filled in on
+is kept as history of that person and only gives what the record lacks (its blanks, a
+decision where the record has no 办理结果), as if it had come in order. A file filled in on
 the same day as that one is its corrected re-send and supersedes its rows: what it leaves
 blank of 调查情况, 办理结果 and 备注 is blank again, and its 发现日期 stands.
 """
@@ -127,7 +128,7 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
     today = as_of.isoformat()
     filled = report.filled_on
     roster.filled[submission_id] = filled
-    versions, older = [], 0
+    versions, older, completed = [], 0, 0
     form = zip(*(_column(records, k) for k in FORM_KEYS))  # a row's form fields, column by column
     rest = zip(records["status"].tolist(), records["result_date"].tolist(), records["programme"].tolist(),
                records["referral"].tolist(), records["_sheet"].tolist(), records["_row"].tolist())
@@ -140,6 +141,8 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         if old is not None and roster.newer_than(filled, old):
             versions.append((key, submission_id, sheet, int(row), text))
             older += 1
+            if _fill_from_late_row(roster, old, data, (status, result_date, programme, referral), as_of):
+                completed += 1
             continue
         # A corrected re-send (same 填报日期 as the file behind the record) supersedes that
         # file's row: what it leaves blank of the case is blank, its 发现日期 is the date.
@@ -185,11 +188,38 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
     db.executemany("INSERT INTO versions (person_key, submission_id, sheet, row, data) VALUES (?,?,?,?,?)",
                    versions)
     if older:
-        report.notes.append(f"本文件填报日期为 {filled}，其中 {older} 人在库中已有更晚填报的记录："
-                            "这些行只作为历史保存，没有覆盖较新的信息。")
+        kept = (f"这些行作为历史保存，只补上了其中 {completed} 人较新记录中空着的内容，" if completed
+                else "这些行只作为历史保存，")
+        report.notes.append(f"本文件填报日期为 {filled}，其中 {older} 人在库中已有更晚填报的记录：{kept}没有覆盖较新的信息。")
     db.execute("UPDATE rejected_rows SET resolved_by = ? WHERE resolved_by IS NULL AND township = ? AND name IN "
                "(SELECT value FROM json_each(?))",
                (submission_id, report.township, dumps(sorted(set(records["name"])))))
+
+
+def _fill_from_late_row(roster: Roster, old: dict, data: dict, outcome: tuple, as_of: date) -> bool:
+    """A row filled in before the file behind the record (an e-mail that came late) gives
+    what the record lacks, as if it had come in order: its values where the record's are
+    blank, its decision where the record has no 办理结果, its 发现日期 when earlier. Whether
+    it changed anything."""
+    earlier = loads(old["data"])
+    fills = {k: v for k, v in data.items() if v is not None and earlier.get(k) is None}
+    discovered = min(filter(None, (old["discovered"], data["discovered"])))
+    if not fills and discovered == old["discovered"]:
+        return False
+    merged = {**earlier, **fills}
+    person = {**old, "data": dumps(merged), "discovered": discovered, "updated": as_of.isoformat(),
+              "village": merged.get("village"), "id_number": merged.get("id_number")}
+    if "result" in fills:
+        status, result_date, programme, referral = outcome
+        if status == "closed" and not data["remark"] and merged.get("remark"):
+            status = classify.parse_result(data["result"], remark=merged["remark"], as_of=as_of,
+                                           investigation=merged.get("investigation")).status
+        result_date = result_date.isoformat() if result_date else None
+        person.update(status=status, programme=programme, result_date=result_date, referral=referral,
+                      key_since=_key_since(old, status, discovered, result_date, as_of))
+    roster.add(person)
+    roster.changed.add(old["key"])
+    return True
 
 
 def save_roster(db: sqlite3.Connection, roster: Roster) -> None:

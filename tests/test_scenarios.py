@@ -458,6 +458,32 @@ def test_a_file_filled_in_earlier_that_arrives_late_is_only_history(tmp_path: Pa
     db.close()
 
 
+@pytest.mark.parametrize("order", ["in order", "the decision late"])
+def test_the_same_files_give_the_same_roster_whatever_order_they_come_in(tmp_path: Path, order: str):
+    # 石会 sends three files about one case: pending (12 Nov), decided (16 Nov), and a copy of
+    # the first with 办理结果 still empty (19 Nov). The decision must hold either way: an empty
+    # 办理结果 never undoes a decision, so it must not keep a late one out either.
+    district = District(tmp_path)
+    town = ALL_TOWNSHIPS[0]
+    pending, decided, copy = (people(town, 1, seed=12)[0] for _ in range(3))
+    decided.investigation, decided.result = INVESTIGATION["observation"][0], "纳入城乡低保，2026年11月15日"
+    decided.remark = "已发放首月低保金"
+    files = [(date(2026, 11, 12), pending), (date(2026, 11, 16), decided), (date(2026, 11, 19), copy)]
+    if order == "the decision late":
+        files = [files[0], files[2], files[1]]
+    for week, (day, row) in zip((NOV13, NOV20, date(2026, 11, 27)), files):
+        district.send(town, day, [row])
+        result = run(district.inbox, district.outbox, district.store, week)
+    assert result.report["roster"]["new_assisted"] == 1 and result.report["roster"]["pending"] == 0
+    db = sqlite3.connect(district.store)
+    status, result_date, data = db.execute("SELECT status, result_date, data FROM persons").fetchone()
+    db.close()
+    assert (status, result_date) == ("new_assisted", "2026-11-15")
+    assert json.loads(data)["remark"] == "已发放首月低保金"
+    if order == "the decision late":
+        assert any("只补上了其中 1 人较新记录中空着的内容" in w for w in result.warnings)
+
+
 def test_a_filled_date_in_the_future_is_not_trusted_and_the_late_file_is_told(tmp_path: Path):
     # 填报日期 typed as 2027-11-06 for 2026-11-06: the file of 13 Nov, which decides the case,
     # must still update the record (it is the later one), and the operator is told.
