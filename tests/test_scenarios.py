@@ -555,6 +555,20 @@ def test_a_corrected_file_for_the_same_day_supersedes_the_earlier_rows(tmp_path:
     db.close()
 
 
+def test_a_later_discovery_date_in_a_later_week_is_told_not_taken(tmp_path: Path):
+    # 发现日期 typed 2026-09-01 on 13 Nov, 2026-11-01 in the next week's file: the earlier date
+    # keeps the time limit running (a later one must not reset it), and the operator is told.
+    district = District(tmp_path)
+    town = ALL_TOWNSHIPS[0]
+    district.send(town, NOV13, [found(people(town, 1, seed=7)[0], date(2026, 9, 1))])
+    district.run(NOV13)
+    person = found(people(town, 1, seed=7)[0], date(2026, 11, 1))
+    district.send(town, date(2026, 11, 20), [person])
+    result = run(district.inbox, district.outbox, district.store, NOV20)
+    assert result.report["roster"]["overdue"] == 1
+    assert any(f"{person.name} 1 人的发现日期比之前报送的晚，仍按之前的发现日期计算" in w for w in result.warnings)
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_without_a_filled_date_the_file_name_dates_the_file_and_its_correction(tmp_path: Path, suffix: str):
     # A CSV never has a 填报日期 row, and some workbooks lose it: 金溪1127 and 金溪1127修改,
