@@ -194,7 +194,8 @@ def _clean_spaces(text: str) -> str:
 
 def _transposed(located: Located) -> list[tuple]:
     """The data rows' cells column by column (rows padded to the widest column used)."""
-    width = max(located.columns.values(), default=-1) + 1
+    used = [*located.columns.values(), *([] if located.result_dates is None else [located.result_dates])]
+    width = max(used, default=-1) + 1
     cells = located.cells
     if any(len(row) < width for row in cells):  # CSV rows may be short; workbook rows are all one width
         cells = [row if len(row) >= width else [*row, *[None] * (width - len(row))] for row in cells]
@@ -220,10 +221,23 @@ def prepare(located: Located, table: spec.Table) -> None:
         if col.kind in UNKNOWN_MAY_BE_WRITTEN and not col.required:  # 不详, 无, / : not known, so blank
             unknown = spec.unknown_placeholders()
             clean = [None if c in unknown else c for c in clean]
+        if col.key == "result" and located.result_dates is not None:
+            clean = _with_result_dates(clean, columns[located.result_dates])
         # The text itself where cleaning changed nothing, as for most cells: one string
         # object, not two equal ones, to keep in memory and to pickle back from a child.
         prepared[col.key] = (texts, [t if c == t else c for t, c in zip(texts, clean)])
     located.prepared, located.cells = prepared, []
+
+
+def _with_result_dates(results: list, dates: tuple) -> list:
+    """办理结果 with the date of its own 纳入时间 column added, where the result gives none."""
+    out = []
+    for result, day in zip(results, dates):
+        day = clean_text(day) if day is not None else None
+        if result and day and classify.find_date(result)[1] is None:
+            result = f"{result}，{day}"
+        out.append(result)
+    return out
 
 
 def normalise(tables: list[tuple[str, Located]], table: spec.Table) -> tuple[pd.DataFrame, pd.DataFrame]:

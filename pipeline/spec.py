@@ -161,6 +161,11 @@ def footer_labels() -> list[str]:
     return load_yaml("form.yaml")["footer_labels"]
 
 
+@cache
+def result_date_headers() -> frozenset[str]:
+    return frozenset(fold(h) for h in load_yaml("form.yaml")["result_date_headers"])
+
+
 def prefilled_columns() -> frozenset[str]:
     return frozenset(load_yaml("form.yaml")["prefilled_columns"])
 

@@ -38,6 +38,7 @@ class Located:
     unit: str | None = None  # text of the 填报单位 cell
     filled_date: str | date | None = None
     below_footer: list[int] = field(default_factory=list)  # Excel rows of people read below a footer
+    result_dates: int | None = None  # index of a 纳入时间 column beside 办理结果 (see normalise.prepare)
 
 
 def cell_text(value) -> str:
@@ -237,6 +238,12 @@ def locate(sheet: Sheet) -> Located | None:
         unknown=[text for i, v in enumerate(header)
                  if i not in columns and (text := re.sub(r"\s+", "", cell_text(v))) and not text.isdigit()],
     )
+    if table.kind == "form" and "result" in located.columns:
+        dated = [i for i, v in enumerate(header)
+                 if i not in columns and spec.fold(cell_text(v)) in spec.result_date_headers()]
+        if dated:
+            located.result_dates = dated[0]
+            located.unknown.remove(re.sub(r"\s+", "", cell_text(header[dated[0]])))
     unit_labels, date_labels = spec.preamble_labels()
     above = sheet.rows[:header_index]
     located.unit = _labelled(above, unit_labels, unit_labels + date_labels)

@@ -167,6 +167,27 @@ def test_a_two_row_header_not_merged_down_names_every_column(tmp_path: Path, spl
     assert [(e.row, e.code) for e in report.errors] == [(6, "inconsistent_result")]  # 纳入 without a date
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_column_of_its_own_for_the_date_of_the_result_is_read_with_it(tmp_path: Path, fmt: str):
+    # The result's header asks for 纳入时间 inside it; some add a column for it, last.
+    header = [c.header for c in spec.form().columns] + ["纳入时间"]
+    rows = [_row(seq=1, name="刘德华", investigation="已入户核实", result="纳入城乡低保") + [datetime(2026, 11, 20)],
+            _row(seq=2, name="张学友", investigation="已入户核实", result="纳入临时救助，2026年11月12日") + ["2026-11-20"],
+            _row(seq=3, name="郭富城", investigation="已入户核实", result="纳入低保") + [None]]
+    path = _workbook(tmp_path / "城东.xlsx", rows, header)
+    if fmt == "csv":
+        book = openpyxl.load_workbook(path)
+        lines = [",".join(cell_text(v) for v in row) for row in book.active.iter_rows(min_row=3, values_only=True)]
+        path = tmp_path / "城东.csv"
+        path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # a CSV ends where the people end
+    report = check_file(path, AS_OF)
+    records = report.records.set_index("name")
+    assert records.loc["刘德华", ["status", "result_date"]].tolist() == ["new_assisted", date(2026, 11, 20)]
+    assert records.loc["张学友", "result_date"] == date(2026, 11, 12)  # the result's own date stands
+    assert [(e.row, e.code) for e in report.errors] == [(6 if fmt == "xlsx" else 4, "inconsistent_result")]
+    assert not [n for n in report.notes if "纳入时间" in n]  # read, so not listed as a column left out
+
+
 def test_cells_merged_down_a_column_count_for_each_row(tmp_path: Path):
     rows = [_row(seq=n, name=name) for n, name in enumerate(["刘德华", "张学友", "郭富城"], start=1)]
     for row in rows[1:]:
