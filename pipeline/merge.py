@@ -275,13 +275,15 @@ def possible_duplicates(roster: pd.DataFrame) -> pd.DataFrame:
     corrected in a later week makes a new record; the old one would stay pending for ever).
     Two namesakes in two villages are two people."""
     with_id = roster[roster["id_number"].notna()]
-    counts = with_id.groupby("id_number")["township"].nunique()
-    by_id = with_id[with_id["id_number"].isin(counts[counts > 1].index)].sort_values(["id_number", "township"])
+    shared = with_id[with_id["id_number"].duplicated(keep=False)]  # few: grouped below
+    counts = shared.groupby("id_number")["township"].nunique()
+    by_id = shared[shared["id_number"].isin(counts[counts > 1].index)].sort_values(["id_number", "township"])
     by_id = by_id.assign(reason=SAME_ID, group=by_id["id_number"])
-    named = with_id.groupby(["township", "name"]).agg(ids=("id_number", "nunique"),
-                                                       villages=("village", "nunique"))
+    namesakes = with_id[with_id.duplicated(["township", "name"], keep=False)]
+    named = namesakes.groupby(["township", "name"]).agg(ids=("id_number", "nunique"),
+                                                        villages=("village", "nunique"))
     twice = named[(named["ids"] > 1) & (named["villages"] <= 1)].index
-    by_name = with_id[pd.MultiIndex.from_frame(with_id[["township", "name"]]).isin(twice)]
+    by_name = namesakes[pd.MultiIndex.from_frame(namesakes[["township", "name"]]).isin(twice)]
     by_name = by_name.sort_values(["township", "name", "first_seen", "id_number"])
     by_name = by_name.assign(reason=SAME_NAME, group=by_name["township"] + " " + by_name["name"])
     return pd.concat([by_id, by_name], ignore_index=True)
