@@ -45,16 +45,27 @@ def clean_name(value) -> str | None:
     text = clean_text(value)
     if text is None:
         return None
-    return _DOTS.sub("·", _NAME_SPACES.sub("", text))
+    return _unquoted(_DOTS.sub("·", _NAME_SPACES.sub("", text)))
 
 
-# A full stop after a chosen value (临时救助。, 走访发现.) says nothing: the value is read without it.
+# A full stop after a chosen value (临时救助。, 走访发现.) says nothing: the value is read without it;
+# nor does an apostrophe before a value (typed to keep Excel from changing it, or from a CSV).
 _CLOSING = "。.，,；;！!"
+_QUOTES = "'‘’`"
+
+
+def _unquoted(text: str) -> str | None:
+    return text.lstrip(_QUOTES) or None
+
+
+def _bare(text: str) -> str:
+    """A chosen value without what says nothing around it, to look it up."""
+    return text.lstrip(_QUOTES).rstrip(_CLOSING)
 
 
 def clean_township(value) -> str | None:
     text = clean_text(value)
-    return None if text is None else (spec.canonical_township(text.rstrip(_CLOSING)) or text)
+    return None if text is None else (spec.canonical_township(_bare(text)) or text)
 
 
 def _clean_vocab(name: str) -> Callable:
@@ -62,7 +73,7 @@ def _clean_vocab(name: str) -> Callable:
 
     def clean(value) -> str | None:
         text = clean_text(value)
-        return None if text is None else (vocab.canonical(text.rstrip(_CLOSING)) or text)
+        return None if text is None else (vocab.canonical(_bare(text)) or text)
 
     return clean
 
@@ -70,7 +81,7 @@ def _clean_vocab(name: str) -> Callable:
 def split_types(text: str) -> list[str]:
     """城乡低保、临时救助等 → ["城乡低保", "临时救助"]; unknown parts are kept as written."""
     separators = spec.type_separators()
-    parts = [p for p in re.split(f"[{separators}]+", text.rstrip(_CLOSING)) if p]
+    parts = [p for p in re.split(f"[{separators}]+", _bare(text)) if p]
     vocab = spec.vocabulary("assistance_types")
     out: list[str] = []
     for part in parts:
@@ -176,6 +187,8 @@ def clean_column(values: list, texts: list[str], column: spec.Column) -> list[st
     if edit:
         joined = edit(joined)
     cleaned = [t.strip() or None for t in joined.split(_SEP)]
+    if column.kind == "name" and any(quote in joined for quote in _QUOTES):
+        cleaned = [t and _unquoted(t) for t in cleaned]
     if column.kind in ("text", *_JOINED_EDITS):
         return cleaned
     fn = cleaner(column)  # township, vocab, types: a look-up once per distinct text

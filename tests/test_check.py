@@ -310,7 +310,8 @@ MESSY_CELLS = [None, "", " ", "张 三", "张\u3000三", "  李•四 ", "\t王�
                date(2022, 1, 2), "2022.11.20", "2022年11月20日", "城西", "黔江区城西街道", "走访",
                "低保、临时救助等", "城乡低保,特困", "a\x1cb", "Straße", "１３８ ００００ ００００", "a  b\t\tc",
                "\u2002x\xa0y\u2003", "是", "见到", "\n多行\n文本\n", "\u200b500101199001011234",
-               "'500101199001011234", "‘50010119900101123x", "\ufeff张三", "'", "' 5001"]
+               "'500101199001011234", "‘50010119900101123x", "\ufeff张三", "'", "' 5001", "'张 三", " '李四", "‘王五’",
+               "'城西街道。"]
 
 
 @pytest.mark.parametrize("table", [spec.form(), spec.visits_table(), spec.assistants_table()], ids=lambda t: t.kind)
@@ -391,9 +392,11 @@ def test_what_clerks_write_for_not_known_and_how_they_type_ids_and_types(tmp_pat
         _row(seq=8, name="吴镇宇", suspected="临时救助。", method="走访发现.", township="城东街道。"),  # a full stop
         _row(seq=9, name="张家辉", suspected="低保兼临时救助"),
         _row(seq=10, name="古天乐", suspected="城乡低保|医疗救助"),
+        _row(seq=11, name="'苗侨伟", township="'城东街道", method="'走访发现"),  # an apostrophe before
     ]
     report = check_file(_workbook(tmp_path / "城东.xlsx", rows), AS_OF)
-    assert (report.status, report.rows, report.errors) == ("accepted", 10, [])
+    assert (report.status, report.rows, report.errors) == ("accepted", 11, [])
+    assert "苗侨伟" in set(report.records["name"])
     records = report.records.set_index("name")
     assert records.loc["刘德华", ["id_number", "discovered", "phone"]].isna().all()
     assert records.loc["张学友", ["id_number", "discovered", "phone"]].isna().all()
