@@ -55,6 +55,17 @@ def _distinct(series: pd.Series, fn) -> pd.Series:
     return pd.Series(np.append(passed, True)[codes], index=series.index, dtype=bool)
 
 
+def _is_date(text: str) -> bool:
+    """YYYY-MM-DD of a day that exists: 2026-11-31 has the form of a date and is none."""
+    if not _ISO.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _per_value(test, name: str) -> pa.Check:
     """A check of each distinct value by `test`; blanks pass in _distinct, so pandera need
     not look for them (ignore_na=False saves it an isna pass per check)."""
@@ -77,8 +88,8 @@ def _column_checks(column: spec.Column, as_of: date) -> list[pa.Check]:
                                  and not spec.names_a_relation(v), "not_a_name"))
     elif column.kind == "date":
         low, high = EARLIEST_DATE.isoformat(), as_of.isoformat()
-        checks.append(_per_value(lambda v: bool(_ISO.match(v)), "not_a_date"))
-        checks.append(_per_value(lambda v: not _ISO.match(v) or low <= v <= high, "date_out_of_range"))
+        checks.append(_per_value(_is_date, "not_a_date"))
+        checks.append(_per_value(lambda v: not _is_date(v) or low <= v <= high, "date_out_of_range"))
     elif column.kind == "id":
         checks.append(_per_value(lambda v: id_problem(v) is None, "bad_id"))
     elif column.kind == "phone":

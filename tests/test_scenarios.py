@@ -484,6 +484,21 @@ def test_the_same_files_give_the_same_roster_whatever_order_they_come_in(tmp_pat
         assert any("只补上了其中 1 人较新记录中空着的内容" in w for w in result.warnings)
 
 
+@pytest.mark.parametrize("day", ["2026-11-31", "2026-02-29", "2026-13-01"])
+def test_a_day_that_does_not_exist_is_sent_back_and_the_run_goes_on(tmp_path: Path, day: str):
+    # Typed with dashes, 2026-11-31 has the form of a date; it passed and then stopped the run.
+    district = District(tmp_path)
+    town = ALL_TOWNSHIPS[0]
+    wrong, right = people(town, 2, seed=3)
+    wrong.discovered = day
+    district.send(town, NOV20, [wrong, right], visits=[dict(visit(right, NOV13), visit_date=day)])
+    result = run(district.inbox, district.outbox, district.store, date(2026, 11, 27))
+    errors = [(e.sheet, e.code, e.value) for e in result.files[0].errors]
+    assert ("Sheet1", "invalid_date", day) in errors and ("走访记录", "invalid_date", day) in errors
+    assert "不是有效日期" in result.files[0].errors[0].message
+    assert result.report["roster"]["total"] == 1 and result.files[0].status == "partial"
+
+
 def test_a_filled_date_in_the_future_is_not_trusted_and_the_late_file_is_told(tmp_path: Path):
     # 填报日期 typed as 2027-11-06 for 2026-11-06: the file of 13 Nov, which decides the case,
     # must still update the record (it is the later one), and the operator is told.
