@@ -43,7 +43,7 @@ ADDRESSEE = "民政和社会事务办（社保所）"   # as the notice addresse
 SENDER = "民政局"                         # 黔江区 + 民政局
 RESEND = "请按标红单元格的批注修改后，将整个文件重新报送；已合格的行重新报送不会重复计算。"
 RESEND_FILE = "请按「问题清单」中的说明处理后，将整个文件重新报送。"
-ROW_COLUMN, SHEET_COLUMN, MESSAGES_COLUMN = "原行号", "工作表", "问题说明"
+ROW_COLUMN, SHEET_COLUMN, MESSAGES_COLUMN = (spec.feedback_columns()[k] for k in ("row", "sheet", "messages"))
 LIST_COLUMNS = (("序号", 5), ("工作表", 10), ("行", 6), ("列", 16), ("填写内容", 18), ("问题类型", 15),
                 ("怎么改", 58))
 LETTER_WIDTHS = (16, 90)

@@ -166,6 +166,10 @@ def result_date_headers() -> frozenset[str]:
     return frozenset(fold(h) for h in load_yaml("form.yaml")["result_date_headers"])
 
 
+def feedback_columns() -> dict[str, str]:
+    return load_yaml("form.yaml")["feedback_columns"]
+
+
 def prefilled_columns() -> frozenset[str]:
     return frozenset(load_yaml("form.yaml")["prefilled_columns"])
 

@@ -236,7 +236,8 @@ def locate(sheet: Sheet) -> Located | None:
         columns={key: i for i, key in columns.items()},
         missing=[key for key in table.required if key not in columns.values()],
         unknown=[text for i, v in enumerate(header)
-                 if i not in columns and (text := re.sub(r"\s+", "", cell_text(v))) and not text.isdigit()],
+                 if i not in columns and (text := re.sub(r"\s+", "", cell_text(v))) and not text.isdigit()
+                 and text not in spec.feedback_columns().values()],
     )
     if table.kind == "form" and "result" in located.columns:
         dated = [i for i, v in enumerate(header)

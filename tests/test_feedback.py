@@ -178,3 +178,25 @@ def test_a_file_that_cannot_be_read(tmp_path):
     assert report.errors[0].message in letter and "文件未能读取" in letter and feedback.RESEND_FILE in letter
     listed = [r for r in wb[feedback.LIST_SHEET].iter_rows(min_row=3, values_only=True) if isinstance(r[0], int)]
     assert [(r[5], r[6]) for r in listed] == [(CODE_LABELS[report.errors[0].code], report.errors[0].message)]
+
+
+def test_the_feedback_workbook_corrected_and_sent_back_as_it_is_passes_without_notes(checked, tmp_path):
+    # What 退回说明 asks: fix the red cells, send the whole file back. Its own columns (原行号,
+    # 问题说明) and sheets must not draw a note, and the fixed rows must pass.
+    _, out, _ = checked
+    wb = openpyxl.load_workbook(out)
+    ws = wb[feedback.ROWS_SHEET]
+    header = [c.value for c in ws[2]]
+    fixes = {FORM.column(k).header: v for k, v in
+             {"method": "走访发现", "township": "城西街道", "finder": "王平", "name": "吴十",
+              "discovered": "2022-11-13"}.items()}
+    for cells in ws.iter_rows(min_row=3):
+        for cell in cells:
+            if cell.fill.fgColor.rgb == RED:
+                cell.value = fixes.get(header[cell.column - 1])  # the ID number: not known, left blank
+                cell.comment = None
+    back = tmp_path / "城西街道1128_退回意见.xlsx"
+    wb.save(back)
+    report = check_file(back, AS_OF)
+    assert report.notes == [] and report.errors == []
+    assert (report.status, report.rows) == ("accepted", 5)
