@@ -134,7 +134,7 @@ def _letter(ws, report: FileReport, as_of: date, fmts: dict, *, has_rows: bool) 
                  fmts["note_bold"], width=total)
     if report.notes:
         row += 2
-        write_merged(ws, row, last_col, "其他说明（无需修改）：", fmts["note"], height=20)
+        write_merged(ws, row, last_col, "其他说明：", fmts["note"], height=20)
         for note in report.notes:
             row += 1
             write_merged(ws, row, last_col, f"● {note}", fmts["note"], width=total)
@@ -241,7 +241,7 @@ def _list_sheet(ws, report: FileReport, fmts: dict) -> None:
     row = write_rows(ws, 2, columns, heights=heights)
     if report.notes:
         row += 2
-        write_merged(ws, row, last_col, "其他说明（无需修改）：", fmts["note_bold"], height=20)
+        write_merged(ws, row, last_col, "其他说明：", fmts["note_bold"], height=20)
         for note in report.notes:
             row += 1
             write_merged(ws, row, last_col, f"● {note}", fmts["note"], width=sum(w for _, w in LIST_COLUMNS))

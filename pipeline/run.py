@@ -292,7 +292,7 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
             if report.status != "duplicate":
                 unknown = visits.save_visits(db, people, report, ids[id(report)])
                 if unknown:  # told after the file's line was printed: a note, shown at the end
-                    report.notes.append(f"走访记录中另有 {len(unknown)} 行的走访对象在名册中找不到，这些行已退回，见退回意见。")
+                    report.notes.append(f"走访记录中另有 {len(unknown)} 行的走访对象在名册中找不到，这些行已退回，见退回意见的「问题清单」。")
                 report.errors.extend(unknown)
                 _restatus(report)
                 merge.save_rejected(db, report, ids[id(report)])

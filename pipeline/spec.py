@@ -224,6 +224,9 @@ def thresholds() -> dict:
 # --- vocabularies -------------------------------------------------------------------
 
 
+NEAREST_CUTOFF = 0.5  # difflib ratio: 走访发觉 → 走访发现 0.75, 低保户 → 低保 0.8, 养老保险 → 低保 0.33
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     name: str
@@ -234,11 +237,12 @@ class Vocabulary:
         return self.forms.get(fold(text))
 
     def nearest(self, text: str) -> str | None:
-        """The valid value closest to a wrong one, for the error message."""
+        """The valid value closest to a wrong one, for the error message; None when none is
+        close (养老保险 shares only 保 with 低保, and is no kind of it)."""
         key = fold(text)
         if not key:
             return None
-        best, score = None, 0.0
+        best, score = None, NEAREST_CUTOFF
         for spelling, value in self.forms.items():
             ratio = difflib.SequenceMatcher(None, key, spelling).ratio()
             if ratio > score:

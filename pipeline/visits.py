@@ -38,15 +38,23 @@ def save_visits(db: sqlite3.Connection, roster: Roster, report: FileReport, subm
     if report.visits is None or report.visits.empty:
         return []
     header = spec.visits_table().column("name").header
+    sent_back = {}  # name → (sheet, row) of the file's own form row that was sent back
+    if report.rejected_rows is not None and not report.rejected_rows.empty:
+        for name, sheet, number in zip(report.rejected_rows["name"], report.rejected_rows["_sheet"],
+                                       report.rejected_rows["_row"]):
+            sent_back.setdefault(name, (sheet, int(number)))
     issues, rows = [], []
     for row in frames.records(report.visits):
         key = _find(roster, row)
         if key is None:
-            issues.append(Issue(
-                "invalid_value", report.file, row["_sheet"], int(row["_row"]), header, row["name"] or "",
-                f"名册中没有{row['township']}的「{row['name']}」，这条走访记录无法对应到人。"
-                "请核对姓名、乡镇（街道）、村（社区）和身份证号码是否与明细表一致；"
-                "新发现的对象请先填入明细表。"))
+            where = sent_back.get(row["name"])
+            message = (f"「{row['name']}」在工作表「{where[0]}」第{where[1]}行，那一行有误已退回，所以这条走访记录"
+                       "暂时对应不到人。请按提示改正那一行，连同这条走访记录一起重新报送。" if where else
+                       f"名册中没有{row['township']}的「{row['name']}」，这条走访记录无法对应到人。"
+                       "请核对姓名、乡镇（街道）、村（社区）和身份证号码是否与明细表一致；"
+                       "新发现的对象请先填入明细表。")
+            issues.append(Issue("invalid_value", report.file, row["_sheet"], int(row["_row"]), header,
+                                row["name"] or "", message))
             continue
         rows.append((submission_id, key, row["visit_date"], row.get("visitor"), int(row["seen"] == "是"),
                      row.get("notes"), row["_sheet"], int(row["_row"])))

@@ -333,6 +333,12 @@ def test_invalid_value_names_the_nearest_valid_value(tmp_path: Path):
     assert "「城乡低保」" in messages["suspected"]
 
 
+def test_a_value_near_no_valid_one_gets_the_list_not_a_guess(tmp_path: Path):
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [_row(suspected="低保、养老保险")]), AS_OF)
+    message = next(e.message for e in report.errors if spec.form().match(e.column) == "suspected")
+    assert "「养老保险」不是规定的救助类型" in message and "可改为" not in message and "城乡低保、特困供养" in message
+
+
 def test_footer_and_blank_rows_are_not_people(tmp_path: Path):
     path = _workbook(tmp_path / "城东.xlsx", [_row(), [None] * 14, [2], _row(seq=3, name="李娜")])
     ws_rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))

@@ -352,7 +352,15 @@ def test_visits_to_someone_not_on_the_roster_are_told_at_the_end_of_the_run(tmp_
     people = synth.make_people("濯水镇", 2, seed=5, as_of=AS_OF)
     stranger = {"name": "查无此人", "id_number": None, "township": "濯水镇", "village": people[0]["village"],
                 "visit_date": AS_OF, "visitor": "村协理员", "seen": "是", "notes": None}
-    synth.write_submission(inbox / "濯水1128.xlsx", people, township="濯水镇", filled_date=AS_OF, visits=[stranger])
+    people[1]["finder"] = None  # her form row is sent back, so a visit to her finds no one yet
+    sent_back = dict(stranger, name=people[1]["name"], id_number=people[1]["id_number"])
+    synth.write_submission(inbox / "濯水1128.xlsx", people, township="濯水镇", filled_date=AS_OF,
+                           visits=[stranger, sent_back])
     result = run(inbox, outbox, store, AS_OF)
     assert result.files[0].status == "partial"
-    assert "濯水1128.xlsx：走访记录中另有 1 行的走访对象在名册中找不到，这些行已退回，见退回意见。" in result.warnings
+    assert "濯水1128.xlsx：走访记录中另有 2 行的走访对象在名册中找不到，这些行已退回，见退回意见的「问题清单」。" \
+        in result.warnings
+    messages = {e.value: e.message for e in result.files[0].errors if e.sheet == "走访记录"}
+    assert "新发现的对象请先填入明细表" in messages["查无此人"]
+    form_row = next(e.row for e in result.files[0].errors if e.sheet != "走访记录")
+    assert f"第{form_row}行，那一行有误已退回" in messages[people[1]["name"]]
