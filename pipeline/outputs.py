@@ -54,9 +54,10 @@ def feedback_names(reports: list[FileReport], earlier: dict[str, tuple] | None =
 
 
 def reminders_before(db: sqlite3.Connection, as_of: date) -> dict[str, str]:
-    """Latest written reminder issued before the run date, per person."""
+    """First written reminder issued before the run date, per person: its deadline is the one
+    that counts, however often the case was reminded again."""
     return {r[0]: r[1] for r in db.execute(
-        "SELECT person_key, max(issued_on) FROM reminders WHERE issued_on < ? GROUP BY person_key",
+        "SELECT person_key, min(issued_on) FROM reminders WHERE issued_on < ? GROUP BY person_key",
         (as_of.isoformat(),))}
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline import spec
+from pipeline import roster, spec
 from pipeline.ledger import STILL_OVERDUE_LABEL
 from pipeline.xlsx import (
     FORMAT_PROPERTIES,
@@ -91,8 +91,9 @@ def overdue_cases(classified: pd.DataFrame) -> pd.DataFrame:
     cases["_t"] = cases["township"].map(order).fillna(len(order))
     cases = cases.sort_values("_t", kind="stable").drop(columns="_t")
     still = cases["still_overdue"].astype(bool)
-    cases["reminder"] = [f"{STILL_OVERDUE}（上次提醒 {on}）" if s else FIRST_REMINDER
-                         for s, on in zip(still, cases["reminded_on"])]
+    cases["reminder"] = [f"{STILL_OVERDUE}（{on} 已提醒）" if s else
+                         f"{on} 已提醒，期限 {roster.reminder_deadline(date.fromisoformat(on))}" if isinstance(on, str)
+                         else FIRST_REMINDER for s, on in zip(still, cases["reminded_on"])]
     cases["state"] = [STILL_OVERDUE if s else spec.OVERDUE_LABEL for s in still]
     cases["discovered"] = [date.fromisoformat(d) if isinstance(d, str) else None for d in cases["discovered"]]
     cases["age_workdays"] = [None if pd.isna(a) else int(a) for a in cases["age_workdays"]]
@@ -148,8 +149,7 @@ class Letter:
 def letter(township: str, cases: pd.DataFrame, as_of: date) -> Letter:
     """The 催办通知 to one township about its overdue cases (as overdue_cases gives them)."""
     limits = spec.thresholds()
-    # Answer by the next weekly report.
-    deadline = as_of + timedelta(days=limits["reminder_days"])
+    deadline = roster.reminder_deadline(as_of)
     result = spec.short_label(spec.form().column("result").header)
     still = int(cases["still_overdue"].astype(bool).sum())
     opening = (f"　　根据{NOTICE}要求，各乡镇（街道）对主动发现的困难群众应及时入户调查、及时办理。"

@@ -31,13 +31,15 @@ def load(db: sqlite3.Connection) -> pd.DataFrame:
 
 
 def classify(roster: pd.DataFrame, as_of: date, reminded: dict[str, str] | None = None) -> pd.DataFrame:
-    """Add status_label, age_workdays, overdue and reminded (提醒后仍未办理), sorted for print.
+    """Add status_label, age_workdays, overdue, reminded_on and still_overdue (提醒后仍未办理:
+    overdue on or after the deadline of the first reminder), sorted for print.
 
-    `reminded` maps a person key to the date of the latest reminder issued before as_of.
+    `reminded` maps a person key to the date of the first reminder issued before as_of.
     Example: classify(load(db), date(2026, 11, 28))
     """
     limit = spec.thresholds()["overdue_workdays"]
     reminded = reminded or {}
+    deadlines = {day: reminder_deadline(date.fromisoformat(day)) for day in set(reminded.values())}
     out = roster.copy()
     out["status_label"] = out["status"].map(spec.STATUS_LABELS)
     pending = out["status"] == "pending"
@@ -45,11 +47,17 @@ def classify(roster: pd.DataFrame, as_of: date, reminded: dict[str, str] | None 
     out["age_workdays"] = pd.arrays.IntegerArray(ages, ~pending.to_numpy(dtype=bool))
     out["overdue"] = pending & (out["age_workdays"].fillna(0) > limit).astype(bool)
     out["reminded_on"] = [reminded.get(k) if o else None for k, o in zip(out["key"], out["overdue"])]
-    out["still_overdue"] = out["reminded_on"].notna()
+    out["still_overdue"] = [isinstance(on, str) and deadlines[on] <= as_of for on in out["reminded_on"]]
     order = township_order()
     out["_t"] = out["township"].map(order).fillna(len(order))
     out = out.sort_values(["_t", "discovered", "name", "key"], kind="stable").drop(columns="_t")
     return out.reset_index(drop=True)
+
+
+def reminder_deadline(issued: date) -> date:
+    """The day a 催办通知 issued on `issued` asks the result by: reminder_workdays working days on,
+    so that a holiday never eats into it."""
+    return workdays.add_workdays(issued, spec.thresholds()["reminder_workdays"])
 
 
 def counts(classified: pd.DataFrame) -> dict[str, int]:

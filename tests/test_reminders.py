@@ -10,7 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import reminders, spec, xlsx
+from pipeline import reminders, roster, spec, xlsx
 
 AS_OF = date(2026, 11, 28)
 RED = "FF" + xlsx.BAD_FILL.lstrip("#")
@@ -65,7 +65,7 @@ def test_summary_lists_every_overdue_case(written):
     assert [c.value for c in ws[3]] == [h for _, h, _, _ in reminders.SUMMARY_COLUMNS]
     assert list(ws.iter_rows(min_row=4, values_only=True)) == [
         (1, "城东街道", "新建村", "张三", datetime(2026, 10, 1), 41, "首次提醒"),
-        (2, "城东街道", "新建村", "王五", datetime(2026, 10, 1), 45, "提醒后仍未办理（上次提醒 2026-11-20）"),
+        (2, "城东街道", "新建村", "王五", datetime(2026, 10, 1), 45, "提醒后仍未办理（2026-11-20 已提醒）"),
         (3, "石会镇", "新建村", "钱七", datetime(2026, 10, 9), 33, "首次提醒"),
     ]
     assert "共3件" in _text(ws) and "提醒后仍未办理1件" in _text(ws)
@@ -81,7 +81,7 @@ def test_the_reminder_reads_as_a_letter(written):
     assert f"{spec.thresholds()['overdue_workdays']}个工作日" in text
     assert "其中1名在区民政局书面提醒后仍未办理" in text
     assert text.endswith("黔江区民政局\n2026年11月28日")
-    assert "2026年12月5日前" in text  # answer by the next weekly report
+    assert "2026年12月4日前" in text  # five working days on: by the next weekly report
     header = [c.value for c in ws[5]]
     assert header == ["序号", "对象姓名", "村（社区）", "发现日期", "已用工作日", "疑似符合救助", "状态"]
     rows = [r for r in ws.iter_rows(min_row=6, max_row=7)]
@@ -123,3 +123,14 @@ def test_sheet_names_excel_accepts():
     assert reminders.sheet_name("城西街道", used) == "城西街道"
     assert reminders.sheet_name("城西街道", used) == "城西街道(2)"
     assert reminders.sheet_name("a/b*c", used) == "a_b_c"
+
+
+def test_a_reminder_counts_as_unanswered_only_from_its_deadline_in_working_days():
+    # Issued on 30 Sep, before the National Day holiday: five working days end on 13 Oct
+    # (8, 9, the make-up Saturday 10, 12, 13 Oct), not on 7 Oct, inside the holiday.
+    assert roster.reminder_deadline(date(2026, 9, 30)) == date(2026, 10, 13)
+    people = pd.DataFrame({"key": ["a"], "township": ["城东街道"], "name": ["张三"], "status": ["pending"],
+                           "discovered": ["2026-07-01"]})
+    for as_of, still in ((date(2026, 10, 8), False), (date(2026, 10, 12), False), (date(2026, 10, 13), True)):
+        classified = roster.classify(people, as_of, reminded={"a": "2026-09-30"})
+        assert classified["still_overdue"].tolist() == [still], as_of

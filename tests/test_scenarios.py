@@ -285,7 +285,7 @@ def test_overdue_case_reminded_then_still_pending_then_decided(tmp_path: Path):
 
     d.send_zero(town, NOV13)  # nothing new this week
     w2 = d.run(NOV13)
-    assert w2.overdue() == [(town, village, f.name, sep18, 36, "提醒后仍未办理（上次提醒 2026-11-06）"),
+    assert w2.overdue() == [(town, village, f.name, sep18, 36, "提醒后仍未办理（2026-11-06 已提醒）"),
                             (town, village, g.name, sep20, 35, "首次提醒")]
     assert w2.overdue(town) == [(f.name, village, sep18, 36, "城乡低保", "提醒后仍未办理"),
                                 (g.name, village, sep20, 35, "城乡低保", "超期")]
@@ -295,7 +295,7 @@ def test_overdue_case_reminded_then_still_pending_then_decided(tmp_path: Path):
     f.investigation, f.result = INVESTIGATION["new_assisted"][0], "已纳入低保，2026年11月18日"
     d.send(town, NOV20, [f])
     w3 = d.run(NOV20)
-    assert w3.overdue() == [(town, village, g.name, sep20, 40, "提醒后仍未办理（上次提醒 2026-11-13）")]
+    assert w3.overdue() == [(town, village, g.name, sep20, 40, "提醒后仍未办理（2026-11-13 已提醒）")]
     assert w3.overdue(town) == [(g.name, village, sep20, 40, "城乡低保", "提醒后仍未办理")]
     assert w3.report["roster"] == {"total": 2, "new_assisted": 1, "observation": 0, "closed": 0,
                                    "pending": 1, "overdue": 1}
@@ -641,3 +641,20 @@ def test_a_row_sent_back_then_corrected_was_discovered_when_first_seen(tmp_path:
     db = sqlite3.connect(district.store)
     assert db.execute("SELECT discovered, first_seen FROM persons").fetchall() == [("2026-11-06", "2026-11-13")]
     db.close()
+
+
+def test_a_run_again_before_the_reminder_is_due_does_not_call_it_unanswered(tmp_path: Path):
+    # Reminded on Mon 23 Nov (answer within five working days: by 30 Nov); a late attachment
+    # makes the bureau run again on Wed 25 Nov: not yet 提醒后仍未办理, and the list says when.
+    d = District(tmp_path)
+    town = ALL_TOWNSHIPS[0]
+    case = found(people(town, 1, seed=21)[0], date(2026, 9, 1))
+    d.send(town, date(2026, 11, 20), [case])
+    first = d.run(date(2026, 11, 23))
+    assert first.overdue()[0][-1] == "首次提醒"
+    d.send_zero(ALL_TOWNSHIPS[1], date(2026, 11, 25))
+    again = d.run(date(2026, 11, 25))
+    assert again.overdue()[0][-1] == "2026-11-23 已提醒，期限 2026-11-30"
+    assert again.report["roster"]["overdue"] == 1 and again.townships[town]["still_overdue"] == 0
+    due = d.run(date(2026, 11, 30))
+    assert due.overdue()[0][-1] == "提醒后仍未办理（2026-11-23 已提醒）"
