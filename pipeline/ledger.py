@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import spec
+from pipeline import scorecard, spec
 from pipeline.xlsx import (
     BAD_FILL,
     BAD_FONT_COLOR,
@@ -93,7 +93,7 @@ SCORE_COLUMNS = (
     ("still_overdue", STILL_OVERDUE_LABEL, 8, "number"),
     ("key_population", "重点人群", 7, "number"),
     ("due", "本月应走访", 7, "number"),
-    ("seen_this_month", "本月已见面", 7, "number"),
+    ("seen_due", "其中已见面", 7, "number"),  # of those due: 走访覆盖率 = this ÷ 本月应走访
     ("gaps", "走访缺口", 7, "number"),
     ("visit_coverage", "走访覆盖率", 8, "share"),
     ("decided", "已办结", 7, "number"),
@@ -371,11 +371,17 @@ def _score_sheet(ws, table: pd.DataFrame, as_of: date, fmts: dict) -> None:
             write_text(ws, row, index, record.get(col.key), _column_format(col.kind, fmts))
     row += 1
     ws.write_string(row, 0, TOTAL, fmts["total_label"])
+    totals = {col.key: sum(_count(r.get(col.key)) for r in records) for col in cols[1:] if col.kind != "share"}
+    totals.update(scorecard.rates(totals.get))  # a rate of the sums, not a sum of rates
     for index, col in enumerate(cols[1:], start=1):
         if col.kind == "share":
-            ws.write_blank(row, index, None, fmts["total_share"])  # a rate is not a sum
+            value = totals[col.key]
+            if value is None:
+                ws.write_blank(row, index, None, fmts["total_share"])
+            else:
+                ws.write_number(row, index, value, fmts["total_share"])
         else:
-            ws.write_number(row, index, sum(_count(r.get(col.key)) for r in records), fmts["total"])
+            ws.write_number(row, index, totals[col.key], fmts["total"])
     row += 1
     write_merged(ws, row, last_col,
                  "注：走访覆盖率 = 本月应走访的重点人群中本月已见面的比例；按期办理率 = 按期办结人数 ÷（已办结人数 + "

@@ -28,7 +28,8 @@ def township_table(db: sqlite3.Connection, classified: pd.DataFrame, gap_rows: p
     """One row per township, in the order of schemas/townships.yaml.
 
     Columns: found_week, total, new_assisted, observation, closed, pending, overdue,
-    still_overdue, key_population, due, seen_this_month, gaps, visit_coverage, decided,
+    still_overdue, key_population, due, seen_due (of those due, seen this month: the
+    numerator of visit_coverage), seen_this_month, gaps, visit_coverage, decided,
     handled_in_time, in_time_share, rows_rejected_week, rows_rejected, files_week.
     """
     limit = spec.thresholds()["overdue_workdays"]
@@ -57,20 +58,26 @@ def township_table(db: sqlite3.Connection, classified: pd.DataFrame, gap_rows: p
     for t in spec.townships():
         mine, gaps, files = (table.get(t.name, {}) for table in (people, visits, sent))
         count = {**{k: 0 for k in COUNTS}, **mine, **gaps, **files}.get
-        overdue, decided, due = count("overdue"), count("decided"), count("due")
         rows.append({
             "township": t.name,
             **{k: count(k) for k in ("found_week", "total", *spec.STATUS_LABELS, "overdue", "still_overdue",
-                                      "key_population", "due", "seen_this_month", "gaps")},
-            "visit_coverage": round(count("seen_due") / due, 4) if due else None,
-            "decided": decided,
+                                      "key_population", "due", "seen_due", "seen_this_month", "gaps")},
+            **rates(count),
+            "decided": count("decided"),
             "handled_in_time": count("handled_in_time"),
-            "in_time_share": round(count("handled_in_time") / (decided + overdue), 4) if decided + overdue else None,
             "rows_rejected_week": count("rows_rejected_week"),
             "rows_rejected": count("rows_rejected"),
             "files_week": count("files_week"),
         })
     return pd.DataFrame(rows)
+
+
+def rates(count) -> dict:
+    """走访覆盖率 (seen of those due ÷ due) and 按期办理率 (handled in time ÷ (decided + overdue))
+    from `count`, a township's or the district's figure by name."""
+    due, handled = count("due"), count("decided") + count("overdue")
+    return {"visit_coverage": round(count("seen_due") / due, 4) if due else None,
+            "in_time_share": round(count("handled_in_time") / handled, 4) if handled else None}
 
 
 COUNTS = ("found_week", "total", *spec.STATUS_LABELS, "overdue", "still_overdue", "decided", "handled_in_time",

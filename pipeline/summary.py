@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 from collections import Counter
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,8 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline import assistants, charts, frames, issues, merge, reminders, roster, settings, spec, store
+from pipeline import (assistants, charts, frames, issues, merge, reminders, roster, scorecard, settings, spec,
+                      store)
 from pipeline.errors import JiuzhuError
 
 TEMPLATE = "summary.html.j2"
@@ -90,7 +92,9 @@ def period_label(as_of: date) -> str:
 def percent(share: Any) -> str:
     if share is None or (isinstance(share, float) and pd.isna(share)):
         return "—"
-    return f"{float(share) * 100:.1f}%"
+    # Half up, as a spreadsheet shows the same figure in the ledger (0.8125 → 81.3%, not 81.2%).
+    tenths = Decimal(repr(float(share) * 100)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{tenths}%"
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -145,12 +149,10 @@ def township_rows(table: pd.DataFrame, gap_rows: pd.DataFrame, missing: list[str
         rows.append(row)
     total: dict[str, Any] = {"township": "全区合计", "missing": False}
     for key in ("found_week", "total", *spec.STATUS_LABELS, "overdue", "still_overdue", "key_population", "due",
-                "seen_this_month", "gaps", "decided", "handled_in_time", "rows_rejected_week", "rows_rejected",
-                "files_week"):
+                "seen_this_month", "seen_due", "gaps", "decided", "handled_in_time", "rows_rejected_week",
+                "rows_rejected", "files_week"):
         total[key] = int(sum(r[key] or 0 for r in rows))
-    seen_due = int((gap_rows["due_this_month"] & gap_rows["seen_this_month"]).sum()) if len(gap_rows) else 0
-    total["visit_coverage"] = _share(seen_due, total["due"])
-    total["in_time_share"] = _share(total["handled_in_time"], total["decided"] + total["overdue"])
+    total.update(scorecard.rates(total.get))
     return rows, total
 
 

@@ -62,7 +62,7 @@ def township_table(classified: pd.DataFrame) -> pd.DataFrame:
         rows.append({"township": t.name, "found_week": len(mine), "total": len(mine),
                      **{s: int((mine["status"] == s).sum()) for s in spec.STATUS_LABELS},
                      "overdue": int(mine["overdue"].sum()), "still_overdue": int(mine["still_overdue"].sum()),
-                     "key_population": 2, "due": 2, "seen_this_month": 1, "gaps": 1,
+                     "key_population": 2, "due": 2, "seen_due": 1, "seen_this_month": 1, "gaps": 1,
                      "visit_coverage": 0.5 if len(mine) else None, "decided": 1, "handled_in_time": 1,
                      "in_time_share": 1.0 if len(mine) else None, "rows_rejected_week": 0, "rows_rejected": 3,
                      "files_week": 1})
@@ -195,13 +195,18 @@ def test_scorecard_sheet(book, people):
     ws = wb[ledger.SCORE_SHEET]
     headers = [c.value for c in ws[2]]
     assert headers == [h for _, h, _, _ in ledger.SCORE_COLUMNS]
-    assert {"本周新发现", "累计发现", "重点人群", "本月应走访", "本月已见面", "走访覆盖率", "按期办理率",
+    assert {"本周新发现", "累计发现", "重点人群", "本月应走访", "其中已见面", "走访覆盖率", "按期办理率",
             "提醒后仍未办理", "本周退回行数", "累计退回行数"} <= set(headers)
     rows = {r[0]: r for r in ws.iter_rows(min_row=3, values_only=True) if r[0]}
     coverage = headers.index("走访覆盖率")
     assert rows["城东街道"][coverage] == 0.5 and rows["城南街道"][coverage] is None
     assert ws.cell(3, coverage + 1).number_format == "0.0%"
     assert rows[ledger.TOTAL][headers.index("累计发现")] == len(people)
+    for name in [t.name for t in spec.townships()] + [ledger.TOTAL]:  # of those due: never more seen than due
+        assert rows[name][headers.index("其中已见面")] <= rows[name][headers.index("本月应走访")]
+    total = rows[ledger.TOTAL]  # the district's rates, of the sums
+    due, seen = total[headers.index("本月应走访")], total[headers.index("其中已见面")]
+    assert total[coverage] == (round(seen / due, 4) if due else None)
     assert [r[0] for r in ws.iter_rows(min_row=3, max_row=32, values_only=True)] == [t.name for t in spec.townships()]
 
 
