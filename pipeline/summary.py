@@ -140,6 +140,15 @@ def headline(report: dict, table: pd.DataFrame, files: list[dict]) -> dict:
     }
 
 
+def new_assisted_in_week(classified: pd.DataFrame, as_of: date) -> int:
+    """新增救助群众 whose 纳入时间 falls in the week ending on the run date (a 转介 without a
+    date is not counted: its week is not known)."""
+    start = (as_of - timedelta(days=spec.thresholds()["missing_window_days"] - 1)).isoformat()
+    end = as_of.isoformat()
+    return sum(1 for status, day in zip(classified["status"].tolist(), classified["result_date"].tolist())
+               if status == "new_assisted" and isinstance(day, str) and start <= day <= end)
+
+
 def township_rows(table: pd.DataFrame, gap_rows: pd.DataFrame, missing: list[str]) -> tuple[list[dict], dict]:
     """The per-township table and scorecard rows, and the district total."""
     rows = []
@@ -366,6 +375,7 @@ def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, g
         "as_of": as_of, "period": period_label(as_of), "files_from": files_from,
         "township_count": len(spec.townships()),
         "figures": headline(report, table, files),
+        "new_assisted_week": new_assisted_in_week(classified, as_of),
         "missing": list(report["missing_townships"]),
         "rows": rows, "total": total,
         "status_labels": spec.STATUS_LABELS,

@@ -402,3 +402,11 @@ def test_pdf_warning_when_chromium_fails_or_hangs(tmp_path: Path, monkeypatch):
     assert "超过 1 秒" in summary.print_pdf(html, tmp_path / "a.pdf")
     assert time.monotonic() - started < 10
     assert not (tmp_path / "a.pdf").exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_the_week_s_newly_assisted_are_those_brought_in_during_the_week():
+    import pandas as pd
+
+    classified = pd.DataFrame({"status": ["new_assisted", "new_assisted", "new_assisted", "pending"],
+                               "result_date": ["2026-11-22", "2026-11-21", None, "2026-11-25"]})
+    assert summary.new_assisted_in_week(classified, date(2026, 11, 28)) == 1  # 22–28 Nov; 21st is the week before
