@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import roster, spec
+from pipeline import roster, spec, workdays
 from pipeline.ledger import STILL_OVERDUE_LABEL
 from pipeline.xlsx import (
     FORMAT_PROPERTIES,
@@ -156,6 +156,8 @@ def letter(township: str, cases: pd.DataFrame, as_of: date) -> Letter:
                f"经区民政局汇总，截至{cn_date(as_of)}，你单位下列{len(cases)}名主动发现对象自发现之日起已超过"
                f"{limits['overdue_workdays']}个工作日仍未办理")
     opening += f"，其中{still}名在区民政局书面提醒后仍未办理。" if still else "。"
+    if not workdays.calendar_known(as_of):  # the count may take holidays for working days: say so
+        opening += f"（{as_of.year}年放假安排尚未更新，工作日暂按周一至周五计算，如有出入请说明。）"
     ask = (f"　　请你单位接此通知后抓紧入户调查、办理，于{cn_date(deadline)}前将办理结果填入明细表"
            f"「{result}」栏报送区民政局。按照通知要求，凡经书面提醒后无正当理由仍未办理的，"
            f"视为未做到“应保尽保、应救尽救”，将追究相关人员责任。")

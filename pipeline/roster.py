@@ -72,5 +72,5 @@ def calendar_warning(as_of: date) -> str | None:
     """Said when the holiday calendar does not know the run's year (working days are then Mon–Fri)."""
     if workdays.calendar_known(as_of):
         return None
-    return (f"节假日日历中没有 {as_of.year} 年的数据，本次按周一至周五计算工作日；"
-            "请升级 chinese-calendar 后重新运行以获得准确的超期天数。")
+    return (f"节假日日历中还没有 {as_of.year} 年的放假安排，本次按周一至周五计算工作日，节假日被算作工作日，"
+            "超期天数可能偏多；请联系维护人员更新节假日日历（chinese-calendar）后重新运行。")

@@ -134,3 +134,11 @@ def test_a_reminder_counts_as_unanswered_only_from_its_deadline_in_working_days(
     for as_of, still in ((date(2026, 10, 8), False), (date(2026, 10, 12), False), (date(2026, 10, 13), True)):
         classified = roster.classify(people, as_of, reminded={"a": "2026-09-30"})
         assert classified["still_overdue"].tolist() == [still], as_of
+
+
+def test_a_letter_in_a_year_the_holiday_calendar_does_not_know_says_how_days_were_counted():
+    cases = pd.DataFrame({"still_overdue": [False]})
+    beyond = date(2027, 2, 26)  # after a Spring Festival the calendar has no dates for
+    assert "2027年放假安排尚未更新，工作日暂按周一至周五计算" in reminders.letter("城东街道", cases, beyond).opening
+    assert "放假安排" not in reminders.letter("城东街道", cases, date(2026, 11, 28)).opening
+    assert "节假日被算作工作日" in roster.calendar_warning(beyond) and "升级" not in roster.calendar_warning(beyond)
