@@ -46,3 +46,24 @@ def vacancies(roster_rows: pd.DataFrame, classified: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame([{"township": t, "village": v, "people": int(found.get((t, v), 0)),
                           "key_population": int(key.get((t, v), 0)), "listed": (t, v) in listed}
                          for t, v in places], columns=COLUMNS)
+
+
+def without_roster(roster_rows: pd.DataFrame) -> list[str]:
+    """The townships that have sent no 协理员名册, in the district's order: their villages are
+    not judged, and the bureau should ask for it."""
+    sent = set(roster_rows["township"]) if not roster_rows.empty else set()
+    return [t.name for t in spec.townships() if t.name not in sent]
+
+
+
+def roster_sentences(roster_rows: pd.DataFrame) -> tuple[str, str]:
+    """(what to add to the vacancy list's note, what to say when it is empty): which townships
+    have sent no roster, since a list without them must not read as full coverage."""
+    missing = without_roster(roster_rows)
+    if not missing:
+        return "全区各乡镇（街道）均已报送协理员名册。", "全区每个村（社区）都有协理员。"
+    if len(missing) == len(spec.townships()):
+        none = "尚未收到任何乡镇（街道）的协理员名册，协理员空缺无法统计；请督促各乡镇（街道）报送。"
+        return none, none
+    some = f"尚未报送协理员名册的乡镇（街道）（{len(missing)}个）：{'、'.join(missing)}；请督促报送。"
+    return some, f"已报送协理员名册的乡镇（街道）中，每个村（社区）都有协理员。{some}"

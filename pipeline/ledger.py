@@ -143,9 +143,10 @@ def ledger_title(status: str | None, as_of: date) -> str:
 
 
 def write_ledger(path: Path, classified: pd.DataFrame, table: pd.DataFrame, *, as_of: date,
-                 duplicates: pd.DataFrame | None = None, vacancies: pd.DataFrame | None = None) -> None:
+                 duplicates: pd.DataFrame | None = None, vacancies: pd.DataFrame | None = None,
+                 roster_said: tuple[str, str] = ("", "已报送协理员名册的乡镇（街道）中，每个村（社区）都有协理员。")) -> None:
     """Write the 全区汇总台账 workbook; `duplicates` (疑似重复) and `vacancies` (协理员空缺)
-    each get a sheet when given.
+    each get a sheet when given; `roster_said` is assistants.roster_sentences.
 
     Example: write_ledger(outbox / "全区汇总台账.xlsx", classified, township_table, as_of=date(2026, 11, 28))
     """
@@ -189,8 +190,8 @@ def write_ledger(path: Path, classified: pd.DataFrame, table: pd.DataFrame, *, a
         _list_sheet(workbook.add_worksheet(VACANCIES_SHEET), VACANCY_COLUMNS,
                     vacancies.assign(listed_label=vacancies["listed"].map(listed)), fmts,
                     title=f"{spec.district_name()}社会救助协理员空缺村（社区）（截至{cn_date(as_of)}）",
-                    note="通知要求每个村（社区）至少有一名社会救助协理员。仅统计已报送协理员名册的乡镇（街道）。",
-                    empty="已报送协理员名册的乡镇（街道）中，每个村（社区）都有协理员。")
+                    note="通知要求每个村（社区）至少有一名社会救助协理员。仅统计已报送协理员名册的乡镇（街道）。"
+                         + roster_said[0], empty=roster_said[1])
     workbook.worksheets()[0].activate()
     workbook.close()
 

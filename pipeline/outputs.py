@@ -90,11 +90,13 @@ def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: 
         if report.feedback:
             feedback.write_feedback(work / report.feedback, report, as_of=as_of)
     duplicates = merge.possible_duplicates(classified)
-    vacancies = assistants.vacancies(assistants.load(db), classified)
+    roster_rows = assistants.load(db)
+    vacancies = assistants.vacancies(roster_rows, classified)
 
     def write_ledger() -> None:  # the largest output: in a forked child while the rest is written here
         ledger.write_ledger(work / settings.LEDGER_NAME, classified, table, as_of=as_of,
-                            duplicates=duplicates, vacancies=vacancies)
+                            duplicates=duplicates, vacancies=vacancies,
+                            roster_said=assistants.roster_sentences(roster_rows))
 
     def write_rest() -> tuple[dict, list[str]]:
         visit_report.write_gaps(work / settings.VISIT_GAPS_NAME, gap_rows, as_of=as_of)

@@ -228,10 +228,11 @@ def duplicate_groups(classified: pd.DataFrame, mask: bool) -> list[dict]:
     return _group(records, "group")
 
 
-def vacancy_groups(db: sqlite3.Connection, classified: pd.DataFrame) -> list[dict]:
-    """Villages without a 协理员, by township (only townships that sent a roster)."""
-    rows = assistants.load(db) if _has_table(db, "assistants") else pd.DataFrame()
-    return _group(assistants.vacancies(rows, classified).to_dict("records"))
+def vacancy_groups(db: sqlite3.Connection, classified: pd.DataFrame) -> tuple[list[dict], tuple[str, str]]:
+    """Villages without a 协理员, by township (only townships that sent a roster), and what to
+    say of the townships that sent none (assistants.roster_sentences)."""
+    rows = assistants.load(db) if _has_table(db, "assistants") else pd.DataFrame(columns=["township"])
+    return _group(assistants.vacancies(rows, classified).to_dict("records")), assistants.roster_sentences(rows)
 
 
 def notices(classified: pd.DataFrame, as_of: date, mask: bool) -> list[dict]:
@@ -385,7 +386,7 @@ def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, g
         "gaps": gaps, "returns": returns, "returns_count": sum(len(g["rows"]) for g in returns),
         "quality": quality(db, files, as_of),
         "duplicates": duplicate_groups(classified, mask),
-        "vacancies": vacancy_groups(db, classified),
+        **dict(zip(("vacancies", "roster_said"), vacancy_groups(db, classified))),
         "notices": notices(classified, as_of, mask),
         "heading": reminders.HEADING,
         "files": file_rows(files),

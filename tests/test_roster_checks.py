@@ -82,6 +82,7 @@ def test_villages_without_an_assistant_are_listed(tmp_path: Path):
     text = page_text(result.outdir / settings.SUMMARY_NAME)
     assert f"九、社会救助协理员空缺（{len(expected)}个村（社区））" in text
     assert "新建村 0 0 已列出，未填写协理员" in text
+    assert "尚未报送协理员名册的乡镇（街道）（29个）" in text  # the others: not judged, and named
 
 
 def test_no_roster_no_verdict(tmp_path: Path):
@@ -90,8 +91,10 @@ def test_no_roster_no_verdict(tmp_path: Path):
                            filled_date=AS_OF)
     result = run(inbox, tmp_path / "outbox", tmp_path / "jiuzhu.sqlite3", AS_OF)
     rows = sheet_rows(result.outdir / settings.LEDGER_NAME, ledger.VACANCIES_SHEET)
-    assert rows[1][0].startswith("已报送协理员名册的乡镇（街道）中，每个村（社区）都有协理员")
+    # No roster received is not full coverage: said so, in the ledger and the summary.
+    assert rows[1][0] == "尚未收到任何乡镇（街道）的协理员名册，协理员空缺无法统计；请督促各乡镇（街道）报送。"
     assert len(rows) == 2
+    assert "尚未收到任何乡镇（街道）的协理员名册" in page_text(result.outdir / settings.SUMMARY_NAME)
 
 
 def test_same_id_in_two_townships_is_listed_as_a_possible_duplicate(tmp_path: Path):
