@@ -11,7 +11,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -44,6 +44,7 @@ def load_yaml(name: str) -> dict:
         raise SpecError(f"schemas/{name} 无法读取：{exc}") from exc
 
 
+@lru_cache(maxsize=4096)  # asked again and again for the same few spellings (each part of 疑似符合救助)
 def fold(text: str) -> str:
     """A matching key: width-folded (NFKC), without any whitespace, '*' or trailing colon."""
     text = unicodedata.normalize("NFKC", text)
@@ -181,6 +182,12 @@ def subtotal_labels() -> list[str]:
 @cache
 def nothing_to_report() -> frozenset[str]:
     return frozenset(load_yaml("form.yaml")["nothing_to_report"])
+
+
+@cache
+def nothing_to_report_initials() -> frozenset[str]:
+    """The first characters a cell saying there is no one to report can start with."""
+    return frozenset(word[0] for word in nothing_to_report())
 
 
 def names_a_relation(name: str) -> bool:

@@ -259,37 +259,49 @@ def locate(sheet: Sheet) -> Located | None:
     probe = content[:2]
     merged = sheet.merged
     footer = below = False  # a footer seen; a footer, total or subtotal seen
+    nothing_initials = spec.nothing_to_report_initials()
+    # The loop below runs once per row of every sheet: its tests are written out inline, cheapest
+    # first, since most rows are people and pass them all.
     for offset, row in enumerate(sheet.rows[last_header + 1:], start=last_header + 1):
         first = next(filter(_filled, row), None)
         if first is None:
             continue
-        first = cell_text(first)
-        initial = first.lstrip()[:1]
-        if initial in _FOOTER_INITIALS:
-            if _is_footer(first, subtotals):
-                below = True
-                continue  # a village's subtotal between its people, a total
-            if _is_footer(first, footers):
-                footer = below = True
-                continue
-        if initial in preamble_initials and _is_footer(first, preamble):
-            continue  # 填报单位：… of a block pasted again below
+        if first.__class__ is str:  # a footer, a total or a 填报单位 row starts with its label, never a number
+            initial = first.lstrip()[:1]
+            if initial in _FOOTER_INITIALS:
+                if _is_footer(first, subtotals):
+                    below = True
+                    continue  # a village's subtotal between its people, a total
+                if _is_footer(first, footers):
+                    footer = below = True
+                    continue
+            if initial in preamble_initials and _is_footer(first, preamble):
+                continue  # 填报单位：… of a block pasted again below
         width = len(row)
-        own = (i for i in content if i < width and _filled(row[i]) and (offset, i) not in merged)
-        first_own = next(own, None)
-        if first_own is None:
+        # The row's own cells (not merged down from above) in the columns a person fills.
+        own = 0  # how many, up to two; `first_own` the first
+        for i in content:
+            if i < width and (v := row[i]) is not None and (v.__class__ is not str or v.strip()) \
+                    and (not merged or (offset, i) not in merged):
+                own += 1
+                if own == 1:
+                    first_own = i
+                else:
+                    break
+        if not own:
             continue  # blank, only columns filled down in advance (序号, 乡镇 …), or cells merged down
-        if below and next(own, None) is None:
+        if below and own < 2:
             continue  # under a footer or a total, a single cell is a note, a signature or a date
         # Each test below needs its first own cell to pass it: most rows are let through there.
         text = cell_text(row[first_own])
         if _NUMBERY.fullmatch(text) and _is_column_numbers(row):
             continue  # 1 2 3 … under the header, as printed forms number their columns
-        if spec.says_nothing(text) and \
+        if text.lstrip()[:1] in nothing_initials and spec.says_nothing(text) and \
                 all(spec.says_nothing(cell_text(row[i])) for i in content if i < width and _filled(row[i])):
             continue  # 无 / 本周无新增 written into the table: a zero report
         # A header repeated further down (pasted pages) is not a person.
-        if any(i < width and cell_text(row[i]).strip() in header_texts for i in probe) and \
+        if any(i < width and (v if (v := row[i]).__class__ is str else cell_text(v)).strip() in header_texts
+               for i in probe) and \
                 sum(cell_text(v).strip() in header_texts for v in row) >= MIN_HEADER_MATCHES:
             continue
         located.rows.append(sheet.row_numbers[offset])
