@@ -210,7 +210,7 @@ def _rules() -> _Rules:
                 raise SpecError(f"schemas/results.yaml：「{key}」同时出现在 {kind_of[key]} 和 {kind} 中")
             kind_of[key] = kind
 
-        for kind in ("pending", "not_eligible", "ended", "observation", "assist"):
+        for kind in ("pending", "applied", "not_eligible", "ended", "observation", "assist"):
             for word in raw[kind]:
                 add(word, kind)
         for canonical, spellings in raw["programmes"].items():
@@ -314,6 +314,11 @@ def _scan(text: str) -> list[_Hit]:
         word, start, end = m.group(), m.start(), m.end()
         kind = rules.kind_of[word]
         clause_end = (c.start() if (c := _CLAUSE_END.search(text, end)) else len(text))
+        if kind == "applied":
+            if _decided_after(text, end, clause_end):
+                pos = end  # 申请低保未通过: a step on the way to the decision written after it
+                continue
+            kind = "pending"
         if kind == "pending":
             # The whole clause is pending: 纳入低保审批中 is not yet 纳入低保.
             while start > 0 and text[start - 1] not in _BREAKS:
@@ -329,6 +334,19 @@ def _scan(text: str) -> list[_Hit]:
         hits.append(_Hit(kind, word, start, end))
         pos = max(end, m.end())
     return hits
+
+
+_DECISIONS = frozenset({"not_eligible", "observation"})
+_LATER_DECISIONS = frozenset({"assist", "not_eligible", "observation", "ended"})
+
+
+def _decided_after(text: str, end: int, clause_end: int) -> bool:
+    """Whether the text after an `applied` keyword records the decision: a not_eligible or
+    observation phrase in the rest of its clause (申请特困供养未获批准, 建议列入观察), or
+    any decision in a later clause (已申请临时救助，2026.11.25已发放2000元)."""
+    rest = text[end:]
+    clause = clause_end - end
+    return any(h.kind in (_DECISIONS if h.start < clause else _LATER_DECISIONS) for h in _scan(rest))
 
 
 def _department(text: str, hit: _Hit) -> str | None:

@@ -129,6 +129,17 @@ CASES = [
     ("转民政局临时救助", PENDING, None, None, None),
     ("低保未批准", CLOSED, None, None, None),
     ("本人放弃申请", CLOSED, None, None, None),
+    # A step (申请, 上报, 建议) followed by the decision is history, not the state of the case.
+    ("申请低保未通过，列入观察", OBS, None, None, None),
+    ("低保申请未通过，列入观察名单", OBS, None, None, None),
+    ("不符合救助条件，但家庭确实困难，建议列入观察", OBS, None, None, None),
+    ("申请特困供养未获批准", CLOSED, None, None, None),
+    ("已申请临时救助，2022.11.20已发放2000元", NEW, "临时救助", DAY, None),
+    ("申请低保，审批通过，2022.11.20", NEW, "城乡低保", DAY, None),
+    ("已上报，审批通过", PENDING, None, None, NO_DATE),          # approved, but for what?
+    ("建议纳入低保", PENDING, None, None, None),                 # a suggestion decides nothing
+    ("不符合低保条件，建议申请临时救助", PENDING, None, None, None),
+    ("申请临时救助，已上报", PENDING, None, None, None),
     # Never guessed.
     ("已处理", PENDING, None, None, NO_DATE),
     ("见附件", PENDING, None, None, NO_DATE),
