@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 NO_HEADER = ("在文件前{rows}行中找不到明细表的表头（应有 发现方式、发现人、所属乡镇（街道）、对象姓名、"
              "家庭基本情况、疑似符合救助 等列）。请使用区民政局下发的模板填写，不要删除或改动表头行。")
+HIDDEN_PEOPLE = ("明细表中没有填写人员，但隐藏的工作表{sheets}中有 {rows} 行人员，隐藏的工作表不读取。"
+                 "如要报送这些人员，请在 Excel 中取消隐藏（右键工作表标签，选“取消隐藏”），把他们填到明细表中"
+                 "后重新发送；如果本周确实没有新发现对象（零报告），请删除隐藏的工作表后再发送。")
 KINDS = {"form": spec.form, "visits": spec.visits_table, "assistants": spec.assistants_table}
 KIND_LABELS = {"form": "明细表", "visits": "走访记录", "assistants": "协理员名册"}
 # Dates in file names, most explicit first: 20261128 / 2026-11-28 / 2026年11月28日, 11月28日, 1128.
@@ -94,10 +97,18 @@ def _read(path: Path, digest: str | None = None) -> _Read:
         report.errors = [_file_issue(path.name, exc.code, exc.message)]
         return done
     tables = [table for table in map(locate, sheets) if table is not None]
-    for hidden in (t for t in tables if not t.visible and t.rows):
-        report.notes.append(f"隐藏工作表「{hidden.sheet}」中有 {len(hidden.rows)} 行，未读取；"
-                            "如需报送，请取消隐藏后重新发送。")
     located = [t for t in tables if t.visible]
+    hidden = [t for t in tables if not t.visible and t.rows]
+    forms = [t for t in located if t.kind == "form"]
+    if forms and not any(t.rows for t in forms) and any(t.kind == "form" for t in hidden):
+        # An empty form, and people on a hidden sheet: not a zero report, or they are lost unseen.
+        rows = sum(len(t.rows) for t in hidden if t.kind == "form")
+        sheets_named = "、".join(f"「{t.sheet}」" for t in hidden if t.kind == "form")
+        report.errors = [_file_issue(path.name, "no_header", HIDDEN_PEOPLE.format(sheets=sheets_named, rows=rows))]
+        return done
+    for table in hidden:
+        report.notes.append(f"隐藏工作表「{table.sheet}」中有 {len(table.rows)} 行，未读取；"
+                            "如需报送，请取消隐藏后重新发送。")
     # A sheet with some of the form's headers but no names (a 统计 sheet beside the form) lists no
     # one; a sheet of people that lacks a required column is the form, and that column is missing.
     complete = {t.kind for t in located if not t.missing}

@@ -529,6 +529,21 @@ def test_a_form_only_on_a_hidden_sheet_says_so(tmp_path: Path):
     assert report.errors[0].message.startswith("明细表在隐藏的工作表「Sheet」中，隐藏的工作表不读取。")
 
 
+def test_people_only_on_a_hidden_sheet_are_not_a_zero_report(tmp_path: Path):
+    path = _workbook(tmp_path / "城东.xlsx", [])  # the visible form: the header only
+    wb = openpyxl.load_workbook(path)
+    week = wb.create_sheet("第47周")
+    for values in wb.active.iter_rows(values_only=True):
+        week.append(values)
+    week.append(_row(seq=1, name="刘德华"))
+    week.append(_row(seq=2, name="张学友"))
+    week.sheet_state = "hidden"
+    wb.save(path)
+    report = check_file(path, AS_OF)
+    assert (report.status, [e.code for e in report.errors]) == ("rejected", ["no_header"])
+    assert report.errors[0].message.startswith("明细表中没有填写人员，但隐藏的工作表「第47周」中有 2 行人员")
+
+
 def test_a_column_not_on_the_form_is_named_in_a_note(tmp_path: Path):
     header = [c.header for c in spec.form().columns] + ["户籍地址"]
     header[header.index(spec.form().column("result").header)] = "办理情况"  # a variant: read as 办理结果
