@@ -14,6 +14,7 @@ FORMULA_ERROR = ("「{header}」显示的是公式出错的结果「{value}」�
                  "请检查这个单元格的公式，或直接填写实际的值。")
 # Helper columns that validation adds to the frame.
 IDENTITY = "_identity"
+ID_SHARED = "_id_shared"  # an ID number the file gives to people of different names
 RESULT_PROBLEM = "_result_problem"
 RESULT_MESSAGE = "_result_message"
 
@@ -72,16 +73,34 @@ def _invalid_id(value: str) -> str:
     return "身份证号码最后一位校验码不对，号码可能抄错了一位，请对照身份证核对。"
 
 
+def _where(frame: pd.DataFrame, index, other) -> str:
+    """第5行, or 工作表「胜利社区」第5行 when `other` is on another sheet than `index`."""
+    where = f"第{frame.at[other, '_row']}行"
+    if frame.at[other, "_sheet"] != frame.at[index, "_sheet"]:
+        where = f"工作表「{frame.at[other, '_sheet']}」{where}"
+    return where
+
+
 def _duplicate(frame: pd.DataFrame, index) -> str:
     key = frame.at[index, IDENTITY]
-    same = frame.index[(frame[IDENTITY] == key)]
-    first = same[0]
-    where = f"第{frame.at[first, '_row']}行"
-    if frame.at[first, "_sheet"] != frame.at[index, "_sheet"]:
-        where = f"工作表「{frame.at[first, '_sheet']}」{where}"
-    basis = "身份证号码相同" if str(key).startswith("id:") else "乡镇、村（社区）和姓名都相同"
-    return (f"与{where}是同一人（{basis}），同一人在一个文件中只能填一行。"
-            "请删除重复的一行，或把两行内容合并。")
+    first = frame.index[(frame[IDENTITY] == key)][0]
+    where = _where(frame, index, first)
+    if str(key).startswith("id:"):
+        return (f"与{where}是同一人（身份证号码和姓名都相同），同一人在一个文件中只能填一行。"
+                "请删除重复的一行，或把两行内容合并。")
+    village = "村（社区）、" if isinstance(frame.at[index, "village"], str) else ""
+    return (f"与{where}的乡镇、{village}姓名都相同，又都没有有效的身份证号码，会被当作同一人。"
+            "如果是同一人，请删除重复的一行，或把两行内容合并；如果是同名的两个人，请分别填写身份证号码"
+            f"{'' if village else '（或村（社区））'}加以区分。")
+
+
+def _id_shared(frame: pd.DataFrame, index) -> str:
+    key = frame.at[index, ID_SHARED]
+    others = [i for i in frame.index[frame[ID_SHARED] == key] if i != index]
+    where = "、".join(_where(frame, index, i) for i in others)
+    names = "」「".join(dict.fromkeys(frame.at[i, "name"] for i in [index, *others]))
+    return (f"身份证号码与{where}相同，但姓名不同（「{names}」）。一个身份证号码只属于一个人，"
+            "至少有一行填错了：请对照身份证核对这几行的号码，改正后重新报送。")
 
 
 def describe(code: str, check: str, column: spec.Column, *, header: str, value: str,
@@ -103,7 +122,7 @@ def describe(code: str, check: str, column: spec.Column, *, header: str, value: 
     if code == "invalid_id":
         return _invalid_id(frame.at[index, column.key])
     if code == "duplicate_row":
-        return _duplicate(frame, index)
+        return _id_shared(frame, index) if check == "id_shared" else _duplicate(frame, index)
     if code == "inconsistent_result":
         return frame.at[index, RESULT_MESSAGE]
     return f"「{header}」有误，请核对。"

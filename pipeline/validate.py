@@ -32,9 +32,11 @@ CHECK_CODES = {
     "date_out_of_range": "invalid_date",
     "bad_id": "invalid_id",
     "duplicate_row": "duplicate_row",
+    "id_shared": "duplicate_row",
     "result_problem": "inconsistent_result",
 }
 IDENTITY, RESULT_PROBLEM, RESULT_MESSAGE = messages.IDENTITY, messages.RESULT_PROBLEM, messages.RESULT_MESSAGE
+ID_SHARED = messages.ID_SHARED
 EARLIEST_DATE = date(2000, 1, 1)
 
 _NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
@@ -111,6 +113,8 @@ def build_schema(table: spec.Table, as_of: date) -> pa.DataFrameSchema:
     columns[IDENTITY] = pa.Column(nullable=True, required=False,
                                   checks=[pa.Check(lambda s: ~s.duplicated() | s.isna(), name="duplicate_row",
                                                    ignore_na=False)])
+    columns[ID_SHARED] = pa.Column(nullable=True, required=False,
+                                   checks=[pa.Check(lambda s: s.isna(), name="id_shared", ignore_na=False)])
     columns[RESULT_PROBLEM] = pa.Column(nullable=True, required=False,
                                         checks=[pa.Check(lambda s: s.isna(), name="result_problem",
                                                          ignore_na=False)])
@@ -127,6 +131,16 @@ def identity(clean: pd.DataFrame) -> pd.Series:
             f"n:{t if isinstance(t, str) else ''}|{v if isinstance(v, str) else ''}|{n}"
             for i, t, v, n in zip(ids, clean["township"].tolist(), villages, clean["name"].tolist())]
     return pd.Series(keys, index=clean.index, dtype=object)
+
+
+def _ids_shared(keys: list, names: list) -> set:
+    """The ID keys that one file gives to people of different names: which row holds the
+    wrong number is not known, so every such row goes back."""
+    names_of: dict = {}
+    for key, name in zip(keys, names):
+        if key is not None and key.startswith("id:"):
+            names_of.setdefault(key, set()).add(name)
+    return {key for key, seen in names_of.items() if len(seen) > 1}
 
 
 def add_outcomes(clean: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -160,12 +174,15 @@ def validate(raw: pd.DataFrame, clean: pd.DataFrame, table: spec.Table, *,
         return []
     frame = clean.copy()
     if table.kind == "form":  # the same person counts twice only within one file
-        frame[IDENTITY] = [k if k is None else f"{k}\x1f{f}" for k, f in zip(identity(clean), clean["_file"].tolist())]
+        keys = [k if k is None else f"{k}\x1f{f}" for k, f in zip(identity(clean), clean["_file"].tolist())]
+        shared = _ids_shared(keys, clean["name"].tolist())
+        frame[IDENTITY] = [None if k in shared else k for k in keys]
+        frame[ID_SHARED] = pd.Series([k if k in shared else None for k in keys], index=frame.index, dtype=object)
     else:
-        frame[IDENTITY] = None
+        frame[IDENTITY] = frame[ID_SHARED] = None
     if RESULT_PROBLEM not in frame:
         frame[RESULT_PROBLEM] = None
-    order = {key: n for n, key in enumerate([*table.keys, IDENTITY, RESULT_PROBLEM])}
+    order = {key: n for n, key in enumerate([*table.keys, IDENTITY, ID_SHARED, RESULT_PROBLEM])}
 
     def header(index: int, key: str) -> str:
         return headers.get((frame.at[index, "_file"], frame.at[index, "_sheet"], key)) or table.column(key).header
@@ -191,7 +208,7 @@ def validate(raw: pd.DataFrame, clean: pd.DataFrame, table: spec.Table, *,
         if code is None or case.index is None or pd.isna(case.index):
             continue
         index = int(case.index)
-        key = {IDENTITY: "name", RESULT_PROBLEM: "result"}.get(case.column, case.column)
+        key = {IDENTITY: "name", ID_SHARED: "id_number", RESULT_PROBLEM: "result"}.get(case.column, case.column)
         if case.column == RESULT_PROBLEM:
             code = frame.at[index, RESULT_PROBLEM]
         if (index, key, code) in seen or (index, key) in shown:

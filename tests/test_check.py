@@ -585,3 +585,28 @@ def test_an_id_born_in_the_future_or_before_1900_is_wrong(tmp_path: Path):
     report = check_file(_workbook(tmp_path / "城东.xlsx", rows), AS_OF)
     assert [(e.row, e.code) for e in report.errors] == [(4, "invalid_id"), (5, "invalid_id")]
     assert "出生日期不存在（或在今天之后、1900年之前）" in report.errors[0].message
+
+
+def test_one_id_number_for_two_names_sends_every_such_row_back_on_its_id(tmp_path: Path):
+    an_id = _valid_id()
+    rows = [_row(seq=1, name="王秀华", id_number=an_id), _row(seq=2, name="李欣", id_number=an_id),
+            _row(seq=3, name="张学友", id_number=_valid_id("50011419700304448")),
+            _row(seq=4, name="张学友", id_number=_valid_id("50011419700304448"))]
+    report = check_file(_workbook(tmp_path / "城东.xlsx", rows), AS_OF)
+    assert [(e.row, e.column, e.code) for e in report.errors] == [
+        (4, "身份证号码", "duplicate_row"), (5, "身份证号码", "duplicate_row"), (7, "对象姓名", "duplicate_row")]
+    assert report.errors[0].message.startswith("身份证号码与第5行相同，但姓名不同（「王秀华」「李欣」）。")
+    assert report.errors[2].message.startswith("与第6行是同一人（身份证号码和姓名都相同）")
+    assert (report.accepted, report.rejected) == (1, 3)
+
+
+@pytest.mark.parametrize("village, said", [
+    ("新安村", "与第4行的乡镇、村（社区）、姓名都相同，又都没有有效的身份证号码，会被当作同一人。"),
+    (None, "与第4行的乡镇、姓名都相同，又都没有有效的身份证号码，会被当作同一人。"),
+])
+def test_namesakes_without_id_numbers_are_told_how_to_tell_them_apart(tmp_path: Path, village, said):
+    rows = [_row(seq=1, name="王秀英", village=village), _row(seq=2, name="王秀英", village=village)]
+    report = check_file(_workbook(tmp_path / "城东.xlsx", rows), AS_OF)
+    assert [(e.row, e.code) for e in report.errors] == [(5, "duplicate_row")]
+    assert report.errors[0].message.startswith(said)
+    assert "如果是同名的两个人，请分别填写身份证号码" in report.errors[0].message
