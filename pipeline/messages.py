@@ -46,6 +46,8 @@ def _invalid_value(check: str, column: spec.Column, header: str, value: str, fra
     if check == "not_a_name":
         if len(value) > 20:
             return f"「{header}」超过20个字，请只填写对象本人的姓名，其他情况写在家庭基本情况或备注中。"
+        if any("a" <= c <= "z" for c in value.lower()):  # Wang Wei: two words, but one person in pinyin
+            return f"「{value}」不是汉字姓名。请用汉字填写身份证上的姓名（少数民族姓名用“·”分隔）。"
         if len(value.split()) > 1 or spec.names_a_relation(value):
             return (f"「{value}」不是一个人的姓名。每行只填一个人：填对象本人的姓名，家庭成员写在家庭基本情况中；"
                     "需要救助的家庭成员各填一行。")
@@ -55,7 +57,8 @@ def _invalid_value(check: str, column: spec.Column, header: str, value: str, fra
         return (f"「{header}」有 {len(value)} 个字，超过上限 {column.max_length} 字。"
                 "请精简内容，详细材料另行报送。")
     if check == "not_a_phone":
-        return f"联系电话「{value}」格式不对，请填写11位手机号或带区号的固定电话，如 023-79222164。"
+        return (f"联系电话「{value}」格式不对：手机号是以1开头的11位数字，固定电话请带区号，如 023-79222164；"
+                "有几个号码的，用顿号（、）分隔。")
     return f"「{header}」的内容「{value}」不符合要求，请核对后重新填写。"
 
 

@@ -42,7 +42,17 @@ EARLIEST_DATE = date(2000, 1, 1)
 _NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
                    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f·]*"
                    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]$")
-_PHONE = re.compile(r"^[0-9+\-()（）/、,，;；]{7,40}$")
+# One number or several (/、,，;； between): an 11-digit mobile, a landline with its area code
+# (023-79222164, (023)79222164), or a local 7-8 digit number; +86 in front is allowed.
+_PHONES = re.compile(r"[/、,，;；]+")
+_PHONE_MARKS = re.compile(r"[-()（）]")
+_PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11}|[2-9]\d{6,7})")
+
+
+def _is_phone(text: str) -> bool:
+    numbers = [n for n in _PHONES.split(text) if n]
+    return bool(numbers) and len(text) <= 40 and \
+        all(_PHONE.fullmatch(_PHONE_MARKS.sub("", n)) for n in numbers)
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # What a cell shows when its formula failed (a VLOOKUP that found nothing shows #N/A).
 EXCEL_ERRORS = frozenset(["#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
@@ -95,7 +105,7 @@ def _column_checks(column: spec.Column, as_of: date) -> list[pa.Check]:
     elif column.kind == "id":
         checks.append(_per_value(lambda v: id_problem(v) is None, "bad_id"))
     elif column.kind == "phone":
-        checks.append(_per_value(lambda v: bool(_PHONE.match(v)), "not_a_phone"))
+        checks.append(_per_value(_is_phone, "not_a_phone"))
     if column.max_length:
         limit = column.max_length
         checks.append(pa.Check(lambda s: pd.Series(np.fromiter(

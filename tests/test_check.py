@@ -579,6 +579,13 @@ def test_a_name_cell_holding_more_than_one_person_is_sent_back(tmp_path: Path, n
     assert report.records["name"].tolist() == ["张三"]
 
 
+@pytest.mark.parametrize("name", ["Wang Wei", "wangwei", "王Wei"])
+def test_a_name_in_pinyin_is_asked_for_in_chinese_characters(tmp_path: Path, name: str):
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [_row(seq=1, name=name)]), AS_OF)
+    assert [(e.row, e.code) for e in report.errors] == [(4, "invalid_value")]
+    assert report.errors[0].message == f"「{name}」不是汉字姓名。请用汉字填写身份证上的姓名（少数民族姓名用“·”分隔）。"
+
+
 def test_an_id_born_in_the_future_or_before_1900_is_wrong(tmp_path: Path):
     rows = [_row(seq=n, name=name, id_number=_valid_id(base)) for n, (name, base) in
             enumerate([("刘德华", "50011420270101001"), ("张学友", "50011418900101001")], start=1)]
@@ -610,3 +617,15 @@ def test_namesakes_without_id_numbers_are_told_how_to_tell_them_apart(tmp_path: 
     assert [(e.row, e.code) for e in report.errors] == [(5, "duplicate_row")]
     assert report.errors[0].message.startswith(said)
     assert "如果是同名的两个人，请分别填写身份证号码" in report.errors[0].message
+
+
+@pytest.mark.parametrize("phone, valid", [
+    ("13812345678", True), (13812345678, True), ("138 1234 5678", True), ("023-79222164", True),
+    ("（023）79222164", True), ("79222164", True), ("13812345678、023-79222164", True), ("+8613812345678", True),
+    ("1381234567", False), ("138123456789", False), ("1234", False), ("电话13812345678", False),
+])
+def test_a_phone_is_a_mobile_of_eleven_digits_or_a_landline(tmp_path: Path, phone, valid: bool):
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [_row(seq=1, phone=phone)]), AS_OF)
+    assert [(e.column, e.code) for e in report.errors] == ([] if valid else [("联系电话", "invalid_value")])
+    if not valid:
+        assert report.errors[0].message.startswith(f"联系电话「{phone}」格式不对：手机号是以1开头的11位数字")
