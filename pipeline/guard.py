@@ -72,14 +72,16 @@ CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ACCEPTED = "请把明细表以 .xlsx、.xls 或 .csv 格式发送。"
 RESAVE = "请用 Excel 或 WPS 打开后“另存为” .xlsx 文件再发送。"
 UNZIP = "请解压后把其中的明细表（.xlsx、.xls 或 .csv）直接作为附件发送。"
-CORRUPT = "文件已损坏或不完整（可能是邮件附件没有下载完整），请重新从邮件中保存或请乡镇重新发送。"
+# Read by a township checking its own file and by the bureau receiving it: the remedy names both.
+AGAIN = "报送单位请用 Excel 或 WPS 打开原文件，确认内容完整后重新保存再发送；区民政局收到的，请重新从邮件中保存，或请报送单位重新发送。"
+CORRUPT = f"文件已损坏或不完整（可能是保存时出错，或邮件附件没有下载完整）。{AGAIN}"
 TAMPERED = ("文件内部含有 Excel 从不写入的内容，可能是被篡改或恶意构造的文件，已拒绝读取。"
-            "请乡镇用 Excel 重新制作并保存后再发送。")
+            "请用 Excel 重新制作并保存后再发送。")
 UNOPENABLE = "文件无法打开，请确认文件名和位置正确、文件没有被其他程序占用，然后再试一次。"
 ENCRYPTED = ("文件设置了打开密码，请取消密码后重新保存再发送"
              "（文件→信息→保护工作簿→用密码进行加密，清空密码）。")
 BOMB = ("文件解压后的数据量异常（{detail}），可能已损坏或是恶意构造的“压缩炸弹”，已拒绝读取。"
-        "请乡镇用 Excel 打开后只保留明细表，另存为新文件再发送。")
+        "请用 Excel 打开后只保留明细表，另存为新文件再发送。")
 
 # Leading bytes of formats people attach by mistake: (magic, what it is, what to do).
 FOREIGN_MAGIC = (
@@ -194,7 +196,7 @@ def _head(path: Path) -> tuple[bytes, int]:
     except OSError as exc:
         raise InputFileError("unreadable", UNOPENABLE) from exc
     if not head:
-        raise InputFileError("unreadable", "文件是空的（0 字节），可能是邮件附件没有下载完整，请重新从邮件中保存或请乡镇重新发送。")
+        raise InputFileError("unreadable", f"文件是空的（0 字节），可能是保存时出错，或邮件附件没有下载完整。{AGAIN}")
     return head, size
 
 
