@@ -140,6 +140,12 @@ def _read(path: Path, digest: str | None = None) -> _Read:
                     f"工作表「{table.sheet}」表头中的{'、'.join(f'「{t}」' for t in table.unknown[:5])}"
                     f"{'等' if len(table.unknown) > 5 else ''}不是模板上的列，这些列没有读取；如果其中有办理结果、"
                     "身份证号码等内容，请把表头改成模板上的写法。")
+            for key, indexes in table.repeated.items():
+                column = KINDS[table.kind]().column(key)
+                done_how = ("各列的内容已合并读取" if key in spec.joined_when_repeated() else
+                            f"只读取了第一列，其余{len(indexes)}列没有读取，请删除多余的列或把内容合并到第一列")
+                report.notes.append(f"工作表「{table.sheet}」表头中「{spec.short_label(column.header)}」出现了"
+                                    f"{len(indexes) + 1}次，{done_how}。")
             prepare(table, KINDS[table.kind]())
             done.tables.setdefault(table.kind, []).append(table)
     done.unit = next((t.unit for t in located if t.unit), None)

@@ -208,7 +208,8 @@ def _clean_spaces(text: str) -> str:
 
 def _transposed(located: Located) -> list[tuple]:
     """The data rows' cells column by column (rows padded to the widest column used)."""
-    used = [*located.columns.values(), *([] if located.result_dates is None else [located.result_dates])]
+    used = [*located.columns.values(), *([] if located.result_dates is None else [located.result_dates]),
+            *(i for indexes in located.repeated.values() for i in indexes)]
     width = max(used, default=-1) + 1
     cells = located.cells
     if any(len(row) < width for row in cells):  # CSV rows may be short; workbook rows are all one width
@@ -251,6 +252,8 @@ def prepare(located: Located, table: spec.Table) -> None:
     for col in table.columns:
         index = located.columns.get(col.key)
         cells = list(columns[index]) if index is not None else [None] * len(located.rows)
+        if col.key in located.repeated and col.key in spec.joined_when_repeated():  # a second 备注 column
+            cells = _joined(cells, [columns[i] for i in located.repeated[col.key]])
         texts = _texts(cells)
         clean = clean_column(cells, texts, col)
         if col.kind in UNKNOWN_MAY_BE_WRITTEN and not col.required:  # 不详, 无, / : not known, so blank
@@ -262,6 +265,15 @@ def prepare(located: Located, table: spec.Table) -> None:
         # object, not two equal ones, to keep in memory and to pickle back from a child.
         prepared[col.key] = (texts, [t if c == t else c for t, c in zip(texts, clean)])
     located.prepared, located.cells = prepared, []
+
+
+def _joined(cells: list, others: list[tuple]) -> list:
+    """Each row's text from a column and the columns repeating its header, joined with ；."""
+    out = []
+    for values in zip(cells, *others):
+        texts = [t for t in (cell_text(v).strip() for v in values) if t]
+        out.append("；".join(dict.fromkeys(texts)) or None)
+    return out
 
 
 def _with_result_dates(results: list, dates: tuple) -> list:

@@ -175,6 +175,10 @@ def prefilled_columns() -> frozenset[str]:
     return frozenset(load_yaml("form.yaml")["prefilled_columns"])
 
 
+def joined_when_repeated() -> frozenset[str]:
+    return frozenset(load_yaml("form.yaml")["joined_when_repeated"])
+
+
 def subtotal_labels() -> list[str]:
     return load_yaml("form.yaml")["subtotal_labels"]
 

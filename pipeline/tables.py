@@ -39,6 +39,8 @@ class Located:
     filled_date: str | date | None = None
     below_footer: list[int] = field(default_factory=list)  # Excel rows of people read below a footer
     result_dates: int | None = None  # index of a 纳入时间 column beside 办理结果 (see normalise.prepare)
+    # key -> indexes of further columns whose header names a column found already (a second 备注)
+    repeated: dict[str, list[int]] = field(default_factory=dict)
 
 
 def cell_text(value) -> str:
@@ -239,6 +241,11 @@ def locate(sheet: Sheet) -> Located | None:
                  if i not in columns and (text := re.sub(r"\s+", "", cell_text(v))) and not text.isdigit()
                  and text not in spec.feedback_columns().values()],
     )
+    for i, v in enumerate(header):
+        if i not in columns and v.__class__ is str and (key := table.match_folded(spec.fold(v))) in located.columns:
+            located.repeated.setdefault(key, []).append(i)
+            if (text := re.sub(r"\s+", "", v)) in located.unknown:
+                located.unknown.remove(text)
     if table.kind == "form" and "result" in located.columns:
         dated = [i for i, v in enumerate(header)
                  if i not in columns and spec.fold(cell_text(v)) in spec.result_date_headers()]

@@ -629,3 +629,16 @@ def test_a_phone_is_a_mobile_of_eleven_digits_or_a_landline(tmp_path: Path, phon
     assert [(e.column, e.code) for e in report.errors] == ([] if valid else [("联系电话", "invalid_value")])
     if not valid:
         assert report.errors[0].message.startswith(f"联系电话「{phone}」格式不对：手机号是以1开头的11位数字")
+
+
+def test_a_header_written_twice_is_read_not_called_unknown(tmp_path: Path):
+    header = [c.header for c in spec.form().columns] + ["备注", "所属乡镇"]
+    rows = [_row(seq=1, name="刘德华", remark="独居") + ["子女在外地", "城西街道"],
+            _row(seq=2, name="张学友") + ["低保边缘户", None]]
+    report = check_file(_workbook(tmp_path / "城东.xlsx", rows, header), AS_OF)
+    assert (report.status, report.errors) == ("accepted", [])
+    assert report.records["remark"].tolist() == ["独居；子女在外地", "低保边缘户"]
+    assert report.records["township"].tolist() == ["城东街道", "城东街道"]
+    assert report.notes == ["工作表「Sheet」表头中「备注」出现了2次，各列的内容已合并读取。",
+                            "工作表「Sheet」表头中「所属乡镇（街道）」出现了2次，只读取了第一列，其余1列没有读取，"
+                            "请删除多余的列或把内容合并到第一列。"]
