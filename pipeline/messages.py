@@ -39,8 +39,11 @@ def _invalid_value(check: str, column: spec.Column, header: str, value: str, fra
         allowed = set(spec.vocabulary("assistance_types").values)
         clean = frame.at[index, column.key] or ""
         wrong = [p for p in clean.split("、") if p not in allowed]
-        nearest = [spec.vocabulary("assistance_types").nearest(p) for p in wrong]
-        hint = "、".join(f"「{w}」可改为「{n}」" for w, n in zip(wrong, nearest) if n)
+        hints = spec.type_hints()
+        said = [next((hints[word] for word in hints if word in w), None) for w in wrong]
+        nearest = [None if s else spec.vocabulary("assistance_types").nearest(w) for w, s in zip(wrong, said)]
+        hint = "；".join([s for s in dict.fromkeys(said) if s] +
+                        [f"「{w}」可改为「{n}」" for w, n in zip(wrong, nearest) if n])
         return (f"「{'、'.join(wrong)}」不是规定的救助类型。{hint + '。' if hint else ''}"
                 f"请从「{_types_text()}」中选择，多项用顿号（、）分隔。")
     if check == "not_a_name":

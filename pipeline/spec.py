@@ -278,6 +278,10 @@ def type_separators() -> str:
     return load_yaml("vocabularies.yaml")["type_separators"]
 
 
+def type_hints() -> dict[str, str]:
+    return load_yaml("vocabularies.yaml").get("type_hints", {})
+
+
 def type_fillers() -> list[str]:
     return load_yaml("vocabularies.yaml").get("type_fillers", [])
 
@@ -346,10 +350,31 @@ def find_township(text: str) -> str | None:
     return None
 
 
+# A place outside the district named first: 石柱县…, 渝中区…, 万州… 市 (黔江区 itself is stripped).
+_OTHER_PLACE = re.compile(r"^.{2,}?[县市州]|^.{2,}?区(?!.*区)")
+NEAREST_TOWNSHIP_CUTOFF = 0.4
+NEAREST_TOWNSHIP_MARGIN = 0.1  # 城区 is as near to 城东、城南、城西街道: none of them is named
+
+
 def nearest_township(text: str) -> str | None:
+    """The township a wrong spelling most likely means (成西街道 → 城西街道); None when the text
+    names a place outside the district, or no township is clearly nearer than the others."""
     key = fold(text)
-    matches = difflib.get_close_matches(key, list(_township_forms()), n=1, cutoff=0.4)
-    return _township_forms()[matches[0]] if matches else None
+    district = district_name()
+    if key.startswith(district):
+        key = key[len(district):]
+    elif _OTHER_PLACE.match(key):
+        return None
+    best: dict[str, float] = {}
+    for spelling, township in _township_forms().items():
+        ratio = difflib.SequenceMatcher(None, key, spelling).ratio()
+        best[township] = max(best.get(township, 0.0), ratio)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+    if not ranked or ranked[0][1] < NEAREST_TOWNSHIP_CUTOFF:
+        return None
+    if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < NEAREST_TOWNSHIP_MARGIN:
+        return None
+    return ranked[0][0]
 
 
 # --- statuses -----------------------------------------------------------------------

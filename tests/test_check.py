@@ -642,3 +642,24 @@ def test_a_header_written_twice_is_read_not_called_unknown(tmp_path: Path):
     assert report.notes == ["工作表「Sheet」表头中「备注」出现了2次，各列的内容已合并读取。",
                             "工作表「Sheet」表头中「所属乡镇（街道）」出现了2次，只读取了第一列，其余1列没有读取，"
                             "请删除多余的列或把内容合并到第一列。"]
+
+
+@pytest.mark.parametrize("township, hint", [
+    ("成西街道", "最接近的是「城西街道」，"), ("黔江区成西街道", "最接近的是「城西街道」，"),
+    ("城区", None),                       # as near to 城东、城南、城西街道: none is named
+    ("石柱县城西街道", None), ("渝中区城西街道", None),  # another county's township is not 黔江's
+])
+def test_the_nearest_township_is_named_only_when_it_is_clearly_meant(tmp_path: Path, township, hint):
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [_row(seq=1, township=township)]), AS_OF)
+    [error] = report.errors
+    assert (error.column, error.code) == ("所属乡镇（街道）", "invalid_value")
+    assert error.message.startswith(f"「{township}」不是黔江区的乡镇（街道）。{hint or '请填写'}")
+
+
+def test_a_wrong_type_whose_nearest_spelling_would_mislead_is_explained(tmp_path: Path):
+    rows = [_row(seq=1, suspected="低保边缘"), _row(seq=2, name="张学友", suspected="临时救助、低保户口")]
+    report = check_file(_workbook(tmp_path / "城东.xlsx", rows), AS_OF)
+    assert [(e.row, e.code) for e in report.errors] == [(4, "invalid_value"), (5, "invalid_value")]
+    assert report.errors[0].message.startswith("「低保边缘」不是规定的救助类型。低保边缘家庭不是救助类型，请填写这户可能符合的救助")
+    assert "城乡低保」。" not in report.errors[0].message.split("请从")[0]
+    assert "「低保户口」可改为「城乡低保」" in report.errors[1].message
