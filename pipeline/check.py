@@ -96,8 +96,12 @@ def _read(path: Path, digest: str | None = None) -> _Read:
     except InputFileError as exc:
         report.errors = [_file_issue(path.name, exc.code, exc.message)]
         return done
-    tables = [table for table in map(locate, sheets) if table is not None]
+    found = [locate(sheet) for sheet in sheets]
+    tables = [table for table in found if table is not None]
     located = [t for t in tables if t.visible]
+    auxiliary = spec.auxiliary_sheets()
+    unread = [s.name for s, t in zip(sheets, found) if t is None and s.visible and s.name not in auxiliary
+              and any(v is not None and (v.__class__ is not str or v.strip()) for row in s.rows for v in row)]
     hidden = [t for t in tables if not t.visible and t.rows]
     forms = [t for t in located if t.kind == "form"]
     if forms and not any(t.rows for t in forms) and any(t.kind == "form" for t in hidden):
@@ -122,6 +126,9 @@ def _read(path: Path, digest: str | None = None) -> _Read:
         rows = "、".join(map(str, table.below_footer[:5])) + ("等" if len(table.below_footer) > 5 else "")
         report.notes.append(f"工作表「{table.sheet}」第{rows}行在落款行（填表人、审核人等）下方，已作为数据读取；"
                             "以后请把落款行放在表格最后。")
+    if unread and located:
+        report.notes.append(f"工作表{'、'.join(f'「{name}」' for name in unread)}中没有明细表的表头，未读取；"
+                            "如果其中有要报送的人员，请填到明细表中。")
     if not located:
         limit = spec.thresholds()["header_scan_rows"]
         hidden = "、".join(f"「{t.sheet}」" for t in tables if not t.visible)

@@ -175,6 +175,10 @@ def prefilled_columns() -> frozenset[str]:
     return frozenset(load_yaml("form.yaml")["prefilled_columns"])
 
 
+def auxiliary_sheets() -> frozenset[str]:
+    return frozenset(load_yaml("form.yaml")["auxiliary_sheets"])
+
+
 def joined_when_repeated() -> frozenset[str]:
     return frozenset(load_yaml("form.yaml")["joined_when_repeated"])
 

@@ -663,3 +663,16 @@ def test_a_wrong_type_whose_nearest_spelling_would_mislead_is_explained(tmp_path
     assert report.errors[0].message.startswith("「低保边缘」不是规定的救助类型。低保边缘家庭不是救助类型，请填写这户可能符合的救助")
     assert "城乡低保」。" not in report.errors[0].message.split("请从")[0]
     assert "「低保户口」可改为「城乡低保」" in report.errors[1].message
+
+
+def test_a_visible_sheet_without_the_form_is_named_and_the_templates_own_sheets_are_not(tmp_path: Path):
+    path = _workbook(tmp_path / "城东.xlsx", [_row(seq=1)])
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("统计").append(["村（社区）", "人数"])
+    wb["统计"].append(["新安村", 1])
+    wb.create_sheet("说明").append(["填表说明：每行填一人"])
+    wb.create_sheet("Sheet3")  # empty
+    wb.save(path)
+    report = check_file(path, AS_OF)
+    assert (report.status, report.rows) == ("accepted", 1)
+    assert report.notes == ["工作表「统计」中没有明细表的表头，未读取；如果其中有要报送的人员，请填到明细表中。"]
