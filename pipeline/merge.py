@@ -32,7 +32,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 REBUILD_INDEXES_AT = 20_000  # persons changed in one run; see save_roster
 PERSON_COLUMNS = ["key", "township", "village", "name", "id_number", "data", "status", "programme",
                   "result_date", "referral", "discovered", "first_seen", "updated", "key_since",
-                  "submission_id", "sheet", "row"]
+                  "decided_on", "submission_id", "sheet", "row"]
 
 
 def _text(value) -> str | None:
@@ -113,6 +113,17 @@ def _key_since(old: dict | None, status: str, discovered: str, result_date: str 
     return result_date or as_of.isoformat()
 
 
+def _decided_on(old: dict | None, status: str, reported: str, corrects: bool = False) -> str | None:
+    """When the current decision was reported: kept while a re-sent row repeats it, `reported`
+    (the file's 填报日期, else the run) when it is new. None while pending. A record from before
+    this was kept has only the date it was last updated."""
+    if status == "pending":
+        return None
+    if old is not None and not corrects and old["status"] == status:
+        return old.get("decided_on") or old["updated"]
+    return reported
+
+
 def _column(records: pd.DataFrame, key: str) -> list:
     if key not in records:
         return [None] * len(records)
@@ -128,6 +139,7 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
     today = as_of.isoformat()
     filled = report.filled_on
     roster.filled[submission_id] = filled
+    reported = filled if filled and filled <= today else today
     versions, older, completed, moved = [], 0, 0, []
     form = zip(*(_column(records, k) for k in FORM_KEYS))  # a row's form fields, column by column
     rest = zip(records["status"].tolist(), records["result_date"].tolist(), records["programme"].tolist(),
@@ -141,7 +153,7 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         if old is not None and roster.newer_than(filled, old):
             versions.append((key, submission_id, sheet, int(row), text))
             older += 1
-            if _fill_from_late_row(roster, old, data, (status, result_date, programme, referral), as_of):
+            if _fill_from_late_row(roster, old, data, (status, result_date, programme, referral), as_of, reported):
                 completed += 1
             continue
         # A corrected re-send (same 填报日期 as the file behind the record) supersedes that
@@ -180,6 +192,7 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
             "referral": referral if decided else old["referral"],
             "discovered": discovered, "first_seen": (old or {}).get("first_seen") or today,
             "updated": today, "key_since": _key_since(old, status, discovered, result_date, as_of, corrects),
+            "decided_on": _decided_on(old, status, reported, corrects),
             "submission_id": submission_id, "sheet": sheet, "row": int(row),
         }
         if old is not None and old["key"] != key:
@@ -202,7 +215,7 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
                (submission_id, report.township, dumps(sorted(set(records["name"])))))
 
 
-def _fill_from_late_row(roster: Roster, old: dict, data: dict, outcome: tuple, as_of: date) -> bool:
+def _fill_from_late_row(roster: Roster, old: dict, data: dict, outcome: tuple, as_of: date, reported: str) -> bool:
     """A row filled in before the file behind the record (an e-mail that came late) gives
     what the record lacks, as if it had come in order: its values where the record's are
     blank, its decision where the record has no 办理结果, its 发现日期 when earlier. Whether
@@ -222,7 +235,8 @@ def _fill_from_late_row(roster: Roster, old: dict, data: dict, outcome: tuple, a
                                            investigation=merged.get("investigation")).status
         result_date = result_date.isoformat() if result_date else None
         person.update(status=status, programme=programme, result_date=result_date, referral=referral,
-                      key_since=_key_since(old, status, discovered, result_date, as_of))
+                      key_since=_key_since(old, status, discovered, result_date, as_of),
+                      decided_on=_decided_on(old, status, reported))
     roster.add(person)
     roster.changed.add(old["key"])
     return True

@@ -15,12 +15,17 @@ from pipeline import spec, workdays
 
 
 def _handled_in_time(classified: pd.DataFrame, limit: int) -> pd.Series:
-    """Decided within `limit` working days of discovery (a referral without a date counts as decided in time
-    only if it was decided before the case became overdue, i.e. by the run that recorded it)."""
+    """Decided within `limit` working days of discovery: by the date in 办理结果, else by the day the
+    decision was reported (decided_on: a 转介 or a 不符合 without a date, counted from its file)."""
     decided = (classified["status"] != "pending").to_numpy(dtype=bool)
-    ends = classified["result_date"].where(classified["result_date"].notna(), classified["updated"])
+    ends = classified["result_date"].where(classified["result_date"].notna(), _reported(classified))
     taken = workdays.between_many(classified["discovered"].to_numpy(dtype=object), ends.to_numpy(dtype=object))
     return pd.Series(decided & (taken <= limit), index=classified.index, dtype=bool)
+
+
+def _reported(classified: pd.DataFrame) -> pd.Series:
+    """The day each decision was reported; a record kept before that was stored has its last update."""
+    return classified["decided_on"].where(classified["decided_on"].notna(), classified["updated"])
 
 
 def township_table(db: sqlite3.Connection, classified: pd.DataFrame, gap_rows: pd.DataFrame,

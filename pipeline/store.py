@@ -15,7 +15,7 @@ import orjson
 
 from pipeline.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry migrates from version N-1 to N.
 MIGRATIONS = [
@@ -121,6 +121,11 @@ MIGRATIONS = [
         submission_id INTEGER NOT NULL REFERENCES submissions(id),
         PRIMARY KEY (township, village, assistant)
     );
+    """,
+    # When the current decision was reported (its file's 填报日期, else its run), for a decision
+    # whose 办理结果 gives no date: 按期办结 and 本周纳入 count from it, not from the last re-send.
+    """
+    ALTER TABLE persons ADD COLUMN decided_on TEXT;
     """,
 ]
 

@@ -141,11 +141,12 @@ def headline(report: dict, table: pd.DataFrame, files: list[dict]) -> dict:
 
 
 def new_assisted_in_week(classified: pd.DataFrame, as_of: date) -> int:
-    """新增救助群众 whose 纳入时间 falls in the week ending on the run date (a 转介 without a
-    date is not counted: its week is not known)."""
+    """新增救助群众 whose 纳入时间 falls in the week ending on the run date; a 转介 without a
+    date counts in the week its decision was reported."""
     start = (as_of - timedelta(days=spec.thresholds()["missing_window_days"] - 1)).isoformat()
     end = as_of.isoformat()
-    return sum(1 for status, day in zip(classified["status"].tolist(), classified["result_date"].tolist())
+    days = classified["result_date"].where(classified["result_date"].notna(), classified["decided_on"])
+    return sum(1 for status, day in zip(classified["status"].tolist(), days.tolist())
                if status == "new_assisted" and isinstance(day, str) and start <= day <= end)
 
 

@@ -658,3 +658,23 @@ def test_a_run_again_before_the_reminder_is_due_does_not_call_it_unanswered(tmp_
     assert again.report["roster"]["overdue"] == 1 and again.townships[town]["still_overdue"] == 0
     due = d.run(date(2026, 11, 30))
     assert due.overdue()[0][-1] == "提醒后仍未办理（2026-11-23 已提醒）"
+
+
+def test_a_decision_without_a_date_is_timely_from_its_own_week_however_often_it_is_sent_again(tmp_path: Path):
+    """石会镇 finds three people on 15 Oct and reports them decided on 6 Nov, 16 working days
+    on (a 转介, a 不符合 and an observation case: none of them writes a date). It sends the same
+    rows every week: they stay 按期办结, and the 转介 counts as newly assisted in its own week only."""
+    d = District(tmp_path)
+    town = "石会镇"
+    a, b, c = (found(p, date(2026, 10, 15)) for p in people(town, 3, seed=21))
+    a.investigation, a.result = INVESTIGATION["new_assisted"][0], "转介区医保局医疗救助"
+    b.investigation, b.result = INVESTIGATION["closed"][0], "不符合救助条件"
+    observe(c)
+    for day, newly in ((NOV6, 1), (NOV13, 0), (NOV20, 0), (NOV27, 0)):
+        d.send(town, day, [a, b, c])
+        week = d.run(day)
+        assert township_figures(week, town, "in_time_share") == {"in_time_share": 1.0}
+        assert f"其中本周纳入 {newly} 人" in (week.outdir / settings.SUMMARY_NAME).read_text(encoding="utf-8")
+    with sqlite3.connect(d.store) as db:
+        decided = dict(db.execute("SELECT name, decided_on FROM persons"))
+    assert decided == dict.fromkeys([a.name, b.name, c.name], "2026-11-06")

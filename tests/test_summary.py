@@ -407,6 +407,8 @@ def test_pdf_warning_when_chromium_fails_or_hangs(tmp_path: Path, monkeypatch):
 def test_the_week_s_newly_assisted_are_those_brought_in_during_the_week():
     import pandas as pd
 
-    classified = pd.DataFrame({"status": ["new_assisted", "new_assisted", "new_assisted", "pending"],
-                               "result_date": ["2026-11-22", "2026-11-21", None, "2026-11-25"]})
-    assert summary.new_assisted_in_week(classified, date(2026, 11, 28)) == 1  # 22–28 Nov; 21st is the week before
+    classified = pd.DataFrame({"status": ["new_assisted", "new_assisted", "new_assisted", "new_assisted", "pending"],
+                               "result_date": ["2026-11-22", "2026-11-21", None, None, "2026-11-25"],
+                               "decided_on": ["2026-11-27", "2026-11-27", "2026-11-27", "2026-11-20", None]})
+    # 22–28 Nov; the 21st is the week before; a 转介 without a date counts in the week it was reported.
+    assert summary.new_assisted_in_week(classified, date(2026, 11, 28)) == 2
