@@ -21,7 +21,8 @@ def file_line(f: FileReport) -> str:
     township = f.township or "乡镇未识别"
     whole = next((e for e in f.errors if e.file_level), None)
     counts = (f"{f.rows} 行，合格 {f.accepted} 行，有误 {f.rejected} 行" if f.rows
-              else CODE_LABELS.get(whole.code, whole.code) if whole else "无数据行")
+              else CODE_LABELS.get(whole.code, whole.code) if whole
+              else "与已收到的文件相同" if f.status == "duplicate" else "无数据行")
     counts += "".join(f"；{label}有误 {n} 行" for label, n in f.other_rejected.items())
     return f"{_MARKS.get(f.status, '?')} {f.file}（{township}）{STATUS_LABELS.get(f.status, f.status)}：{counts}"
 

@@ -208,10 +208,10 @@ def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path
 
 def _check_all(db, paths: list[Path], as_of: date, on_file, on_read) -> list[FileReport]:
     """Check the inbox; a byte-identical file already ingested is a duplicate and is not read."""
-    known: dict[str, tuple[str | None, bool, str, int]] = {}
+    known: dict[str, tuple[str | None, bool, str, int, str]] = {}
     if db.execute("SELECT 1 FROM sqlite_master WHERE name='submissions'").fetchone():
-        known = {r[0]: (r[1], bool(r[2]), r[3], r[4]) for r in db.execute(
-            "SELECT sha256, township, has_form, file, rows FROM submissions WHERE status != 'duplicate' "
+        known = {r[0]: (r[1], bool(r[2]), r[3], r[4], r[5]) for r in db.execute(
+            "SELECT sha256, township, has_form, file, rows, received FROM submissions WHERE status != 'duplicate' "
             "ORDER BY id DESC")}
     fresh, duplicates, first, digests = [], {}, {}, {}
     for path in paths:
@@ -230,9 +230,15 @@ def _check_all(db, paths: list[Path], as_of: date, on_file, on_read) -> list[Fil
     by_path = {r.path: r for r in reports}
     for report in duplicates.values():  # what the first copy was: its township, whether it held the form
         original = by_path[first[report.sha256]] if report.sha256 in first else None
-        township, report.has_form, file, rows = ((original.township, original.has_form, original.file, original.rows)
-                                                 if original else known[report.sha256])
+        township, report.has_form, file, rows, received = (
+            (original.township, original.has_form, original.file, original.rows, None) if original
+            else known[report.sha256])
         report.township = _duplicate_township(report.file, township, file, rows)
+        if report.township != township:  # another township's own zero report, not a copy sent again
+            report.status = "empty"
+        else:
+            when = f"{received} 收到的" if received else "本次收件箱中的"
+            report.notes.append(f"与{when}「{file}」完全相同，不重复计算。")
     for report in reports:
         if on_file:
             on_file(report)

@@ -92,8 +92,10 @@ def test_same_files_again_change_no_count(tmp_path: Path):
     files_week = _township_table(store)["files_week"].tolist()
     for path in (inbox / "archive" / "2026-11-28").iterdir():
         shutil.copy(path, inbox / path.name)
-    second = run(inbox, outbox, store, AS_OF).report
+    result = run(inbox, outbox, store, AS_OF)
+    second = result.report
     assert {f["status"] for f in second["files"]} == {"duplicate"}
+    assert all(r.notes == [f"与2026-11-28 收到的「{r.file}」完全相同，不重复计算。"] for r in result.files)
     assert second["roster"] == first["roster"] and second["visits"] == first["visits"]
     assert second["missing_townships"] == first["missing_townships"]
     assert second["townships"] == first["townships"]

@@ -369,7 +369,7 @@ def test_the_same_blank_form_every_week_is_a_zero_report_each_week(tmp_path: Pat
 
 def test_the_same_blank_template_from_three_townships_is_each_ones_zero_report(tmp_path: Path):
     """The blank template without a township, sent by three townships under their own names:
-    byte for byte the same file, so two are duplicates; each is still its township's report."""
+    byte for byte the same file, but each its township's own zero report, not a copy sent again."""
     from pipeline.template import write_template
 
     d = District(tmp_path)
@@ -379,11 +379,13 @@ def test_the_same_blank_template_from_three_townships_is_each_ones_zero_report(t
         shutil.copy(blank, d.inbox / f"{town}零报告1127.xlsx")
     week = d.run(NOV27).report
     assert {f["file"]: (f["township"], f["status"]) for f in week["files"]} == {
-        "水田乡零报告1127.xlsx": ("水田乡", "empty"), "白土乡零报告1127.xlsx": ("白土乡", "duplicate"),
-        "金洞乡零报告1127.xlsx": ("金洞乡", "duplicate")}
+        "水田乡零报告1127.xlsx": ("水田乡", "empty"), "白土乡零报告1127.xlsx": ("白土乡", "empty"),
+        "金洞乡零报告1127.xlsx": ("金洞乡", "empty")}
     assert not set(sent) & set(week["missing_townships"])
     shutil.copy(blank, d.inbox / "新华乡零报告1204.xlsx")  # next week, the same bytes known from the store
-    assert "新华乡" not in d.run(DEC4).report["missing_townships"]
+    again = d.run(DEC4).report
+    assert "新华乡" not in again["missing_townships"]
+    assert [(f["township"], f["status"]) for f in again["files"]] == [("新华乡", "empty")]
 
 
 # --- 5. joiners mid-month and the month boundary ----------------------------------------------
