@@ -63,6 +63,11 @@ def file_township(path: Path, clean: pd.DataFrame | None, unit: str | None) -> s
         counts = Counter(t for t in clean["township"] if t in names)
         if counts:
             return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    return named_township(path, unit)
+
+
+def named_township(path: Path, unit: str | None) -> str | None:
+    """The township a file's 填报单位 row, else its file name, names."""
     for text in (unit, path.stem):
         if text:
             found = spec.find_township(str(text))
@@ -237,6 +242,13 @@ def _finish(done: _Read, validated: dict[str, tuple | None], as_of: date) -> Fil
         report.rows, report.rejected = len(clean), len(report.rejected_rows)
         report.accepted = report.rows - report.rejected
     report.township = file_township(report.path, clean, done.unit)
+    named = named_township(report.path, done.unit)
+    if named and report.township and named != report.township:
+        # 舟白街道 sends the people it found of 冯家街道: their rows, but 舟白's report of the week.
+        report.sender = named
+        report.notes.append(f"本文件{'填报单位' if done.unit and spec.find_township(done.unit) else '文件名'}"
+                            f"为{named}，但表中人员属于{report.township}，按{report.township}的人员汇总；"
+                            f"{named}本周按已报送计。")
     for kind in ("visits", "assistants"):
         if validated.get(kind):
             _, rows, issues = validated[kind]

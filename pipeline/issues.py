@@ -74,6 +74,7 @@ class FileReport:
     sha256: str
     status: str = "rejected"
     township: str | None = None
+    sender: str | None = None  # the township its 填报单位 or name gives, when its rows are another's
     rows: int = 0
     accepted: int = 0
     rejected: int = 0

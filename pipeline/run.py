@@ -154,10 +154,10 @@ def _merge_order(reports: list[FileReport]) -> list[FileReport]:
 def _record(db, run_id: int, report: FileReport, as_of: date) -> int:
     filled = report.filled_on or (str(report.filled_date) if report.filled_date else None)
     cur = db.execute(
-        "INSERT INTO submissions (run_id, file, sha256, township, received, filled_date, status, has_form, rows, "
-        "accepted, rejected) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (run_id, report.file, report.sha256, report.township, as_of.isoformat(), filled, report.status,
-         int(report.has_form), report.rows, report.accepted, report.rejected))
+        "INSERT INTO submissions (run_id, file, sha256, township, sender, received, filled_date, status, has_form, "
+        "rows, accepted, rejected) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (run_id, report.file, report.sha256, report.township, report.sender, as_of.isoformat(), filled,
+         report.status, int(report.has_form), report.rows, report.accepted, report.rejected))
     return cur.lastrowid
 
 
@@ -176,8 +176,8 @@ def missing_townships(db, as_of: date) -> list[str]:
     byte (the same blank zero report every week) changes no data but is this week's report."""
     days = spec.thresholds()["missing_window_days"]
     start = (as_of - timedelta(days=days - 1)).isoformat()
-    sent = {r[0] for r in db.execute(
-        "SELECT DISTINCT township FROM submissions WHERE received BETWEEN ? AND ? "
+    sent = {r[0] for r in db.execute(  # the township that sent it: its 填报单位 when its rows are another's
+        "SELECT DISTINCT COALESCE(sender, township) FROM submissions WHERE received BETWEEN ? AND ? "
         "AND has_form = 1 AND township IS NOT NULL", (start, as_of.isoformat()))}
     return [t.name for t in spec.townships() if t.name not in sent]
 

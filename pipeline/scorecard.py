@@ -52,8 +52,9 @@ def township_table(db: sqlite3.Connection, classified: pd.DataFrame, gap_rows: p
         "seen_this_month": gap_rows["seen_this_month"], "gaps": gap_rows["gap"]})
     # A form sent again byte for byte is still that week's report (run.missing_townships), but
     # one file of the week however often it arrives (a second e-mail, the inbox run again).
-    subs = pd.read_sql_query("SELECT township, received, rejected, sha256, status FROM submissions "
-                             "WHERE status != 'duplicate' OR has_form = 1", db)
+    # A file is counted for the township that sent it: its 填报单位 when its rows are another's.
+    subs = pd.read_sql_query("SELECT COALESCE(sender, township) AS township, received, rejected, sha256, status "
+                             "FROM submissions WHERE status != 'duplicate' OR has_form = 1", db)
     in_week = (subs["received"] >= week_start) & (subs["received"] <= as_of.isoformat())
     first_copy = in_week & ~subs[["township", "sha256"]].where(in_week).duplicated()
     rejected = subs["rejected"].fillna(0).astype("int64").where(subs["status"] != "duplicate", 0)

@@ -124,8 +124,10 @@ MIGRATIONS = [
     """,
     # When the current decision was reported (its file's 填报日期, else its run), for a decision
     # whose 办理结果 gives no date: 按期办结 and 本周纳入 count from it, not from the last re-send.
+    # …and the township that sent a file whose rows are another township's (see run.missing_townships).
     """
     ALTER TABLE persons ADD COLUMN decided_on TEXT;
+    ALTER TABLE submissions ADD COLUMN sender TEXT;
     """,
 ]
 

@@ -680,3 +680,17 @@ def test_a_decision_without_a_date_is_timely_from_its_own_week_however_often_it_
     with sqlite3.connect(d.store) as db:
         decided = dict(db.execute("SELECT name, decided_on FROM persons"))
     assert decided == dict.fromkeys([a.name, b.name, c.name], "2026-11-06")
+
+
+def test_a_township_sending_another_townships_people_has_reported(tmp_path: Path):
+    """舟白街道 sends the two people of 冯家街道 it found: the rows are 冯家's, and 舟白 has
+    reported this week (its 填报单位 and its file name say so); 冯家 has sent nothing."""
+    d = District(tmp_path)
+    rows = people("冯家街道", 2, seed=31)
+    synth.write_submission(d.inbox / "舟白1127.xlsx", rows, township="舟白街道", filled_date=NOV27)
+    week = d.run(NOV27)
+    [file] = week.report["files"]
+    assert (file["township"], file["status"]) == ("冯家街道", "accepted")
+    assert "舟白街道" not in week.report["missing_townships"]
+    assert "冯家街道" in week.report["missing_townships"]
+    assert week.townships["冯家街道"]["total"] == 2
