@@ -263,6 +263,9 @@ def _finish(done: _Read, validated: dict[str, tuple | None], as_of: date) -> Fil
                 report.notes.append(f"第{row}行所属乡镇为「{township}」，与本文件（{report.township}）"
                                     f"不同，已计入{township}。")
     report.has_form = "form" in done.tables
+    if report.township is None and not report.errors and report.has_form:
+        report.notes.append("看不出是哪个乡镇（街道）报送的：请在“填报单位”一栏填写乡镇（街道）名称，或在文件名中写明"
+                            "（如 城西街道1127零报告.xlsx），否则区民政局无法把这份报表计入你乡镇（街道）。")
     report.status = status(report)
     if not report.errors:
         report.raw = None  # the cells as typed serve only feedback workbooks, for files with problems

@@ -175,7 +175,7 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         if data["discovered"] and (old is None or corrects or data["discovered"] < discovered):
             discovered = data["discovered"]
         elif data["discovered"] and data["discovered"] > discovered:
-            moved.append(name)  # the earlier date stands: the clock is not reset by a later one
+            moved.append(int(row))  # the earlier date stands: the clock is not reset by a later one
         result_date = result_date.isoformat() if result_date else None
         if status == "closed" and not data["remark"] and merged.get("remark"):
             # 不符合 in this row, and the record's 备注 (kept from an earlier row) states hardship.
@@ -207,8 +207,9 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
                 else "这些行只作为历史保存，")
         report.notes.append(f"本文件填报日期为 {filled}，其中 {older} 人在库中已有更晚填报的记录：{kept}没有覆盖较新的信息。")
     if moved:
-        names = "、".join(moved[:5]) + ("等" if len(moved) > 5 else "")
-        report.notes.append(f"{names} {len(moved)} 人的发现日期比之前报送的晚，仍按之前的发现日期计算办理时限和超期；"
+        rows = "、".join(map(str, moved[:5])) + ("等" if len(moved) > 5 else "")
+        # Rows, not names: the notes are printed in 汇总报告 too, where names are masked.
+        report.notes.append(f"第{rows}行 {len(moved)} 人的发现日期比之前报送的晚，仍按之前的发现日期计算办理时限和超期；"
                             "如果之前的日期是填错的，请乡镇（街道）核实后告知区民政局更正。")
     db.execute("UPDATE rejected_rows SET resolved_by = ? WHERE resolved_by IS NULL AND township = ? AND name IN "
                "(SELECT value FROM json_each(?))",

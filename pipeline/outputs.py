@@ -111,6 +111,7 @@ def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: 
             "outputs": {"ledger": settings.LEDGER_NAME, "visit_gaps": settings.VISIT_GAPS_NAME,
                         "overdue": settings.OVERDUE_NAME, "summary": settings.SUMMARY_NAME},
             "townships": scorecard.townships_json(table),
+            "notes": {r.file: list(r.notes) for r in files if r.notes},
         }
         warnings = summary.write_summary(work / settings.SUMMARY_NAME, db=db, report=report,
                                          classified=classified, gap_rows=gap_rows, table=table, files=files,
@@ -122,7 +123,7 @@ def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: 
     else:
         report, warnings = write_rest()
         write_ledger()
-    # The file holds exactly DESIGN §6; the store's copy also keeps the township table.
+    # The file holds exactly DESIGN §6; the store's copy also keeps the township table and the notes.
     (work / settings.REPORT_NAME).write_text(
         json.dumps({k: v for k, v in report.items() if k in REPORT_KEYS}, ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8")

@@ -391,6 +391,8 @@ def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, g
         "notices": notices(classified, as_of, mask),
         "heading": reminders.HEADING,
         "files": file_rows(files),
+        "file_notes": [{"file": f["file"], "township": f["township"], "notes": report.get("notes", {})[f["file"]]}
+                       for f in file_rows(files) if f["file"] in report.get("notes", {})],
         "mask": mask,
         "limits": limits,
         "calendar_warning": roster.calendar_warning(as_of),
@@ -473,7 +475,7 @@ def rebuild(outbox: Path, store_path: Path, as_of: date, *, pdf: bool = False,
         classified, gap_rows, table = outputs.classify_all(db, as_of)
         report = {"as_of": as_of.isoformat(), "files": stored["files"], "roster": roster.counts(classified),
                   "visits": visits.figures(gap_rows), "missing_townships": missing_townships(db, as_of),
-                  "townships": scorecard.townships_json(table)}
+                  "townships": scorecard.townships_json(table), "notes": stored.get("notes", {})}
         path = Path(outbox) / as_of.isoformat() / settings.SUMMARY_NAME
         warnings = write_summary(path, db=db, report=report, classified=classified, gap_rows=gap_rows,
                                  table=table, files=stored["files"], as_of=as_of, pdf=pdf, mask=mask,

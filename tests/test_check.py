@@ -676,3 +676,14 @@ def test_a_visible_sheet_without_the_form_is_named_and_the_templates_own_sheets_
     report = check_file(path, AS_OF)
     assert (report.status, report.rows) == ("accepted", 1)
     assert report.notes == ["工作表「统计」中没有明细表的表头，未读取；如果其中有要报送的人员，请填到明细表中。"]
+
+
+def test_a_zero_report_that_names_no_township_says_so(tmp_path: Path):
+    from pipeline.template import write_template
+
+    report = check_file(write_template(tmp_path / "明细表.xlsx"), AS_OF)
+    assert (report.status, report.township) == ("empty", None)
+    assert report.notes == ["看不出是哪个乡镇（街道）报送的：请在“填报单位”一栏填写乡镇（街道）名称，或在文件名中写明"
+                            "（如 城西街道1127零报告.xlsx），否则区民政局无法把这份报表计入你乡镇（街道）。"]
+    named = write_template(tmp_path / "城西街道明细表.xlsx", township="城西街道")
+    assert check_file(named, AS_OF).notes == []

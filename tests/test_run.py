@@ -57,8 +57,8 @@ def test_week_run(tmp_path: Path):
     subs = make_week(inbox)
     result = run(inbox, outbox, store, AS_OF)
     report = json.loads((outbox / "2026-11-28" / "run-report.json").read_text(encoding="utf-8"))
-    # the file is §6; the run's own report also carries the township table for the summary
-    assert report == {k: v for k, v in json.loads(json.dumps(result.report)).items() if k != "townships"}
+    # the file is §6; the run's own report also carries the township table and the notes for the summary
+    assert report == {k: v for k, v in json.loads(json.dumps(result.report)).items() if k not in ("townships", "notes")}
     by_file = {f["file"]: f for f in report["files"]}
     statuses = {f["township"]: f["status"] for f in report["files"]}
     assert statuses["城西街道"] == "accepted" and statuses["石会镇"] == "partial" and statuses["太极镇"] == "empty"

@@ -412,3 +412,17 @@ def test_the_week_s_newly_assisted_are_those_brought_in_during_the_week():
                                "decided_on": ["2026-11-27", "2026-11-27", "2026-11-27", "2026-11-20", None]})
     # 22–28 Nov; the 21st is the week before; a 转介 without a date counts in the week it was reported.
     assert summary.new_assisted_in_week(classified, date(2026, 11, 28)) == 2
+
+
+def test_the_notes_of_the_runs_files_are_in_the_summary_and_in_its_rebuild(tmp_path: Path):
+    inbox = tmp_path / "inbox"
+    rows = synth.make_people("冯家街道", 2, seed=3)
+    synth.write_submission(inbox / "舟白1127.xlsx", rows, township="舟白街道", filled_date=date(2026, 11, 27))
+    result = run(inbox, tmp_path / "outbox", tmp_path / "s.sqlite3", date(2026, 11, 28))
+    said = "本文件填报单位为舟白街道，但表中人员属于冯家街道，按冯家街道的人员汇总；舟白街道本周按已报送计。"
+    assert said in result.files[0].notes
+    html = (result.outdir / settings.SUMMARY_NAME).read_text(encoding="utf-8")
+    assert "注意事项（1份文件）" in html and said in html
+    assert "notes" not in json.loads((result.outdir / settings.REPORT_NAME).read_text(encoding="utf-8"))
+    path, _ = summary.rebuild(tmp_path / "outbox", tmp_path / "s.sqlite3", date(2026, 11, 28))
+    assert said in path.read_text(encoding="utf-8")
