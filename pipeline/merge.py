@@ -94,6 +94,16 @@ class Roster:
             candidates = [p for p in candidates if not p["village"] or p["village"] == village]
         return candidates[0]["key"] if len(candidates) == 1 else None
 
+    def corrected_id(self, township: str, village: str | None, name: str, filled: str | None,
+                     ids_in_file: set) -> str | None:
+        """The person whose ID number a corrected re-send changes (a digit typed wrong, still a valid
+        number): the one of that township and name (and village) behind the file it corrects, whose
+        number the re-send no longer gives. The person keeps their key, so visits stay theirs."""
+        candidates = [p for k in self.by_name.get((township, name), []) if (p := self.persons[k])["id_number"]
+                      and p["id_number"] not in ids_in_file and self.corrects(filled, p)
+                      and (not village or not p["village"] or p["village"] == village)]
+        return candidates[0]["key"] if len(candidates) == 1 else None
+
 
 def person_key(township: str, village: str | None, name: str, id_number: str | None) -> str:
     return f"{township}|id:{id_number}" if id_number else f"{township}|{village or ''}|{name}"
@@ -140,7 +150,8 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
     filled = report.filled_on
     roster.filled[submission_id] = filled
     reported = filled if filled and filled <= today else today
-    versions, older, completed, moved = [], 0, 0, []
+    versions, older, completed, moved, renumbered = [], 0, 0, [], []
+    ids_in_file = set(records["id_number"].dropna()) if "id_number" in records else set()
     form = zip(*(_column(records, k) for k in FORM_KEYS))  # a row's form fields, column by column
     rest = zip(records["status"].tolist(), records["result_date"].tolist(), records["programme"].tolist(),
                records["referral"].tolist(), records["_sheet"].tolist(), records["_row"].tolist())
@@ -148,6 +159,8 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         data = dict(zip(FORM_KEYS, values))
         township, name, village, id_number = data["township"], data["name"], data["village"], data["id_number"]
         key = roster.find(township, village, name, id_number)
+        if key is None and id_number and (key := roster.corrected_id(township, village, name, filled, ids_in_file)):
+            renumbered.append(int(row))
         old = roster.persons.get(key) if key else None
         text = dumps(data)
         if old is not None and roster.newer_than(filled, old):
@@ -206,6 +219,10 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         kept = (f"这些行作为历史保存，只补上了其中 {completed} 人较新记录中空着的内容，" if completed
                 else "这些行只作为历史保存，")
         report.notes.append(f"本文件填报日期为 {filled}，其中 {older} 人在库中已有更晚填报的记录：{kept}没有覆盖较新的信息。")
+    if renumbered:
+        rows = "、".join(map(str, renumbered[:5])) + ("等" if len(renumbered) > 5 else "")
+        report.notes.append(f"第{rows}行 {len(renumbered)} 人的身份证号码与所改正的原文件不同，已按改正后的号码更新同一人的记录"
+                            "（原号码不再使用）。")
     if moved:
         rows = "、".join(map(str, moved[:5])) + ("等" if len(moved) > 5 else "")
         # Rows, not names: the notes are printed in 汇总报告 too, where names are masked.

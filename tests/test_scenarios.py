@@ -694,3 +694,33 @@ def test_a_township_sending_another_townships_people_has_reported(tmp_path: Path
     assert "舟白街道" not in week.report["missing_townships"]
     assert "冯家街道" in week.report["missing_townships"]
     assert week.townships["冯家街道"]["total"] == 2
+
+
+def test_a_corrected_file_that_mends_an_id_number_keeps_one_person_and_their_visits(tmp_path: Path):
+    """城西's file of 13 Nov gives 刘某 an ID number with two digits swapped (still a valid number);
+    the corrected file of the same 填报日期 gives the right one: one person, the corrected number,
+    the visit of 13 Nov still theirs; the other person, whose number did not change, is untouched."""
+    from pipeline.idcard import check_char
+
+    district = District(tmp_path)
+    town = "城西街道"
+    wrong, other = (found(p, date(2026, 11, 2)) for p in people(town, 2, seed=41))
+    right = wrong.id_number
+    body = right[:-1]
+    swapped = next(b + check_char(b) for b in (body[:14] + body[15] + body[14] + body[16:],
+                                               body[:13] + body[14] + body[13] + body[15:]) if b != body)
+    wrong.id_number = swapped
+    district.send(town, NOV13, [wrong, other], visits=[visit(wrong, NOV13)])
+    district.run(NOV13)
+    wrong.id_number = right
+    synth.write_submission(district.inbox / f"{town}1113修改.xlsx", [wrong, other], township=town,
+                           filled_date=NOV13)
+    result = run(district.inbox, district.outbox, district.store, NOV20)
+    assert result.report["roster"]["total"] == 2
+    db = sqlite3.connect(district.store)
+    assert db.execute("SELECT id_number FROM persons WHERE name = ?", (wrong.name,)).fetchall() == [(right,)]
+    assert db.execute("SELECT count(*) FROM visits v JOIN persons p ON p.key = v.person_key WHERE p.name = ?",
+                      (wrong.name,)).fetchone() == (1,)
+    db.close()
+    assert any("第4行 1 人的身份证号码与所改正的原文件不同，已按改正后的号码更新同一人的记录" in n
+               for f in result.files for n in f.notes)
