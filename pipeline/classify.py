@@ -263,14 +263,14 @@ def _is_blank(text: str | None) -> bool:
 
 # --- reading a result ---------------------------------------------------------------
 
-_EXAMPLE = "如：纳入城乡低保，2022年11月20日"
+_EXAMPLE = "如：纳入城乡低保，2026年11月20日"
 # What looks like a date that find_date could not read: digits or numerals with 年/月/日 or separators.
 _DATE_ISH = re.compile(r"[0-9〇零一二三四五六七八九十]+(?:[年月日号/.。-][0-9〇零一二三四五六七八九十]*){2,}日?")
 
 
 def _unreadable(text: str) -> str:
     shown = text if len(text) <= 40 else text[:40] + "…"
-    return (f"无法识别办理结果「{shown}」，请按‘纳入城乡低保，2022年11月20日’‘不符合救助条件’"
+    return (f"无法识别办理结果「{shown}」，请按‘纳入城乡低保，2026年11月20日’‘不符合救助条件’"
             "‘不符合救助条件，列入观察’等写法填写；还在办理的写‘已上报，审批中’或留空")
 
 
@@ -488,7 +488,7 @@ def _outcome(reading: _Reading, hardship: bool, no_investigation: bool,
     if late_as_of is not None:
         label = "纳入时间" if status == "new_assisted" else "办理结果中的日期"
         problems.append(("inconsistent_result",
-                         f"{label}{_day(reading.date)}晚于本次汇总日期{_day(late_as_of)}，请核对"))
+                         f"{label}{_day(reading.date)}晚于{_day(late_as_of)}（本次检查或汇总的日期），请核对"))
     if no_investigation:
         problems.append(("inconsistent_result", "已填写办理结果但调查情况为空，请补填乡镇（街道）调查情况"))
     return Outcome(status, reading.programme, reading.date, reading.referral,

@@ -9,7 +9,7 @@ import pandas as pd
 from pipeline import spec
 from pipeline.idcard import id_problem
 
-DATE_EXAMPLE = "2022年11月20日或2022-11-20"
+DATE_EXAMPLE = "2026年11月20日或2026-11-20"
 FORMULA_ERROR = ("「{header}」显示的是公式出错的结果「{value}」，不是实际内容（例如 VLOOKUP 没有找到对应的人）。"
                  "请检查这个单元格的公式，或直接填写实际的值。")
 # Helper columns that validation adds to the frame.
@@ -120,7 +120,7 @@ def describe(code: str, check: str, column: spec.Column, *, header: str, value: 
         if check == "date_out_of_range":
             clean = frame.at[index, column.key]
             if clean > as_of.isoformat():
-                return f"「{header}」{clean} 晚于本次汇总日期 {as_of.isoformat()}，请核对年份和月份。"
+                return f"「{header}」{clean} 晚于 {as_of.isoformat()}（本次检查或汇总的日期），请核对年份和月份。"
             return f"「{header}」{clean} 早于2000年，请核对是否填错。"
         if column.key == "result":
             return frame.at[index, RESULT_MESSAGE]

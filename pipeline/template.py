@@ -52,7 +52,7 @@ HINTS = {
     "name": "填写救助对象姓名，一人一行。",
     "household": "简要写明家庭人口、收入、困难原因等。",
     "investigation": "入户调查核实的情况；尚未调查的留空。",
-    "result": "尚未办结的留空（视为待办理）。纳入救助的写明纳入时间，如：纳入城乡低保，2022年11月20日。",
+    "result": "尚未办结的留空（视为待办理）。纳入救助的写明纳入时间，如：纳入城乡低保，2026年11月20日。",
     "remark": "不符合救助条件但生活确有困难的，写明困难原因。",
     "village": "填写所在村（社区）的名称。",
     "phone": "手机或座机号码，按文本填写。",
@@ -65,8 +65,8 @@ HINTS = {
 # How to write 办理结果, for the 说明 sheet: (case, example, what follows, the status the
 # example is read as). tests/test_template.py reads every example with classify.parse_result.
 RESULT_EXAMPLES = (
-    ("纳入救助的，写明救助类别和纳入时间，如", "纳入城乡低保，2022年11月20日", "", "new_assisted"),
-    ("纳入低收入人口动态监测的，也要写时间，如", "纳入低收入人口动态监测，2022年11月25日", "",
+    ("纳入救助的，写明救助类别和纳入时间，如", "纳入城乡低保，2026年11月20日", "", "new_assisted"),
+    ("纳入低收入人口动态监测的，也要写时间，如", "纳入低收入人口动态监测，2026年11月25日", "",
      "new_assisted"),
     ("转介其他部门救助的，如", "转介区医保局医疗救助", "（可以不写时间）", "new_assisted"),
     ("不符合救助条件、也没有实际困难的", "不符合救助条件", "", "closed"),

@@ -202,8 +202,9 @@ def validate(raw: pd.DataFrame, clean: pd.DataFrame, table: spec.Table, *,
                                         int(frame.at[index, "_row"]), header(index, key), value or "", message)
 
     # A formula's error is said as such, instead of whatever else the cell's text breaks.
+    # Not in 序号, which is never used: a #DIV/0! there must not send the person back.
     shown = {(int(index), key): raw.at[index, key] for key in table.keys
-             if key in raw and not EXCEL_ERRORS.isdisjoint(raw[key].tolist())  # a set look-up, not isin
+             if key in raw and key != "seq" and not EXCEL_ERRORS.isdisjoint(raw[key].tolist())  # a set look-up
              for index in raw.index[raw[key].isin(EXCEL_ERRORS)]}
     issues = [issue(index, key, "invalid_value", messages.FORMULA_ERROR.format(
         header=spec.short_label(header(index, key)), value=value), value) for (index, key), value in shown.items()]

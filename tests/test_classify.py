@@ -207,10 +207,10 @@ def test_messages_say_what_to_do():
     def problem(result, **kw):
         return parse_result(result, investigation=INVESTIGATED, as_of=AS_OF, **kw).problem
 
-    assert problem("已纳入低保") == "纳入救助须写明纳入时间，如：纳入城乡低保，2022年11月20日"
+    assert problem("已纳入低保") == "纳入救助须写明纳入时间，如：纳入城乡低保，2026年11月20日"
     assert problem("纳入临时救助，2022年12月1日") == \
-        "纳入时间2022年12月1日晚于本次汇总日期2022年11月28日，请核对"
-    assert problem("已处理") == ("无法识别办理结果「已处理」，请按‘纳入城乡低保，2022年11月20日’"
+        "纳入时间2022年12月1日晚于2022年11月28日（本次检查或汇总的日期），请核对"
+    assert problem("已处理") == ("无法识别办理结果「已处理」，请按‘纳入城乡低保，2026年11月20日’"
                                 "‘不符合救助条件’‘不符合救助条件，列入观察’等写法填写；还在办理的写‘已上报，审批中’或留空")
     assert "2022.13.45" in problem("2022.13.45纳入临时救助") and "有效日期" in problem("2022.13.45纳入临时救助")
     assert "具体日期" in problem("2022年11月纳入低保")

@@ -246,8 +246,8 @@ def test_guide_tells_a_clerk_what_to_write(book):
     for value in (*spec.vocabulary("methods").values, *spec.vocabulary("assistance_types").values):
         assert value in text
     for phrase in ("一人一行", "低保（城乡低保）", "特困（特困供养）", "用顿号、分隔",
-                   "纳入城乡低保，2022年11月20日", "不符合救助条件，列入观察", "转介区医保局医疗救助",
-                   "纳入低收入人口动态监测，2022年11月25日", "待办理", "2026年11月20日", "2026-11-20",
+                   "纳入城乡低保，2026年11月20日", "不符合救助条件，列入观察", "转介区医保局医疗救助",
+                   "纳入低收入人口动态监测，2026年11月25日", "待办理", "2026年11月20日", "2026-11-20",
                    "18位", "文本格式", "每月至少走访1次", "走访到户不见人不放过", "零报告",
                    "jiuzhu check 文件名.xlsx", "密码", ".xlsx"):
         assert phrase in text, phrase
