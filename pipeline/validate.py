@@ -50,6 +50,8 @@ _PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11}|[2-9]\d{6,7})")
 
 
 def _is_phone(text: str) -> bool:
+    if _PHONE.fullmatch(text):  # one number without marks: most cells, at a tenth of the cost
+        return True
     numbers = [n for n in _PHONES.split(text) if n]
     return bool(numbers) and len(text) <= 40 and \
         all(_PHONE.fullmatch(_PHONE_MARKS.sub("", n)) for n in numbers)
@@ -65,6 +67,19 @@ def _distinct(series: pd.Series, fn) -> pd.Series:
     passed = np.fromiter((fn(v) for v in distinct), dtype=bool, count=len(distinct))
     # A blank's code is -1, which picks the True appended last.
     return pd.Series(np.append(passed, True)[codes], index=series.index, dtype=bool)
+
+
+def _within(series: pd.Series, limit: int) -> bool | pd.Series:
+    """No text longer than `limit`: one pass in C for the whole column (True) in the usual case,
+    a flag per cell when some text is longer."""
+    values = series.tolist()
+    try:
+        if max(map(len, filter(None, values)), default=0) <= limit:  # texts, or None
+            return True
+    except TypeError:  # not a text: judged cell by cell below
+        pass
+    return pd.Series(np.fromiter((v.__class__ is not str or len(v) <= limit for v in values),
+                                 dtype=bool, count=len(values)), index=series.index)
 
 
 def _is_date(text: str) -> bool:
@@ -108,9 +123,7 @@ def _column_checks(column: spec.Column, as_of: date) -> list[pa.Check]:
         checks.append(_per_value(_is_phone, "not_a_phone"))
     if column.max_length:
         limit = column.max_length
-        checks.append(pa.Check(lambda s: pd.Series(np.fromiter(
-            (v.__class__ is not str or len(v) <= limit for v in s.tolist()), dtype=bool, count=len(s)),
-            index=s.index), name="too_long", ignore_na=False))
+        checks.append(pa.Check(lambda s: _within(s, limit), name="too_long", ignore_na=False))
     return checks
 
 
@@ -146,6 +159,9 @@ def identity(clean: pd.DataFrame) -> pd.Series:
 def _ids_shared(keys: list, names: list) -> set:
     """The ID keys that one file gives to people of different names: which row holds the
     wrong number is not known, so every such row goes back."""
+    ids = [k for k in keys if k is not None and k.startswith("id:")]
+    if len(set(ids)) == len(ids):  # no number twice: the usual case, at the cost of a set
+        return set()
     names_of: dict = {}
     for key, name in zip(keys, names):
         if key is not None and key.startswith("id:"):
@@ -154,14 +170,14 @@ def _ids_shared(keys: list, names: list) -> set:
 
 
 def add_outcomes(clean: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """Parse 办理结果 into status, programme, date; problems go to RESULT_PROBLEM."""
+    """Parse 办理结果 into status, programme, date (added to `clean`, which is returned); problems go
+    to RESULT_PROBLEM."""
     parsed: dict[tuple, classify.Outcome] = {}  # once per distinct (办理结果, 备注, 调查情况)
     outcomes = [
         parsed.get(texts) or parsed.setdefault(
             texts, classify.parse_result(texts[0], remark=texts[1], investigation=texts[2], as_of=as_of))
         for texts in zip(clean["result"].tolist(), clean["remark"].tolist(), clean["investigation"].tolist())
     ]
-    clean = clean.copy()
     clean["status"] = [o.status for o in outcomes]
     clean["programme"] = [o.programme for o in outcomes]
     clean["result_date"] = [o.date for o in outcomes]
@@ -186,8 +202,9 @@ def validate(raw: pd.DataFrame, clean: pd.DataFrame, table: spec.Table, *,
     if table.kind == "form":  # the same person counts twice only within one file
         keys = [k if k is None else f"{k}\x1f{f}" for k, f in zip(identity(clean), clean["_file"].tolist())]
         shared = _ids_shared(keys, clean["name"].tolist())
-        frame[IDENTITY] = [None if k in shared else k for k in keys]
-        frame[ID_SHARED] = pd.Series([k if k in shared else None for k in keys], index=frame.index, dtype=object)
+        frame[IDENTITY] = [None if k in shared else k for k in keys] if shared else keys
+        frame[ID_SHARED] = pd.Series([k if k in shared else None for k in keys], index=frame.index, dtype=object) \
+            if shared else None
     else:
         frame[IDENTITY] = frame[ID_SHARED] = None
     if RESULT_PROBLEM not in frame:
