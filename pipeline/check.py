@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from pipeline import guard, parallel, read, spec
 from pipeline.errors import InputFileError
-from pipeline.issues import FileReport, Issue, Report
+from pipeline.issues import FileReport, Issue, Report, rows_text
 from pipeline.tables import Located, locate
 
 if TYPE_CHECKING:
@@ -128,8 +128,7 @@ def _read(path: Path, digest: str | None = None) -> _Read:
         report.notes.append(f"工作表「{other.sheet}」不是完整的{KIND_LABELS[other.kind]}（没有{lacking}列），未读取；"
                             f"如果其中有要报送的内容，请填到{KIND_LABELS[other.kind]}中。")
     for table in (t for t in located if t.below_footer):
-        rows = "、".join(map(str, table.below_footer[:5])) + ("等" if len(table.below_footer) > 5 else "")
-        report.notes.append(f"工作表「{table.sheet}」第{rows}行在落款行（填表人、审核人等）下方，已作为数据读取；"
+        report.notes.append(f"工作表「{table.sheet}」第{rows_text(table.below_footer)}行在落款行（填表人、审核人等）下方，已作为数据读取；"
                             "以后请把落款行放在表格最后。")
     if unread and located:
         report.notes.append(f"工作表{'、'.join(f'「{name}」' for name in unread)}中没有明细表的表头，未读取；"

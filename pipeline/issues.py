@@ -60,6 +60,11 @@ class Issue:
                 "code": self.code, "message": self.message}
 
 
+def rows_text(rows: list[int], shown: int = 5) -> str:
+    """Excel rows for a note: 4、7、9, or the first `shown` of them and 等."""
+    return "、".join(map(str, rows[:shown])) + ("等" if len(rows) > shown else "")
+
+
 @dataclass
 class FileReport:
     """The outcome of reading and validating one submitted file.

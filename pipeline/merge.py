@@ -22,7 +22,7 @@ from datetime import date
 import pandas as pd
 
 from pipeline import classify, spec
-from pipeline.issues import FileReport
+from pipeline.issues import FileReport, rows_text
 from pipeline.store import dumps, loads
 
 FORM_KEYS = [c.key for c in spec.form().columns]
@@ -220,13 +220,11 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
                 else "这些行只作为历史保存，")
         report.notes.append(f"本文件填报日期为 {filled}，其中 {older} 人在库中已有更晚填报的记录：{kept}没有覆盖较新的信息。")
     if renumbered:
-        rows = "、".join(map(str, renumbered[:5])) + ("等" if len(renumbered) > 5 else "")
-        report.notes.append(f"第{rows}行 {len(renumbered)} 人的身份证号码与所改正的原文件不同，已按改正后的号码更新同一人的记录"
+        report.notes.append(f"第{rows_text(renumbered)}行 {len(renumbered)} 人的身份证号码与所改正的原文件不同，已按改正后的号码更新同一人的记录"
                             "（原号码不再使用）。")
     if moved:
-        rows = "、".join(map(str, moved[:5])) + ("等" if len(moved) > 5 else "")
         # Rows, not names: the notes are printed in 汇总报告 too, where names are masked.
-        report.notes.append(f"第{rows}行 {len(moved)} 人的发现日期比之前报送的晚，仍按之前的发现日期计算办理时限和超期；"
+        report.notes.append(f"第{rows_text(moved)}行 {len(moved)} 人的发现日期比之前报送的晚，仍按之前的发现日期计算办理时限和超期；"
                             "如果之前的日期是填错的，请乡镇（街道）核实后告知区民政局更正。")
     db.execute("UPDATE rejected_rows SET resolved_by = ? WHERE resolved_by IS NULL AND township = ? AND name IN "
                "(SELECT value FROM json_each(?))",

@@ -47,6 +47,10 @@ _NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U00031
 _PHONES = re.compile(r"[/、,，;；]+")
 _PHONE_MARKS = re.compile(r"[-()（）]")
 _PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11}|[2-9]\d{6,7})")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# What a cell shows when its formula failed (a VLOOKUP that found nothing shows #N/A).
+EXCEL_ERRORS = frozenset(["#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                          "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"])
 
 
 def _is_phone(text: str) -> bool:
@@ -55,10 +59,6 @@ def _is_phone(text: str) -> bool:
     numbers = [n for n in _PHONES.split(text) if n]
     return bool(numbers) and len(text) <= 40 and \
         all(_PHONE.fullmatch(_PHONE_MARKS.sub("", n)) for n in numbers)
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# What a cell shows when its formula failed (a VLOOKUP that found nothing shows #N/A).
-EXCEL_ERRORS = frozenset(["#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
-                          "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"])
 
 
 def _distinct(series: pd.Series, fn) -> pd.Series:
