@@ -159,6 +159,7 @@ def _read(path: Path, digest: str | None = None) -> _Read:
                                     f"{len(indexes) + 1}次，{done_how}。")
             prepare(table, KINDS[table.kind]())
             done.tables.setdefault(table.kind, []).append(table)
+    report.returned = any(t.returned for t in located if t.kind == "form")
     done.unit = next((t.unit for t in located if t.unit), None)
     report.filled_date = next((t.filled_date for t in located if t.filled_date), None)
     return done

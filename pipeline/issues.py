@@ -80,6 +80,7 @@ class FileReport:
     status: str = "rejected"
     township: str | None = None
     sender: str | None = None  # the township its 填报单位 or name gives, when its rows are another's
+    returned: bool = False  # a 退回意见 workbook sent back: the rows that were rejected, corrected
     rows: int = 0
     accepted: int = 0
     rejected: int = 0

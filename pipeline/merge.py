@@ -159,7 +159,8 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         data = dict(zip(FORM_KEYS, values))
         township, name, village, id_number = data["township"], data["name"], data["village"], data["id_number"]
         key = roster.find(township, village, name, id_number)
-        if key is None and id_number and (key := roster.corrected_id(township, village, name, filled, ids_in_file)):
+        if key is None and id_number and not report.returned and \
+                (key := roster.corrected_id(township, village, name, filled, ids_in_file)):
             renumbered.append(int(row))
         old = roster.persons.get(key) if key else None
         text = dumps(data)
@@ -171,7 +172,9 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
             continue
         # A corrected re-send (same 填报日期 as the file behind the record) supersedes that
         # file's row: what it leaves blank of the case is blank, its 发现日期 is the date.
-        corrects = old is not None and roster.corrects(filled, old)
+        # A 退回意见 workbook sent back holds only the rows that were rejected: it corrects those,
+        # which never reached the roster, and takes nothing back from the people already on it.
+        corrects = old is not None and not report.returned and roster.corrects(filled, old)
         if old is not None:
             earlier = loads(old["data"])
             if corrects:

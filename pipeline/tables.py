@@ -41,6 +41,7 @@ class Located:
     result_dates: int | None = None  # index of a 纳入时间 column beside 办理结果 (see normalise.prepare)
     # key -> indexes of further columns whose header names a column found already (a second 备注)
     repeated: dict[str, list[int]] = field(default_factory=dict)
+    returned: bool = False  # the header has the columns of a 退回意见 workbook (原行号, 问题说明)
 
 
 def cell_text(value) -> str:
@@ -241,6 +242,7 @@ def locate(sheet: Sheet) -> Located | None:
                  if i not in columns and (text := re.sub(r"\s+", "", cell_text(v))) and not text.isdigit()
                  and text not in spec.feedback_columns().values()],
     )
+    located.returned = any(cell_text(v).strip() in spec.feedback_columns().values() for v in header)
     for i, v in enumerate(header):
         if i not in columns and v.__class__ is str and (key := table.match_folded(spec.fold(v))) in located.columns:
             located.repeated.setdefault(key, []).append(i)

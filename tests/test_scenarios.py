@@ -724,3 +724,37 @@ def test_a_corrected_file_that_mends_an_id_number_keeps_one_person_and_their_vis
     db.close()
     assert any("第4行 1 人的身份证号码与所改正的原文件不同，已按改正后的号码更新同一人的记录" in n
                for f in result.files for n in f.notes)
+
+
+def test_a_feedback_workbook_sent_back_with_its_duplicate_row_takes_no_decision_back(tmp_path: Path):
+    """城西's file of 27 Nov has 李某 twice: row 4 纳入城乡低保 (accepted), row 5 an old copy with no
+    result (sent back as duplicate_row), and 王某 without 发现人. The clerk fixes 王某 in the
+    退回意见 workbook, leaves the copy as it is and sends the workbook back under its own name (the
+    same date): 王某 is accepted, 李某 stays 新增救助群众."""
+    import openpyxl
+
+    from pipeline import feedback
+
+    d = District(tmp_path)
+    town = "城西街道"
+    li, wang = (found(p, date(2026, 11, 2)) for p in people(town, 2, seed=51))
+    li.investigation, li.result = INVESTIGATION["new_assisted"][0], "纳入城乡低保，2026年11月20日"
+    copy = synth.Person(**{**li.__dict__, "investigation": None, "result": None})
+    wang.finder = None
+    synth.write_submission(d.inbox / f"{town}1127.xlsx", [li, copy, wang], township=town, filled_date=NOV27)
+    first = run(d.inbox, d.outbox, d.store, NOV27)
+    [report] = first.report["files"]
+    assert (report["status"], report["accepted"], report["rejected"]) == ("partial", 1, 2)
+    book = openpyxl.load_workbook(first.outdir / report["feedback"])
+    rows = book[feedback.ROWS_SHEET]
+    header = [c.value for c in rows[2]]
+    for cells in rows.iter_rows(min_row=3):
+        if cells[header.index("对象姓名")].value == wang.name:
+            cells[header.index("发现人")].value = "村社会救助协理员"
+    book.save(d.inbox / Path(report["feedback"]).name)
+    again = run(d.inbox, d.outbox, d.store, DEC4)
+    [back] = again.report["files"]
+    assert (back["status"], back["accepted"]) == ("accepted", 2)
+    with sqlite3.connect(d.store) as db:
+        statuses = dict(db.execute("SELECT name, status FROM persons"))
+    assert statuses == {li.name: "new_assisted", wang.name: "pending"}
