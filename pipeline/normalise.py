@@ -59,6 +59,9 @@ def _unquoted(text: str) -> str | None:
     return text.lstrip(_QUOTES) or None
 
 
+_EXPLAINED = re.compile(r"\s*[（(][^（）()]*[）)]$")
+
+
 def _bare(text: str) -> str:
     """A chosen value without what says nothing around it, to look it up."""
     return text.lstrip(_QUOTES).rstrip(_CLOSING)
@@ -74,7 +77,11 @@ def _clean_vocab(name: str) -> Callable:
 
     def clean(value) -> str | None:
         text = clean_text(value)
-        return None if text is None else (vocab.canonical(_bare(text)) or text)
+        if text is None:
+            return None
+        bare = _bare(text)
+        # 是（在家）, 走访发现（入户）: the chosen value, then what the clerk added to explain it.
+        return vocab.canonical(bare) or vocab.canonical(_EXPLAINED.sub("", bare)) or text
 
     return clean
 

@@ -240,6 +240,9 @@ def thresholds() -> dict:
 
 
 NEAREST_CUTOFF = 0.5  # difflib ratio: 走访发觉 → 走访发现 0.75, 低保户 → 低保 0.8, 养老保险 → 低保 0.33
+# A spelling is never offered for a text that negates it, or the other way round: 未见到本人 is
+# nearest to 见到本人 (是) by its letters, and means 否.
+NEGATIONS = frozenset("未没不无否非")
 
 
 @dataclass(frozen=True)
@@ -258,7 +261,10 @@ class Vocabulary:
         if not key:
             return None
         best, score = None, NEAREST_CUTOFF
+        negated = not NEGATIONS.isdisjoint(key)
         for spelling, value in self.forms.items():
+            if negated == NEGATIONS.isdisjoint(spelling):
+                continue
             ratio = difflib.SequenceMatcher(None, key, spelling).ratio()
             if ratio > score:
                 best, score = value, ratio

@@ -688,3 +688,23 @@ def test_a_zero_report_that_names_no_township_says_so(tmp_path: Path):
                             "（如 城西街道1127零报告.xlsx），否则区民政局无法把这份报表计入你乡镇（街道）。"]
     named = write_template(tmp_path / "城西街道明细表.xlsx", township="城西街道")
     assert check_file(named, AS_OF).notes == []
+
+
+def _with_visits(path: Path, seen: list[str]) -> Path:
+    wb = openpyxl.load_workbook(path)
+    ws = wb.create_sheet(spec.visits_table().sheet)
+    ws.append([c.header for c in spec.visits_table().columns])
+    for value in seen:
+        ws.append(["刘德华", None, "城东街道", "新安村", "2026-11-20", "协理员王五", value, None])
+    wb.save(path)
+    return path
+
+
+def test_how_clerks_write_whether_the_person_was_seen(tmp_path: Path):
+    said = ["未见到本人", "未见面", "已见面", "见到了", "本人在家", "是（在家）", "否（外出）", "√", "没碰到", "见着了"]
+    report = check_file(_with_visits(_workbook(tmp_path / "城东.xlsx", [_row(seq=1)]), said), AS_OF)
+    assert report.visits["seen"].tolist() == ["否", "否", "是", "是", "是", "是", "否", "是"]
+    wrong = {e.value: e.message for e in report.errors}
+    assert list(wrong) == ["没碰到", "见着了"]
+    # A text that negates is never told to become 是, nor the other way round.
+    assert "最接近的是「否」" in wrong["没碰到"] and "最接近的是「是」" in wrong["见着了"]

@@ -113,7 +113,7 @@ def test_check_line_counts_bad_rows_of_the_visits_sheet(tmp_path: Path):
     column = next(c.column for c in ws[1] + ws[2] if c.value == "是否见到本人")
     header_row = next(c.row for c in ws[1] + ws[2] if c.value == "是否见到本人")
     for row in (header_row + 1, header_row + 2):
-        ws.cell(row, column).value = "√"
+        ws.cell(row, column).value = "待定"
     wb.save(path)
     result = CliRunner().invoke(main, ["check", str(path), "--as-of", AS_OF.isoformat()])
     assert result.exit_code == 1
