@@ -32,7 +32,7 @@ def load(db: sqlite3.Connection) -> pd.DataFrame:
 
 def classify(roster: pd.DataFrame, as_of: date, reminded: dict[str, str] | None = None) -> pd.DataFrame:
     """Add status_label, age_workdays, overdue, reminded_on and still_overdue (提醒后仍未办理:
-    overdue on or after the deadline of the first reminder), sorted for print.
+    overdue after the deadline day of the first reminder), sorted for print.
 
     `reminded` maps a person key to the date of the first reminder issued before as_of.
     Example: classify(load(db), date(2026, 11, 28))
@@ -47,7 +47,8 @@ def classify(roster: pd.DataFrame, as_of: date, reminded: dict[str, str] | None 
     out["age_workdays"] = pd.arrays.IntegerArray(ages, ~pending.to_numpy(dtype=bool))
     out["overdue"] = pending & (out["age_workdays"].fillna(0) > limit).astype(bool)
     out["reminded_on"] = [reminded.get(k) if o else None for k, o in zip(out["key"], out["overdue"])]
-    out["still_overdue"] = [isinstance(on, str) and deadlines[on] <= as_of for on in out["reminded_on"]]
+    # The letter asks for the result 于<deadline>前, the deadline day included: unanswered from the day after.
+    out["still_overdue"] = [isinstance(on, str) and deadlines[on] < as_of for on in out["reminded_on"]]
     order = township_order()
     out["_t"] = out["township"].map(order).fillna(len(order))
     out = out.sort_values(["_t", "discovered", "name", "key"], kind="stable").drop(columns="_t")

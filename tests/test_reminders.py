@@ -131,7 +131,8 @@ def test_a_reminder_counts_as_unanswered_only_from_its_deadline_in_working_days(
     assert roster.reminder_deadline(date(2026, 9, 30)) == date(2026, 10, 13)
     people = pd.DataFrame({"key": ["a"], "township": ["城东街道"], "name": ["张三"], "status": ["pending"],
                            "discovered": ["2026-07-01"]})
-    for as_of, still in ((date(2026, 10, 8), False), (date(2026, 10, 12), False), (date(2026, 10, 13), True)):
+    # The letter asks 于2026年10月13日前: the 13th itself is still in time.
+    for as_of, still in ((date(2026, 10, 8), False), (date(2026, 10, 13), False), (date(2026, 10, 14), True)):
         classified = roster.classify(people, as_of, reminded={"a": "2026-09-30"})
         assert classified["still_overdue"].tolist() == [still], as_of
 

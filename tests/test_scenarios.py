@@ -260,10 +260,11 @@ def test_overdue_case_reminded_then_still_pending_then_decided(tmp_path: Path):
     """黎水镇 reports two pending cases on 6 Nov. F, found Fri 18 Sep, is 31 working days old
     that day (20 Sep and 10 Oct worked, 25 Sep and the 国庆 weekdays not): overdue, first
     reminder. G, found Sun 20 Sep, is exactly 30: not yet overdue (a Mon–Fri count would say
-    35). On 13 Nov F (36) is 提醒后仍未办理 and G (35) gets its first reminder. On 20 Nov the
-    township reports F 纳入城乡低保 on 18 Nov: F leaves the list and becomes 新增救助群众,
-    while G (40) is still pending after its reminder of 13 Nov. On 27 Nov G is found not
-    eligible (不符合): nothing is overdue any more."""
+    35). On 13 Nov, the last day F's reminder gives, F (36) is reminded and still in time, and G (35)
+    gets its first reminder. On 20 Nov the township reports F 纳入城乡低保 on 18 Nov: F leaves the
+    list and becomes 新增救助群众; the bureau runs on Mon 23 Nov, when G (41) is still pending after
+    its reminder of 13 Nov (answer by 20 Nov). On 27 Nov G is found not eligible (不符合): nothing
+    is overdue any more."""
     d = District(tmp_path)
     town = "黎水镇"
     f, g = people(town, 2, seed=13)
@@ -285,18 +286,18 @@ def test_overdue_case_reminded_then_still_pending_then_decided(tmp_path: Path):
 
     d.send_zero(town, NOV13)  # nothing new this week
     w2 = d.run(NOV13)
-    assert w2.overdue() == [(town, village, f.name, sep18, 36, "提醒后仍未办理（2026-11-06 已提醒）"),
+    assert w2.overdue() == [(town, village, f.name, sep18, 36, "2026-11-06 已提醒，期限 2026-11-13"),
                             (town, village, g.name, sep20, 35, "首次提醒")]
-    assert w2.overdue(town) == [(f.name, village, sep18, 36, "城乡低保", "提醒后仍未办理"),
+    assert w2.overdue(town) == [(f.name, village, sep18, 36, "城乡低保", "超期"),
                                 (g.name, village, sep20, 35, "城乡低保", "超期")]
     assert w2.report["roster"]["overdue"] == 2
-    assert township_figures(w2, town, *counts) == {"overdue": 2, "still_overdue": 1, "in_time_share": 0.0}
+    assert township_figures(w2, town, *counts) == {"overdue": 2, "still_overdue": 0, "in_time_share": 0.0}
 
     f.investigation, f.result = INVESTIGATION["new_assisted"][0], "已纳入低保，2026年11月18日"
     d.send(town, NOV20, [f])
-    w3 = d.run(NOV20)
-    assert w3.overdue() == [(town, village, g.name, sep20, 40, "提醒后仍未办理（2026-11-13 已提醒）")]
-    assert w3.overdue(town) == [(g.name, village, sep20, 40, "城乡低保", "提醒后仍未办理")]
+    w3 = d.run(date(2026, 11, 23))
+    assert w3.overdue() == [(town, village, g.name, sep20, 41, "提醒后仍未办理（2026-11-13 已提醒）")]
+    assert w3.overdue(town) == [(g.name, village, sep20, 41, "城乡低保", "提醒后仍未办理")]
     assert w3.report["roster"] == {"total": 2, "new_assisted": 1, "observation": 0, "closed": 0,
                                    "pending": 1, "overdue": 1}
     # F was decided after 39 working days: decided, but not in time.
@@ -658,7 +659,9 @@ def test_a_run_again_before_the_reminder_is_due_does_not_call_it_unanswered(tmp_
     again = d.run(date(2026, 11, 25))
     assert again.overdue()[0][-1] == "2026-11-23 已提醒，期限 2026-11-30"
     assert again.report["roster"]["overdue"] == 1 and again.townships[town]["still_overdue"] == 0
-    due = d.run(date(2026, 11, 30))
+    on_the_day = d.run(date(2026, 11, 30))  # the letter asks 于2026年11月30日前: the 30th is still in time
+    assert on_the_day.overdue()[0][-1] == "2026-11-23 已提醒，期限 2026-11-30"
+    due = d.run(date(2026, 12, 1))
     assert due.overdue()[0][-1] == "提醒后仍未办理（2026-11-23 已提醒）"
 
 
