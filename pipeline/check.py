@@ -251,7 +251,9 @@ def _finish(done: _Read, validated: dict[str, tuple | None], as_of: date) -> Fil
                             f"{named}本周按已报送计。")
     for kind in ("visits", "assistants"):
         if validated.get(kind):
-            _, rows, issues = validated[kind]
+            raw, rows, issues = validated[kind]
+            if kind == "visits":  # the merge may send good rows back too (a visit to no one on the roster)
+                report.raw_visits = raw
             report.errors.extend(issues)
             good, bad = _split_bad(rows)
             setattr(report, kind, good)

@@ -1,14 +1,14 @@
 """退回意见: the workbook a township clerk gets back when rows of their file were wrong.
 
-Three sheets: 退回说明 (a short letter: which file, what was found, what to do),
-需修改的行 (their own rows as they typed them, each bad cell red with the message as a
-comment, a last column with every message of the row) and 问题清单 (every problem,
-including file-level ones and those on the 走访记录 sheet). A file that could not be read
-gets the letter and the list only.
+Sheets: 退回说明 (a short letter: which file, what was found, what to do), 需修改的行 (their
+own rows as they typed them, each bad cell red with the message as a comment, a last column
+with every message of the row), 需修改的走访记录 (the same for the 走访记录 rows sent back) and
+问题清单 (every problem, file-level ones included). A file that could not be read gets the
+letter and the list only.
 
-The rows come from FileReport.raw (cells as typed), so that the clerk recognises them;
-a problem is placed on a cell when its sheet and row are in raw and its column is a
-column of the form.
+The rows come from FileReport.raw and FileReport.raw_visits (cells as typed), so that the
+clerk recognises them; a problem is placed on a cell when its sheet and row are there and its
+column is a column of that table.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from pipeline.xlsx import (
 
 LETTER_SHEET = "退回说明"
 ROWS_SHEET = "需修改的行"
+VISIT_ROWS_SHEET = "需修改的走访记录"
 LIST_SHEET = "问题清单"
 ADDRESSEE = "民政和社会事务办（社保所）"   # as the notice addresses the townships
 SENDER = "民政局"                         # 黔江区 + 民政局
@@ -62,10 +63,16 @@ def write_feedback(path: Path, report: FileReport, *, as_of: date) -> None:
     fmts = formats(workbook)
     fmts["bad_text"] = workbook.add_format({**FORMAT_PROPERTIES["bad"], "num_format": "@"})
     fmts["sign"] = workbook.add_format({**FORMAT_PROPERTIES["note"], "align": "right"})
-    placed = _place(report)
-    _letter(workbook.add_worksheet(LETTER_SHEET), report, as_of, fmts, has_rows=bool(placed))
+    placed = _place(report.errors, report.raw)
+    visits_placed = _place(report.errors, report.visits_sent_back())
+    _letter(workbook.add_worksheet(LETTER_SHEET), report, as_of, fmts, has_rows=bool(placed),
+            has_visits=bool(visits_placed))
     if placed:
-        _rows_sheet(workbook.add_worksheet(ROWS_SHEET), report, placed, fmts)
+        _rows_sheet(workbook.add_worksheet(ROWS_SHEET), report.file, report.raw, spec.form(), placed, fmts,
+                    _shown_columns(report.raw, placed))
+    if visits_placed:
+        _rows_sheet(workbook.add_worksheet(VISIT_ROWS_SHEET), report.file, report.visits_sent_back(),
+                    spec.visits_table(), visits_placed, fmts, list(spec.visits_table().columns))
     _list_sheet(workbook.add_worksheet(LIST_SHEET), report, fmts)
     workbook.close()
 
@@ -73,30 +80,28 @@ def write_feedback(path: Path, report: FileReport, *, as_of: date) -> None:
 # --- which problem goes where ---------------------------------------------------------
 
 
-def _place(report: FileReport) -> dict[tuple[str, int], list[Issue]]:
-    """Row-level problems on rows of the form, by (sheet, Excel row). The others (file-level,
-    走访记录) have no row to show and are only in 问题清单."""
-    raw = report.raw
+def _place(errors: list[Issue], raw: pd.DataFrame | None) -> dict[tuple[str, int], list[Issue]]:
+    """Row-level problems on the rows of `raw`, by (sheet, Excel row). The others (file-level)
+    have no row to show and are only in 问题清单."""
     rows = set() if raw is None else set(zip(raw["_sheet"].astype(str), raw["_row"].astype(int)))
     placed: dict[tuple[str, int], list[Issue]] = defaultdict(list)
-    for issue in report.errors:
+    for issue in errors:
         if not issue.file_level and (str(issue.sheet), issue.row) in rows:
             placed[(str(issue.sheet), issue.row)].append(issue)
     return placed
 
 
-def _column_key(issue: Issue) -> str | None:
-    """The form column a problem is about (its header may be written as in the township's file)."""
+def _column_key(issue: Issue, table: spec.Table) -> str | None:
+    """The column a problem is about (its header may be written as in the township's file)."""
     if not issue.column:
         return None
-    form = spec.form()
-    return issue.column if issue.column in form.keys else form.match(issue.column)
+    return issue.column if issue.column in table.keys else table.match(issue.column)
 
 
 # --- 退回说明 ------------------------------------------------------------------------
 
 
-def _letter(ws, report: FileReport, as_of: date, fmts: dict, *, has_rows: bool) -> None:
+def _letter(ws, report: FileReport, as_of: date, fmts: dict, *, has_rows: bool, has_visits: bool) -> None:
     total = sum(LETTER_WIDTHS)
     last_col = len(LETTER_WIDTHS) - 1
     for index, width in enumerate(LETTER_WIDTHS):
@@ -117,10 +122,11 @@ def _letter(ws, report: FileReport, as_of: date, fmts: dict, *, has_rows: bool) 
         counts = f"共{report.rows}行，合格{report.accepted}行，需修改{report.rejected}行。"
         if visit_problems:
             counts += f"「{visit_sheet}」中有{len(visit_problems)}处问题。"
+    shown = [f"「{name}」" for name, shown in ((ROWS_SHEET, has_rows), (VISIT_ROWS_SHEET, has_visits)) if shown]
     facts = [("文件名", report.file), ("乡镇（街道）", report.township or "未能识别"),
              ("检查日期", cn_date(as_of)), ("检查结果", STATUS_LABELS.get(report.status, report.status)),
              ("行数", counts), ("问题", f"共{len(report.errors)}处，逐条列在「{LIST_SHEET}」工作表"
-                                       + (f"；需修改的行见「{ROWS_SHEET}」工作表。" if has_rows else "。"))]
+                                       + (f"；需修改的行见{'和'.join(shown)}工作表。" if shown else "。"))]
     for label, value in facts:
         row += 1
         ws.write_string(row, 0, label, fmts["header"])
@@ -130,7 +136,7 @@ def _letter(ws, report: FileReport, as_of: date, fmts: dict, *, has_rows: bool) 
     for issue in file_problems:
         write_merged(ws, row, last_col, f"文件问题：{issue.message}", fmts["note_bold"], width=total)
         row += 1
-    write_merged(ws, row, last_col, RESEND_FILE if file_problems or not has_rows else RESEND,
+    write_merged(ws, row, last_col, RESEND_FILE if file_problems or not (has_rows or has_visits) else RESEND,
                  fmts["note_bold"], width=total)
     if report.notes:
         row += 2
@@ -148,10 +154,9 @@ def _letter(ws, report: FileReport, as_of: date, fmts: dict, *, has_rows: bool) 
 # --- 需修改的行 ----------------------------------------------------------------------
 
 
-def _shown_columns(report: FileReport, placed) -> list[spec.Column]:
+def _shown_columns(raw: pd.DataFrame, placed) -> list[spec.Column]:
     """The official columns, and the optional ones the file filled in or a problem names."""
-    raw = report.raw
-    named = {_column_key(i) for issues in placed.values() for i in issues}
+    named = {_column_key(i, spec.form()) for issues in placed.values() for i in issues}
     out = []
     for col in spec.form().columns:
         filled = col.key in raw and raw[col.key].fillna("").astype(str).str.strip().ne("").any()
@@ -160,17 +165,19 @@ def _shown_columns(report: FileReport, placed) -> list[spec.Column]:
     return out
 
 
-def _rows_sheet(ws, report: FileReport, placed, fmts: dict) -> None:
-    raw: pd.DataFrame = report.raw
+def _rows_sheet(ws, file: str, raw: pd.DataFrame, table: spec.Table, placed, fmts: dict,
+                form_cols: list[spec.Column]) -> None:
+    """The rows of `raw` that `placed` names, as typed, under the headers of `table`'s columns
+    `form_cols`: bad cells red with the message as a comment."""
     sheets = raw["_sheet"].astype(str)
     several = sheets.nunique() > 1
     bad = raw[[(s, int(r)) in placed for s, r in zip(sheets, raw["_row"])]]  # original order
-    form_cols = _shown_columns(report, placed)
     lead = [(SHEET_COLUMN, 10)] if several else []
     lead.append((ROW_COLUMN, 6))
     headers = [*lead, *((c.header, c.width) for c in form_cols), (MESSAGES_COLUMN, 40)]
     last_col = len(headers) - 1
-    title = f"《{report.file}》需修改的行（共{len(bad)}行，红色单元格有问题，鼠标指向可看说明）"
+    what = "走访记录" if table.kind == "visits" else "行"
+    title = f"《{file}》需修改的{what}（共{len(bad)}行，红色单元格有问题，鼠标指向可看说明）"
     write_merged(ws, 0, last_col, title, fmts["title"], height=36)
     for index, (header, width) in enumerate(headers):
         ws.set_column(index, index, width)
@@ -196,7 +203,7 @@ def _rows_sheet(ws, report: FileReport, placed, fmts: dict) -> None:
     for offset, row_issues in enumerate(issues):
         by_cell: dict[int, list[str]] = defaultdict(list)
         for issue in row_issues:
-            col = positions.get(_column_key(issue))
+            col = positions.get(_column_key(issue, table))
             if col is not None:
                 by_cell[col].append(issue.message)
         for col, texts in sorted(by_cell.items()):

@@ -95,11 +95,22 @@ class FileReport:
     raw: Any = None
     visits: Any = None
     assistants: Any = None
+    raw_visits: Any = None  # the 走访记录 rows as typed; after the merge, only those sent back
 
     def release(self) -> None:
         """Drop the tables once merged; `raw` (kept by check only for a file with problems)
-        stays for its feedback workbook."""
+        and the 走访记录 rows sent back stay for its feedback workbook."""
         self.records = self.rejected_rows = self.visits = self.assistants = None
+        self.raw_visits = self.visits_sent_back()
+
+    def visits_sent_back(self):
+        """The 走访记录 rows as typed that a problem names (at check, or at the merge: visits to
+        nobody on the roster); None when there are none."""
+        if self.raw_visits is None:
+            return None
+        named = {(e.sheet, e.row) for e in self.errors if not e.file_level}
+        keep = [(s, int(r)) in named for s, r in zip(self.raw_visits["_sheet"], self.raw_visits["_row"])]
+        return self.raw_visits[keep] if any(keep) else None
 
     @property
     def filled_on(self) -> str | None:

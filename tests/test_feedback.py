@@ -84,7 +84,19 @@ def test_the_checker_found_what_we_planted(checked):
 
 def test_sheets(checked):
     _, _, wb = checked
-    assert wb.sheetnames == [feedback.LETTER_SHEET, feedback.ROWS_SHEET, feedback.LIST_SHEET]
+    assert wb.sheetnames == [feedback.LETTER_SHEET, feedback.ROWS_SHEET, feedback.VISIT_ROWS_SHEET,
+                             feedback.LIST_SHEET]
+
+
+def test_a_visit_sent_back_is_shown_as_typed_with_its_bad_cell_red(checked):
+    report, _, wb = checked
+    ws = wb[feedback.VISIT_ROWS_SHEET]
+    header = [c.value for c in ws[2]]
+    assert header[:2] == [feedback.ROW_COLUMN, "对象姓名"] and header[-1] == feedback.MESSAGES_COLUMN
+    [cells] = list(ws.iter_rows(min_row=3))
+    red = {header[c.column - 1]: c.value for c in cells if c.fill.fgColor.rgb == RED}
+    assert red == {"走访日期": "昨天下午"}
+    assert cells[header.index("走访日期")].comment.text.startswith("「走访日期」的「昨天下午」不是有效日期")
 
 
 def test_letter_says_what_to_do(checked):
@@ -195,8 +207,11 @@ def test_the_feedback_workbook_corrected_and_sent_back_as_it_is_passes_without_n
             if cell.fill.fgColor.rgb == RED:
                 cell.value = fixes.get(header[cell.column - 1])  # the ID number: not known, left blank
                 cell.comment = None
+    visit = wb[feedback.VISIT_ROWS_SHEET]
+    day = [c.value for c in visit[2]].index("走访日期") + 1
+    visit.cell(3, day).value = "2022-11-27"
     back = tmp_path / "城西街道1128_退回意见.xlsx"
     wb.save(back)
     report = check_file(back, AS_OF)
     assert report.notes == [] and report.errors == []
-    assert (report.status, report.rows) == ("accepted", 5)
+    assert (report.status, report.rows, len(report.visits)) == ("accepted", 5, 1)

@@ -761,3 +761,37 @@ def test_a_feedback_workbook_sent_back_with_its_duplicate_row_takes_no_decision_
     with sqlite3.connect(d.store) as db:
         statuses = dict(db.execute("SELECT name, status FROM persons"))
     assert statuses == {li.name: "new_assisted", wang.name: "pending"}
+
+
+def test_rows_sent_back_are_kept_and_a_corrected_one_was_discovered_when_first_seen(tmp_path: Path):
+    """石会镇's file of 20 Nov: 赵某 with a township typed 石会乡镇村 (not one) and no 发现日期, a
+    visit with a day that is no date, and a visit to someone not on the roster. All three rows
+    are in the store and in 退回意见 (the visits on 需修改的走访记录); the corrected 赵某 of 27 Nov
+    was discovered on 20 Nov, when the run first saw the row."""
+    import openpyxl
+
+    from pipeline import feedback
+
+    d = District(tmp_path)
+    town = "石会镇"
+    zhao, qian = people(town, 2, seed=61)
+    zhao.discovered = qian.discovered = None
+    zhao.township = "石会乡镇村"
+    nobody = synth.Person(**{**qian.__dict__, "name": "孙无名", "id_number": None})
+    visits = [{**visit(qian, date(2026, 11, 18)), "visit_date": "上周三"}, visit(nobody, date(2026, 11, 18))]
+    d.send(town, NOV20, [zhao, qian], visits=visits)
+    first = run(d.inbox, d.outbox, d.store, NOV20)
+    [report] = first.report["files"]
+    with sqlite3.connect(d.store) as db:
+        kept = db.execute("SELECT sheet, township, name FROM rejected_rows ORDER BY sheet, row").fetchall()
+    assert kept == [("Sheet1", town, zhao.name), ("走访记录", town, qian.name), ("走访记录", town, "孙无名")]
+    book = openpyxl.load_workbook(first.outdir / report["feedback"])
+    shown = [r[1] for r in book[feedback.VISIT_ROWS_SHEET].iter_rows(min_row=3, values_only=True)]
+    assert shown == [qian.name, "孙无名"]
+
+    zhao.township = town
+    d.send(town, NOV27, [zhao, qian])
+    d.run(NOV27)
+    with sqlite3.connect(d.store) as db:
+        assert db.execute("SELECT discovered FROM persons WHERE name = ?", (zhao.name,)).fetchone() == ("2026-11-20",)
+        assert db.execute("SELECT resolved_by IS NOT NULL FROM rejected_rows WHERE sheet = 'Sheet1'").fetchone() == (1,)
