@@ -265,6 +265,9 @@ def _finish(done: _Read, validated: dict[str, tuple | None], as_of: date) -> Fil
                 report.notes.append(f"第{row}行所属乡镇为「{township}」，与本文件（{report.township}）"
                                     f"不同，已计入{township}。")
     report.has_form = "form" in done.tables
+    if not report.has_form and "visits" in done.tables:
+        report.notes.append("本文件只有走访记录，没有明细表。每周的明细表请另行报送（本周没有新发现对象的，报送只有表头的"
+                            "空表，即零报告），否则本乡镇（街道）会被列为本周未报送。")
     if report.township is None and not report.errors and report.has_form:
         report.notes.append("看不出是哪个乡镇（街道）报送的：请在“填报单位”一栏填写乡镇（街道）名称，或在文件名中写明"
                             "（如 城西街道1127零报告.xlsx），否则区民政局无法把这份报表计入你乡镇（街道）。")

@@ -488,7 +488,8 @@ def _outcome(reading: _Reading, hardship: bool, no_investigation: bool,
     if late_as_of is not None:
         label = "纳入时间" if status == "new_assisted" else "办理结果中的日期"
         problems.append(("inconsistent_result",
-                         f"{label}{_day(reading.date)}晚于{_day(late_as_of)}（本次检查或汇总的日期），请核对"))
+                         f"{label}{_day(reading.date)}晚于{_day(late_as_of)}（本次检查或汇总的日期），请核对年份和月份；"
+                         "还没有办结的，办理结果写‘已上报，审批中’或留空"))
     if no_investigation:
         problems.append(("inconsistent_result", "已填写办理结果但调查情况为空，请补填乡镇（街道）调查情况"))
     return Outcome(status, reading.programme, reading.date, reading.referral,

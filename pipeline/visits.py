@@ -48,8 +48,12 @@ def save_visits(db: sqlite3.Connection, roster: Roster, report: FileReport, subm
         key = _find(roster, row)
         if key is None:
             where = sent_back.get(row["name"])
+            namesakes = [roster.persons[k] for k in roster.by_name.get((row["township"], row["name"]), [])]
+            villages = "、".join(sorted({p["village"] or "未填村（社区）" for p in namesakes}))
             message = (f"「{row['name']}」在工作表「{where[0]}」第{where[1]}行，那一行有误已退回，所以这条走访记录"
                        "暂时对应不到人。请按提示改正那一行，连同这条走访记录一起重新报送。" if where else
+                       f"名册中{row['township']}有{len(namesakes)}个「{row['name']}」（{villages}），这条走访记录"
+                       "无法确定是哪一位。请补填身份证号码，或填写与明细表一致的村（社区）。" if len(namesakes) > 1 else
                        f"名册中没有{row['township']}的「{row['name']}」，这条走访记录无法对应到人。"
                        "请核对姓名、乡镇（街道）、村（社区）和身份证号码是否与明细表一致；"
                        "新发现的对象请先填入明细表。")

@@ -708,3 +708,16 @@ def test_how_clerks_write_whether_the_person_was_seen(tmp_path: Path):
     assert list(wrong) == ["没碰到", "见着了"]
     # A text that negates is never told to become 是, nor the other way round.
     assert "最接近的是「否」" in wrong["没碰到"] and "最接近的是「是」" in wrong["见着了"]
+
+
+def test_a_file_of_visits_only_says_the_weekly_form_is_still_to_be_sent(tmp_path: Path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = spec.visits_table().sheet
+    ws.append([c.header for c in spec.visits_table().columns])
+    ws.append(["刘德华", None, "城东街道", "新安村", "2026-11-20", "协理员王五", "是", None])
+    wb.save(tmp_path / "城东街道走访1127.xlsx")
+    report = check_file(tmp_path / "城东街道走访1127.xlsx", AS_OF)
+    assert (report.status, report.has_form, len(report.visits)) == ("accepted", False, 1)
+    assert report.notes == ["本文件只有走访记录，没有明细表。每周的明细表请另行报送（本周没有新发现对象的，报送只有表头的"
+                            "空表，即零报告），否则本乡镇（街道）会被列为本周未报送。"]

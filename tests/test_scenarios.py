@@ -795,3 +795,18 @@ def test_rows_sent_back_are_kept_and_a_corrected_one_was_discovered_when_first_s
     with sqlite3.connect(d.store) as db:
         assert db.execute("SELECT discovered FROM persons WHERE name = ?", (zhao.name,)).fetchone() == ("2026-11-20",)
         assert db.execute("SELECT resolved_by IS NOT NULL FROM rejected_rows WHERE sheet = 'Sheet1'").fetchone() == (1,)
+
+
+def test_a_visit_that_could_be_either_of_two_namesakes_says_so(tmp_path: Path):
+    d = District(tmp_path)
+    town = "黑溪镇"
+    up, down = people(town, 2, seed=71)
+    down.name = up.name
+    up.village, down.village = synth.villages(town)[:2]
+    ambiguous = {**visit(up, date(2026, 11, 18)), "id_number": None, "village": None}
+    d.send(town, NOV20, [up, down], visits=[ambiguous])
+    result = run(d.inbox, d.outbox, d.store, NOV20)
+    [error] = result.report["files"][0]["errors"]
+    villages = "、".join(sorted([up.village, down.village]))
+    assert error["message"] == (f"名册中{town}有2个「{up.name}」（{villages}），这条走访记录无法确定是哪一位。"
+                                "请补填身份证号码，或填写与明细表一致的村（社区）。")
