@@ -335,7 +335,16 @@ def row_height(cells: Iterable[tuple[str, float]], *, font_size: int = FONT_SIZE
     headers are sized here.
     """
     lines = max((text_lines(text, width) for text, width in cells), default=1)
-    return max(minimum, round(lines * font_size * 1.35 + 6, 1))
+    return _height(lines, font_size, minimum)
+
+
+# Excel's tallest row: a taller one is stored but opens and prints broken (a page holding only the
+# header). A longer text stays whole in its cell, shown in full when the cell is opened.
+MAX_ROW_HEIGHT = 409.0
+
+
+def _height(lines: int, font_size: int, minimum: float) -> float:
+    return min(MAX_ROW_HEIGHT, max(minimum, round(lines * font_size * 1.35 + 6, 1)))
 
 
 def add_validation(ws: Worksheet, first_row: int, first_col: int, last_row: int, last_col: int,
@@ -809,5 +818,4 @@ def row_heights(columns: Sequence[tuple[Sequence, float]], *, font_size: int = F
                 needed[j] = text_lines(text, width)
         lines[long] = np.maximum(lines[long], needed)
     by_lines: dict[int, float] = {}
-    return [by_lines.get(n) or by_lines.setdefault(n, max(minimum, round(n * font_size * 1.35 + 6, 1)))
-            for n in lines.tolist()]
+    return [by_lines.get(n) or by_lines.setdefault(n, _height(n, font_size, minimum)) for n in lines.tolist()]

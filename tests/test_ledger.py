@@ -228,6 +228,16 @@ def test_same_input_same_bytes(people, tmp_path):
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
 
 
+def test_a_long_text_keeps_its_row_within_excels_tallest(tmp_path):
+    # 2,000 characters (the limit of 家庭基本情况) would ask for some 3,000 points: Excel's rows stop at 409.
+    long = classified_frame([person("城东街道", "张三", "pending", age=3, household="家中困难，" * 400)])
+    ledger.write_ledger(tmp_path / "l.xlsx", long, township_table(long), as_of=AS_OF)
+    ws = _load(tmp_path / "l.xlsx")[ledger.ALL_SHEET]
+    heights = [d.height for d in ws.row_dimensions.values() if d.height]
+    assert 400 < max(heights) <= xlsx.MAX_ROW_HEIGHT  # xlsxwriter rounds to whole pixels
+    assert any(c.value == "家中困难，" * 400 for row in ws.iter_rows() for c in row)
+
+
 def test_empty_roster(tmp_path):
     empty = classified_frame([person("城东街道", "张三", "closed")]).iloc[0:0]
     ledger.write_ledger(tmp_path / "l.xlsx", empty, township_table(empty), as_of=AS_OF)
