@@ -83,7 +83,7 @@ HEADER_FONT_SIZE = 9
 # 乡镇考核: (column of scorecard.township_table, header, width, kind); kind "share" is a percentage.
 SCORE_COLUMNS = (
     ("township", "乡镇（街道）", 11, "center"),
-    ("found_week", "本周新发现", 7, "number"),
+    ("found_week", "本周新上报", 7, "number"),
     ("total", "累计发现", 7, "number"),
     ("new_assisted", spec.STATUS_LABELS["new_assisted"], 8, "number"),
     ("observation", spec.STATUS_LABELS["observation"], 8, "number"),

@@ -195,7 +195,7 @@ def test_scorecard_sheet(book, people):
     ws = wb[ledger.SCORE_SHEET]
     headers = [c.value for c in ws[2]]
     assert headers == [h for _, h, _, _ in ledger.SCORE_COLUMNS]
-    assert {"本周新发现", "累计发现", "重点人群", "本月应走访", "其中已见面", "走访覆盖率", "按期办理率",
+    assert {"本周新上报", "累计发现", "重点人群", "本月应走访", "其中已见面", "走访覆盖率", "按期办理率",
             "提醒后仍未办理", "本周退回行数", "累计退回行数"} <= set(headers)
     rows = {r[0]: r for r in ws.iter_rows(min_row=3, values_only=True) if r[0]}
     coverage = headers.index("走访覆盖率")
