@@ -308,6 +308,25 @@ def quality(db: sqlite3.Connection, files: list[dict], as_of: date) -> dict:
     return {"rows": rows, "total": total, "codes": codes}
 
 
+def awaiting(db: sqlite3.Connection, as_of: date, mask: bool) -> list[dict]:
+    """Rows sent back up to this run and not sent again since (no later accepted row of that
+    township and name): the people still to be heard of, so that none drops out unseen."""
+    if not _has_table(db, "rejected_rows"):
+        return []
+    order = {t.name: i for i, t in enumerate(spec.townships())}
+    rows = db.execute(
+        "SELECT r.township, s.file, s.received, r.sheet, r.row, r.name, "
+        "(SELECT p.code FROM problems p WHERE p.submission_id = r.submission_id AND p.sheet IS r.sheet "
+        " AND p.row = r.row ORDER BY p.id LIMIT 1) "
+        "FROM rejected_rows r JOIN submissions s ON s.id = r.submission_id "
+        "WHERE r.resolved_by IS NULL AND s.received <= ?", (as_of.isoformat(),)).fetchall()
+    out = [{"township": township or UNKNOWN_TOWNSHIP, "file": file, "received": received, "sheet": sheet, "row": row,
+            "name": (mask_name(name) if mask else name) if name else "（未填姓名）",
+            "problem": issues.CODE_LABELS.get(code, code or "")}
+           for township, file, received, sheet, row, name, code in rows]
+    return sorted(out, key=lambda r: (order.get(r["township"], len(order)), r["received"], r["file"], r["row"]))
+
+
 def file_rows(files: list[dict]) -> list[dict]:
     """This run's files, by township order then name, with the status in words."""
     order = {t.name: i for i, t in enumerate(spec.townships())}
@@ -386,6 +405,7 @@ def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, g
         "overdue": overdue_groups(classified, mask),
         "gaps": gaps, "returns": returns, "returns_count": sum(len(g["rows"]) for g in returns),
         "quality": quality(db, files, as_of),
+        "awaiting": awaiting(db, as_of, mask),
         "duplicates": duplicate_groups(classified, mask),
         **dict(zip(("vacancies", "roster_said"), vacancy_groups(db, classified))),
         "notices": notices(classified, as_of, mask),

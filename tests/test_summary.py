@@ -426,3 +426,18 @@ def test_the_notes_of_the_runs_files_are_in_the_summary_and_in_its_rebuild(tmp_p
     assert "notes" not in json.loads((result.outdir / settings.REPORT_NAME).read_text(encoding="utf-8"))
     path, _ = summary.rebuild(tmp_path / "outbox", tmp_path / "s.sqlite3", date(2026, 11, 28))
     assert said in path.read_text(encoding="utf-8")
+
+
+def test_rows_sent_back_are_listed_until_they_come_again(tmp_path: Path):
+    inbox, outbox, store_path = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "s.sqlite3"
+    good, bad = synth.make_people("石会镇", 2, seed=5, mix={"pending": 1}, as_of=date(2026, 11, 20))
+    bad.finder = None
+    synth.write_submission(inbox / "石会1120.xlsx", [good, bad], township="石会镇", filled_date=date(2026, 11, 20))
+    first = run(inbox, outbox, store_path, date(2026, 11, 20))
+    html = (first.outdir / settings.SUMMARY_NAME).read_text(encoding="utf-8")
+    assert "已退回、尚未重新报送的行（1行）" in html and summary.mask_name(bad.name) in html
+    assert bad.name not in html
+    bad.finder = "村社会救助协理员"
+    synth.write_submission(inbox / "石会1127.xlsx", [bad], township="石会镇", filled_date=date(2026, 11, 27))
+    again = run(inbox, outbox, store_path, date(2026, 11, 27))
+    assert "已退回、尚未重新报送的行（0行）" in (again.outdir / settings.SUMMARY_NAME).read_text(encoding="utf-8")
