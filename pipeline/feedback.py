@@ -44,6 +44,7 @@ ADDRESSEE = "民政和社会事务办（社保所）"   # as the notice addresse
 SENDER = "民政局"                         # 黔江区 + 民政局
 RESEND = "请按标红单元格的批注修改后，将整个文件重新报送；已合格的行重新报送不会重复计算。"
 RESEND_FILE = "请按「问题清单」中的说明处理后，将整个文件重新报送。"
+NO_INVESTIGATION = "已填写办理结果，这里也要填写：写明入户调查核实的情况。"
 ROW_COLUMN, SHEET_COLUMN, MESSAGES_COLUMN = (spec.feedback_columns()[k] for k in ("row", "sheet", "messages"))
 LIST_COLUMNS = (("序号", 5), ("工作表", 10), ("行", 6), ("列", 16), ("填写内容", 18), ("问题类型", 15),
                 ("怎么改", 58))
@@ -200,12 +201,16 @@ def _rows_sheet(ws, file: str, raw: pd.DataFrame, table: spec.Table, placed, fmt
     # Mark the bad cells: the last write of a cell wins, the comment carries the message.
     first_form_col = len(lead)
     positions = {c.key: first_form_col + n for n, c in enumerate(form_cols)}
+    investigations = bad["investigation"].tolist() if "investigation" in bad else [None] * len(bad)
     for offset, row_issues in enumerate(issues):
         by_cell: dict[int, list[str]] = defaultdict(list)
         for issue in row_issues:
             col = positions.get(_column_key(issue, table))
             if col is not None:
                 by_cell[col].append(issue.message)
+            if issue.code == "inconsistent_result" and not (investigations[offset] or "").strip() \
+                    and "investigation" in positions:  # a result without its investigation: the blank to fill
+                by_cell[positions["investigation"]].append(NO_INVESTIGATION)
         for col, texts in sorted(by_cell.items()):
             row = 2 + offset
             write_text(ws, row, col, columns[col][0][offset], fmts["bad_text"])

@@ -215,3 +215,19 @@ def test_the_feedback_workbook_corrected_and_sent_back_as_it_is_passes_without_n
     report = check_file(back, AS_OF)
     assert report.notes == [] and report.errors == []
     assert (report.status, report.rows, len(report.visits)) == ("accepted", 5, 1)
+
+
+def test_a_result_without_its_investigation_marks_the_blank_to_fill(tmp_path):
+    source = write_form(tmp_path / "城西街道1128.xlsx", {"明细表": [
+        row(name="张三", result="不符合救助条件"),  # 2: a result, the investigation left blank
+    ]})
+    report = check_file(source, AS_OF)
+    assert [(e.code, FORM.match(e.column)) for e in report.errors] == [("inconsistent_result", "result")]
+    out = tmp_path / "退回.xlsx"
+    feedback.write_feedback(out, report, as_of=AS_OF)
+    ws = _load(out)[feedback.ROWS_SHEET]
+    header = [c.value for c in ws[2]]
+    [cells] = list(ws.iter_rows(min_row=3))
+    red = {header[c.column - 1]: c.comment.text for c in cells if c.fill.fgColor.rgb == RED}
+    assert set(red) == {FORM.column("result").header, FORM.column("investigation").header}
+    assert red[FORM.column("investigation").header] == feedback.NO_INVESTIGATION
