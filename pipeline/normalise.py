@@ -8,6 +8,7 @@ stays "城北街道". Work is done once per distinct value, since columns repeat
 from __future__ import annotations
 
 import re
+from functools import cache
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -41,12 +42,23 @@ def clean_text(value) -> str | None:
     return _clean_spaces(value if value.__class__ is str else cell_text(value)).strip() or None
 
 
+@cache
+def _compound_space() -> re.Pattern:
+    """The spaces after a compound surname at the start of a name (of a joined column's cells too)."""
+    surnames = "|".join(map(re.escape, spec.compound_surnames()))
+    return re.compile(f"(?:^|(?<=\x00))({surnames})\\s+")
+
+
+def _edit_name(text: str) -> str:
+    return _DOTS.sub("·", _NAME_SPACES.sub("", _compound_space().sub(r"\1", text)))
+
+
 def clean_name(value) -> str | None:
-    """张 三 → 张三; the separator of minority names in any of its look-alikes → ·."""
+    """张 三 → 张三, 欧阳 娜娜 → 欧阳娜娜; the separator of minority names in any of its look-alikes → ·."""
     text = clean_text(value)
     if text is None:
         return None
-    return _unquoted(_DOTS.sub("·", _NAME_SPACES.sub("", text)))
+    return _unquoted(_edit_name(text))
 
 
 # A full stop after a chosen value (临时救助。, 走访发现.) says nothing: the value is read without it;
@@ -172,7 +184,7 @@ def _per_distinct(values: list, fn: Callable) -> list:
 # What clean_name, clean_id and clean_phone do after clean_text, for a whole joined column
 # (before or after trimming each text: the same either way).
 _JOINED_EDITS: dict[str, Callable[[str], str]] = {
-    "name": lambda s: _DOTS.sub("·", _NAME_SPACES.sub("", s)),
+    "name": _edit_name,
     "id": _edit_id,
     "phone": lambda s: s.replace(" ", ""),
 }

@@ -198,6 +198,10 @@ def nothing_to_report_initials() -> frozenset[str]:
     return frozenset(word[0] for word in nothing_to_report())
 
 
+def compound_surnames() -> list[str]:
+    return load_yaml("form.yaml")["compound_surnames"]
+
+
 def names_a_relation(name: str) -> bool:
     """刘德明夫妇, 李四之妻, 吴春燕户: a 对象姓名 naming more than one person, or a relation."""
     return _relation_pattern().search(name) is not None

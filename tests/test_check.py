@@ -721,3 +721,9 @@ def test_a_file_of_visits_only_says_the_weekly_form_is_still_to_be_sent(tmp_path
     assert (report.status, report.has_form, len(report.visits)) == ("accepted", False, 1)
     assert report.notes == ["本文件只有走访记录，没有明细表。每周的明细表请另行报送（本周没有新发现对象的，报送只有表头的"
                             "空表，即零报告），否则本乡镇（街道）会被列为本周未报送。"]
+
+
+@pytest.mark.parametrize("typed, read", [("欧阳 娜娜", "欧阳娜娜"), ("司马　相如", "司马相如"), ("张 三", "张三")])
+def test_a_space_inside_one_name_goes_a_compound_surname_included(tmp_path: Path, typed: str, read: str):
+    report = check_file(_workbook(tmp_path / "城东.xlsx", [_row(seq=1, name=typed)]), AS_OF)
+    assert (report.status, report.records["name"].tolist()) == ("accepted", [read])
