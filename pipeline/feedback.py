@@ -123,7 +123,7 @@ def _letter(ws, report: FileReport, as_of: date, fmts: dict, *, has_rows: bool, 
         counts = f"共{report.rows}行，合格{report.accepted}行，需修改{report.rejected}行。"
         if visit_problems:
             counts += f"「{visit_sheet}」中有{len(visit_problems)}处问题。"
-    shown = [f"「{name}」" for name, shown in ((ROWS_SHEET, has_rows), (VISIT_ROWS_SHEET, has_visits)) if shown]
+    shown = [f"「{name}」" for name, filled in ((ROWS_SHEET, has_rows), (VISIT_ROWS_SHEET, has_visits)) if filled]
     facts = [("文件名", report.file), ("乡镇（街道）", report.township or "未能识别"),
              ("检查日期", cn_date(as_of)), ("检查结果", STATUS_LABELS.get(report.status, report.status)),
              ("行数", counts), ("问题", f"共{len(report.errors)}处，逐条列在「{LIST_SHEET}」工作表"
