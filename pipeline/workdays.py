@@ -12,7 +12,7 @@ whatever the span, which is what keeps the 超期 check cheap for thousands of p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 
 import chinese_calendar
