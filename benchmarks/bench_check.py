@@ -20,8 +20,9 @@ from pathlib import Path
 
 from baseline import bare_read, best
 
-from pipeline import spec, synth
-from pipeline.check import check_files
+from pipeline.demo import synth
+from pipeline.rules import spec
+from pipeline.intake.check import check_files
 
 AS_OF = date(2026, 11, 28)
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from baseline import bare_read, best
 
-from pipeline import synth
+from pipeline.demo import synth
 
 AS_OF = date(2026, 11, 28)
 WEEK_AIM_S = 3.0
@@ -42,8 +42,8 @@ STRESS_AIM_MB = 2048
 PROFILE_LINES = 60
 
 # What a run imports besides the CLI, to price Python start apart from the work.
-RUN_IMPORTS = ("import pipeline.cli, pipeline.run, pipeline.outputs, pipeline.feedback, pipeline.ledger, "
-               "pipeline.summary, pipeline.visit_report, pipeline.reminders, pipeline.console")
+RUN_IMPORTS = ("import pipeline.cli, pipeline.run, pipeline.reports.build, pipeline.reports.feedback, pipeline.reports.ledger, "
+               "pipeline.reports.summary, pipeline.reports.visit_gaps, pipeline.reports.reminders, pipeline.console")
 
 
 @dataclass
@@ -175,8 +175,10 @@ def case(label: str, work: Path, rows: int, repeat: int, seed: int, aim_s: float
 
 def stage_times(inbox: Path, work: Path) -> tuple[dict[str, float], float]:
     """Seconds per stage of one in-process run, by wrapping the functions run.py calls."""
-    from pipeline import (check, feedback, ledger, merge, outputs, reminders, run, summary, visit_report,
-                          visits)
+    from pipeline import run
+    from pipeline.intake import check
+    from pipeline.reports import build as outputs, feedback, ledger, reminders, summary, visit_gaps as visit_report
+    from pipeline.roster import merge, visits
 
     stages = {
         "read (guard, calamine, locate)": [(check, "_read")],

@@ -65,9 +65,9 @@ def check(files: tuple[Path, ...], as_json: bool, as_of: date | None) -> None:
       jiuzhu check 城西街道1128.xlsx
       jiuzhu check inbox/ --json
     """
-    from pipeline.check import check_files
+    from pipeline.intake.check import check_files
     from pipeline.console import print_check
-    from pipeline.inbox import expand, nothing_to_check
+    from pipeline.intake.inbox import expand, nothing_to_check
 
     try:
         paths = expand(files)
@@ -95,7 +95,7 @@ def template(township: str | None, output: Path | None, assistants: bool) -> Non
       jiuzhu template --township 城西街道 -o 城西街道明细表.xlsx
       jiuzhu template --assistants -o 协理员名册.xlsx
     """
-    from pipeline.template import write_assistants_template, write_template
+    from pipeline.reports.template import write_assistants_template, write_template
 
     try:
         if assistants:
@@ -156,7 +156,7 @@ def demo(folder: Path, as_of: date | None) -> None:
       jiuzhu demo 演示 --as-of 2026-11-28
     """
     from pipeline.console import print_file_progress, print_run
-    from pipeline.demo import run_demo
+    from pipeline.demo.demo import run_demo
 
     try:
         result = run_demo(folder, as_of or date.today(), on_file=print_file_progress)
@@ -174,7 +174,7 @@ def report(outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bo
     示例：
       jiuzhu report --as-of 2026-11-28 --pdf
     """
-    from pipeline.summary import rebuild
+    from pipeline.reports.summary import rebuild
 
     try:
         path, warnings = rebuild(outbox, store, as_of or date.today(), pdf=pdf, mask=not no_mask)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from pipeline import settings, spec
-from pipeline.issues import CODE_LABELS, STATUS_LABELS, FileReport, Report
+from pipeline import settings
+from pipeline.rules import spec
+from pipeline.model import CODE_LABELS, STATUS_LABELS, FileReport, Report
 
 PROGRESS_NOTES = 3  # notes shown under a file's line as a run reads the inbox
 _MARKS = {"accepted": "✓", "empty": "✓", "duplicate": "•", "partial": "!", "rejected": "✗"}

@@ -27,10 +27,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipeline import check, guard, settings, spec, store
+from pipeline import settings
+from pipeline.intake import check, guard
+from pipeline.roster import store
+from pipeline.rules import spec
 from pipeline.errors import InputFileError, JiuzhuError, RunLockedError
-from pipeline.inbox import list_submissions, unread_folders
-from pipeline.issues import FileReport, Report
+from pipeline.intake.inbox import list_submissions, unread_folders
+from pipeline.model import FileReport, Report
 
 
 @dataclass
@@ -280,7 +283,8 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
     reports = _check_all(db, list_submissions(inbox), as_of, on_file, on_read)
     shown = {id(report): len(report.notes) for report in reports}  # the merge may add more
     # Imported here, not at the top: check_files loads pandas while a child reads the inbox.
-    from pipeline import merge, outputs, roster, visits
+    from pipeline.reports import build as outputs
+    from pipeline.roster import cases as roster, merge, visits
 
     _checkpoint("checked")
     token = os.urandom(8).hex()

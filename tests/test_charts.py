@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from pipeline import charts
+from pipeline.tools import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert("x")</script> & 张三\'s'

@@ -10,10 +10,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline import spec, synth
-from pipeline.check import check_file, check_files
-from pipeline.normalise import clean_column, cleaner
-from pipeline.tables import cell_text
+from pipeline.demo import synth
+from pipeline.rules import spec
+from pipeline.intake.check import check_file, check_files
+from pipeline.intake.normalise import clean_column, cleaner
+from pipeline.intake.tables import cell_text
 
 AS_OF = date(2026, 11, 28)
 ROW_CODES = ["required", "invalid_value", "invalid_date", "invalid_id", "duplicate_row", "inconsistent_result"]
@@ -363,7 +364,7 @@ def test_formula_cells_give_their_cached_value_and_are_never_evaluated(tmp_path:
 
 
 def test_lock_files_are_not_submissions(tmp_path: Path):
-    from pipeline.inbox import expand
+    from pipeline.intake.inbox import expand
     synth.make_submission(tmp_path / "城西.xlsx", "城西街道", 3, as_of=AS_OF)
     (tmp_path / "~$城西.xlsx").write_bytes(b"lock")
     assert [p.name for p in expand([tmp_path])] == ["城西.xlsx"]
@@ -379,7 +380,7 @@ def test_check_files_keeps_going_after_a_bad_file(tmp_path: Path):
 
 
 def _valid_id(base: str = "50011419600304448") -> str:
-    from pipeline.idcard import check_char
+    from pipeline.rules.idcard import check_char
     return base + check_char(base)
 
 
@@ -500,7 +501,7 @@ def test_a_cell_showing_a_formula_error_is_said_to_be_one(tmp_path: Path):
     ("城西1301", None), ("城西1120和1127", None),  # no such day; two dates
 ])
 def test_date_in_a_file_name(stem: str, named):
-    from pipeline.check import date_in_name
+    from pipeline.intake.check import date_in_name
     assert date_in_name(stem, AS_OF) == named
 
 
@@ -680,7 +681,7 @@ def test_a_visible_sheet_without_the_form_is_named_and_the_templates_own_sheets_
 
 
 def test_a_zero_report_that_names_no_township_says_so(tmp_path: Path):
-    from pipeline.template import write_template
+    from pipeline.reports.template import write_template
 
     report = check_file(write_template(tmp_path / "明细表.xlsx"), AS_OF)
     assert (report.status, report.township) == ("empty", None)

@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 import pytest
 
-from pipeline import spec
-from pipeline.classify import Outcome, find_date, parse_date, parse_result
+from pipeline.rules import spec
+from pipeline.rules.results import Outcome, find_date, parse_date, parse_result
 
 D = date
 AS_OF = D(2022, 11, 28)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import synth
-from pipeline.check import check_files
+from pipeline.demo import synth
+from pipeline.intake.check import check_files
 from pipeline.cli import main
 
 AS_OF = date(2026, 11, 28)
@@ -35,7 +35,7 @@ def test_help_does_not_import_pandas():
 def test_reading_and_cleaning_a_file_does_not_import_pandas(tmp_path: Path):
     """The reading child does this while its parent is still loading pandas and pandera."""
     path = synth.make_submission(tmp_path / "城西.xlsx", "城西街道", 12, seed=1, as_of=AS_OF, with_visits=True).path
-    code = ("import sys; from pathlib import Path; from pipeline import check\n"
+    code = ("import sys; from pathlib import Path; from pipeline.intake import check\n"
             f"done = check._read(Path({str(path)!r}))\n"
             "tables = [t for ts in done.tables.values() for t in ts]\n"
             "print(len(tables), all(t.prepared and not t.cells for t in tables), "

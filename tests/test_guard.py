@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import guard
+from pipeline.intake import guard
 from pipeline.errors import InputFileError
 from tests import hostile
 
@@ -228,7 +228,7 @@ def test_defusedxml_backs_up_the_scan(tmp_path, monkeypatch):
 
 
 def test_a_value_typed_far_away_is_refused_before_reading_and_the_other_files_go_on(tmp_path):
-    from pipeline.check import check_files
+    from pipeline.intake.check import check_files
 
     stray = hostile.stray_far_cell(tmp_path)
     (tmp_path / "near").mkdir()
@@ -245,7 +245,7 @@ def test_a_value_typed_far_away_is_refused_before_reading_and_the_other_files_go
 
 @pytest.mark.parametrize("build", [hostile.real_xls_named_xlsx, hostile.xlsx_named_xls])
 def test_a_workbook_under_the_other_suffix_is_read_as_what_it_is(build, tmp_path):
-    from pipeline.check import check_file
+    from pipeline.intake.check import check_file
 
     report = check_file(build(tmp_path), date(2026, 11, 28))
     assert report.rows > 0 and not any(e.file_level for e in report.errors), report.errors
@@ -255,7 +255,7 @@ def test_a_workbook_under_the_other_suffix_is_read_as_what_it_is(build, tmp_path
                          ids=["styled", "openpyxl", "open-close", "row height"])
 def test_formatting_far_away_is_no_content_and_the_file_is_read(tmp_path, xml):
     # A border or a row height on row 1,048,576 holds nothing: calamine skips it, so must the guard.
-    from pipeline.check import check_file
+    from pipeline.intake.check import check_file
 
     report = check_file(hostile.stray_far_cell(tmp_path, cell="N1048576", xml=xml), date(2026, 11, 28))
     assert not any(e.file_level for e in report.errors), report.errors
@@ -263,8 +263,8 @@ def test_formatting_far_away_is_no_content_and_the_file_is_read(tmp_path, xml):
 
 
 def test_a_csv_saved_under_the_name_xlsx_is_read_as_csv(tmp_path):
-    from pipeline import synth
-    from pipeline.check import check_file
+    from pipeline.demo import synth
+    from pipeline.intake.check import check_file
 
     sub = synth.make_submission(tmp_path / "城南.csv", "城南街道", 5, seed=2, as_of=date(2026, 11, 28), encoding="gb18030")
     misnamed = sub.path.rename(tmp_path / "城南.xlsx")

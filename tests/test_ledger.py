@@ -16,7 +16,10 @@ import pandas as pd
 import pytest
 from openpyxl.utils.escape import unescape
 
-from pipeline import ledger, spec, synth, xlsx
+from pipeline.demo import synth
+from pipeline.reports import ledger
+from pipeline.rules import spec
+from pipeline.tools import xlsx
 from pipeline.run import run
 from tests.browser import require
 

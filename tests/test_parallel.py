@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import parallel, synth
-from pipeline.check import check_files
+from pipeline.demo import synth
+from pipeline.tools import parallel
+from pipeline.intake.check import check_files
 from pipeline.errors import InputFileError, WorkerError
 from pipeline.run import Lock, run
 
@@ -144,7 +145,7 @@ def test_check_files_reads_and_judges_alike_with_one_or_two_workers(tmp_path: Pa
 CHILD_OUTLIVES_RUN = """
 import os, sys, time
 from pathlib import Path
-from pipeline import parallel
+from pipeline.tools import parallel
 from pipeline.run import Lock
 
 def there():
@@ -182,7 +183,7 @@ def test_one_or_two_workers_give_identical_outputs(tmp_path: Path, monkeypatch):
     for workers, fork_below in (("1", None), ("2", None), ("2", 0)):
         monkeypatch.setenv("JIUZHU_WORKERS", workers)
         if fork_below is not None:
-            monkeypatch.setattr("pipeline.outputs.FORK_OUTPUTS_BELOW", fork_below)
+            monkeypatch.setattr("pipeline.reports.build.FORK_OUTPUTS_BELOW", fork_below)
         folder = tmp_path / f"{workers}-{fork_below}"
         make_week(folder / "inbox")
         synth.make_district(folder / "inbox", rows_per_township=30, seed=5, as_of=AS_OF,

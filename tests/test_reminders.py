@@ -10,7 +10,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import reminders, roster, spec, xlsx
+from pipeline.reports import reminders
+from pipeline.roster import cases as roster
+from pipeline.rules import spec
+from pipeline.tools import xlsx
 
 AS_OF = date(2026, 11, 28)
 RED = "FF" + xlsx.BAD_FILL.lstrip("#")

@@ -11,7 +11,10 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
-from pipeline import assistants, ledger, merge, settings, synth
+from pipeline import settings
+from pipeline.demo import synth
+from pipeline.reports import ledger
+from pipeline.roster import assistants, merge
 from pipeline.run import run
 
 AS_OF = date(2026, 11, 28)

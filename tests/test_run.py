@@ -18,7 +18,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pipeline import merge, outputs, synth
+from pipeline.demo import synth
+from pipeline.reports import build as outputs
+from pipeline.roster import merge
 from pipeline.cli import main
 from pipeline.errors import JiuzhuError
 from pipeline.run import Lock, run
@@ -177,7 +179,8 @@ def test_a_second_run_for_the_same_date_keeps_the_first_runs_feedback(tmp_path: 
 
 
 def test_the_roster_holds_one_string_per_repeated_value(tmp_path: Path, monkeypatch):
-    from pipeline import frames, roster, store
+    from pipeline.roster import cases as roster, store
+    from pipeline.tools import frames
 
     make_week(tmp_path / "inbox")
     run(tmp_path / "inbox", tmp_path / "out", tmp_path / "s.sqlite3", AS_OF)

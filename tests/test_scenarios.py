@@ -1,5 +1,5 @@
 """Scenarios over several weekly runs with moving run dates, through pipeline.run.run on
-real workbooks (pipeline.synth) and a real SQLite store, asserting the exact rows of
+real workbooks (pipeline.demo.synth) and a real SQLite store, asserting the exact rows of
 走访缺口.xlsx, 超期催办.xlsx and run-report.json.
 
 Every expected value is worked out by hand from the rules, not copied from a run:
@@ -30,9 +30,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline import settings, spec, synth
+from pipeline import settings
+from pipeline.demo import synth
+from pipeline.rules import spec
 from pipeline.run import run
-from pipeline.synth_text import INVESTIGATION
+from pipeline.demo.synth_text import INVESTIGATION
 
 NOV6, NOV13, NOV20, NOV27, DEC4 = (date(2026, 11, 6), date(2026, 11, 13), date(2026, 11, 20),
                                    date(2026, 11, 27), date(2026, 12, 4))
@@ -356,7 +358,7 @@ def test_the_same_blank_form_every_week_is_a_zero_report_each_week(tmp_path: Pat
     """A township with nothing new sends the blank form `jiuzhu template --township` gave it
     (DESIGN §4: a zero report). The template is the same bytes every time; each week it is
     still that week's submission."""
-    from pipeline.template import write_template
+    from pipeline.reports.template import write_template
 
     d = District(tmp_path)
     blank = write_template(tmp_path / "石会镇明细表.xlsx", township="石会镇")
@@ -371,7 +373,7 @@ def test_the_same_blank_form_every_week_is_a_zero_report_each_week(tmp_path: Pat
 def test_the_same_blank_template_from_three_townships_is_each_ones_zero_report(tmp_path: Path):
     """The blank template without a township, sent by three townships under their own names:
     byte for byte the same file, but each its township's own zero report, not a copy sent again."""
-    from pipeline.template import write_template
+    from pipeline.reports.template import write_template
 
     d = District(tmp_path)
     blank = write_template(tmp_path / "明细表.xlsx")
@@ -703,7 +705,7 @@ def test_a_corrected_file_that_mends_an_id_number_keeps_one_person_and_their_vis
     """城西's file of 13 Nov gives 刘某 an ID number with two digits swapped (still a valid number);
     the corrected file of the same 填报日期 gives the right one: one person, the corrected number,
     the visit of 13 Nov still theirs; the other person, whose number did not change, is untouched."""
-    from pipeline.idcard import check_char
+    from pipeline.rules.idcard import check_char
 
     district = District(tmp_path)
     town = "城西街道"
@@ -736,7 +738,7 @@ def test_a_feedback_workbook_sent_back_with_its_duplicate_row_takes_no_decision_
     same date): 王某 is accepted, 李某 stays 新增救助群众."""
     import openpyxl
 
-    from pipeline import feedback
+    from pipeline.reports import feedback
 
     d = District(tmp_path)
     town = "城西街道"
@@ -770,7 +772,7 @@ def test_rows_sent_back_are_kept_and_a_corrected_one_was_discovered_when_first_s
     was discovered on 20 Nov, when the run first saw the row."""
     import openpyxl
 
-    from pipeline import feedback
+    from pipeline.reports import feedback
 
     d = District(tmp_path)
     town = "石会镇"

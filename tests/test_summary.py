@@ -1,6 +1,6 @@
 """汇总报告.html from two real weekly runs, checked in headless Chromium with the network blocked.
 
-The district is synthetic (pipeline.synth): two weeks, 30 townships, a few townships late,
+The district is synthetic (pipeline.demo.synth): two weeks, 30 townships, a few townships late,
 a few files with errors, and hostile text where a submission can carry it (a village
 and a file name). A name the validator would never accept is planted in a copy of the
 store, to prove that the page escapes whatever the store holds.
@@ -22,7 +22,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import outputs, reminders, settings, spec, store, summary, synth
+from pipeline import settings
+from pipeline.demo import synth
+from pipeline.reports import build as outputs, reminders, summary
+from pipeline.roster import store
+from pipeline.rules import spec
 from pipeline.cli import main
 from pipeline.errors import JiuzhuError
 from pipeline.run import run
@@ -378,7 +382,7 @@ def test_a_first_run_with_only_zero_reports(tmp_path: Path):
 
 
 def test_a_run_beyond_the_holiday_calendar_says_so_on_the_page(tmp_path: Path):
-    from pipeline import workdays
+    from pipeline.rules import workdays
 
     year = workdays._known_years()[1] + 1  # the first year the installed calendar does not know
     as_of = date(year, 1, 8)

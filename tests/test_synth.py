@@ -17,8 +17,9 @@ import pytest
 import python_calamine as calamine
 import xlrd
 
-from pipeline import spec, synth, synth_text
-from pipeline.idcard import id_problem
+from pipeline.demo import synth, synth_text
+from pipeline.rules import spec
+from pipeline.rules.idcard import id_problem
 
 AS_OF = synth.AS_OF
 ALL_ERRORS = {"required": 2, "invalid_value": 3, "invalid_date": 2, "invalid_id": 2,
@@ -151,7 +152,7 @@ def test_mix_gives_exact_counts():
 
 
 def test_results_read_as_the_outcome_they_were_made_for():
-    from pipeline.classify import parse_result
+    from pipeline.rules.results import parse_result
 
     for p in synth.make_people("黎水镇", 600, seed=1):
         outcome = parse_result(p.result, remark=p.remark, investigation=p.investigation, as_of=AS_OF)
@@ -406,8 +407,8 @@ def test_bad_arguments_are_refused(tmp_path):
     ("xlsx", {"optional_columns": False, "errors": {**ALL_ERRORS, "invalid_id": 0}}),
 ])
 def test_validator_reports_exactly_the_expected_errors(tmp_path, suffix, options):
-    """The contract with pipeline.check: valid rows pass, injected errors are reported where expected."""
-    from pipeline.check import check_file
+    """The contract with pipeline.intake.check: valid rows pass, injected errors are reported where expected."""
+    from pipeline.intake.check import check_file
 
     options = {"errors": ALL_ERRORS, **options}
     sub = synth.make_submission(tmp_path / f"濯水.{suffix}", "濯水镇", 60, seed=21, **options)
@@ -418,7 +419,7 @@ def test_validator_reports_exactly_the_expected_errors(tmp_path, suffix, options
 
 
 def test_validator_accepts_clean_submissions_and_zero_reports(tmp_path):
-    from pipeline.check import check_file
+    from pipeline.intake.check import check_file
 
     sub = synth.make_submission(tmp_path / "冯家.xlsx", "冯家街道", 150, seed=2, messy=True, dates_as="text",
                                 with_visits=True, blank_rows=True)

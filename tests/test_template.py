@@ -14,9 +14,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline import spec, xlsx
+from pipeline.rules import spec
+from pipeline.tools import xlsx
 from pipeline.errors import JiuzhuError
-from pipeline.template import (
+from pipeline.reports.template import (
     EARLIEST_DATE,
     FORM_SHEET,
     GUIDE_SHEET,
@@ -201,7 +202,7 @@ def test_validations_on_the_form(book):
 
 
 def test_earliest_date_agrees_with_the_validator():
-    validate = pytest.importorskip("pipeline.validate")
+    validate = pytest.importorskip("pipeline.intake.validate")
     assert EARLIEST_DATE == validate.EARLIEST_DATE
 
 
@@ -257,7 +258,7 @@ def test_guide_tells_a_clerk_what_to_write(book):
 
 @pytest.mark.parametrize(("case", "example", "after", "status"), RESULT_EXAMPLES)
 def test_result_examples_read_as_the_guide_says(case, example, after, status):
-    classify = pytest.importorskip("pipeline.classify")
+    classify = pytest.importorskip("pipeline.rules.results")
     remark = "本人患慢性病，收入低，生活困难" if status == "observation" else None
     outcome = classify.parse_result(example, remark=remark, investigation="已入户核实", as_of=AS_OF)
     assert (outcome.status, outcome.problem) == (status, None)
@@ -305,7 +306,7 @@ def test_assistants_template(tmp_path):
 
 
 def _check():
-    return pytest.importorskip("pipeline.check", exc_type=ImportError)
+    return pytest.importorskip("pipeline.intake.check", exc_type=ImportError)
 
 
 def test_blank_template_is_a_zero_report(template):
@@ -322,7 +323,7 @@ def test_township_template_names_its_township(tmp_path):
 
 
 def _id(first17: str) -> str:
-    from pipeline.idcard import check_char
+    from pipeline.rules.idcard import check_char
 
     return first17 + check_char(first17)
 

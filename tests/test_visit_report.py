@@ -10,7 +10,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import visit_report, xlsx
+from pipeline.reports import visit_gaps as visit_report
+from pipeline.tools import xlsx
 
 AS_OF = date(2026, 11, 28)
 

@@ -7,7 +7,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from pipeline import spec, visits
+from pipeline.roster import visits
+from pipeline.rules import spec
 
 THRESHOLDS = spec.thresholds()
 
@@ -83,7 +84,7 @@ def test_people_who_left_the_key_population_are_not_counted():
 
 
 def test_visits_after_the_run_date_are_ignored_by_load(tmp_path):
-    from pipeline import store
+    from pipeline.roster import store
     db = store.connect(tmp_path / "s.sqlite3")
     with store.transaction(db):
         db.execute("INSERT INTO runs (token, as_of, report) VALUES ('t', '2026-11-28', '{}')")

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
-from pipeline.workdays import add_workdays, between_many, calendar_known, is_workday, workdays_between
+from pipeline.rules.workdays import add_workdays, between_many, calendar_known, is_workday, workdays_between
 
 D = date
 

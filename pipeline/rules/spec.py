@@ -18,12 +18,12 @@ import yaml
 
 from pipeline.errors import SpecError
 
-_HERE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # pipeline/
 
 
 def data_dir(name: str) -> Path:
     """The shipped data folder `schemas` or `templates`: inside the wheel, or beside the package in a checkout."""
-    for candidate in (_HERE / name, _HERE.parent / name):
+    for candidate in (_PACKAGE / name, _PACKAGE.parent / name):
         if candidate.is_dir():
             return candidate
     raise SpecError(f"找不到 {name} 文件夹（安装不完整），请重新安装 jiuzhu。")

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import assistants, merge, parallel, roster, scorecard, settings, visits
-from pipeline.issues import FileReport
+from pipeline import settings
+from pipeline.roster import assistants, cases as roster, merge, scorecard, visits
+from pipeline.tools import parallel
+from pipeline.model import FileReport
 
 
 REPORT_KEYS = ("as_of", "files", "roster", "visits", "missing_townships", "outputs")  # DESIGN §6
@@ -81,7 +83,7 @@ def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: 
           earlier_feedback: dict[str, tuple] | None = None) -> Built:
     """Write every output of a run into `work` and return run-report.json's content.
     `earlier_feedback`: see feedback_names."""
-    from pipeline import feedback, ledger, reminders, summary, visit_report
+    from pipeline.reports import feedback, ledger, reminders, summary, visit_gaps as visit_report
 
     classified, gap_rows, table = classify_all(db, as_of)
     issue_reminders(db, classified, as_of)

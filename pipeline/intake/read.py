@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import guard, spec
+from pipeline.intake import guard
+from pipeline.rules import spec
 from pipeline.errors import InputFileError
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")

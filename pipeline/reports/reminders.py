@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import roster, spec, workdays
-from pipeline.ledger import STILL_OVERDUE_LABEL
-from pipeline.xlsx import (
+from pipeline.roster import cases as roster
+from pipeline.rules import spec, workdays
+from pipeline.reports.ledger import STILL_OVERDUE_LABEL
+from pipeline.tools.xlsx import (
     FORMAT_PROPERTIES,
     cn_date,
     formats,

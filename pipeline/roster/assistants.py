@@ -13,7 +13,7 @@ import sqlite3
 
 import pandas as pd
 
-from pipeline import spec
+from pipeline.rules import spec
 
 KEY_STATUSES = ("pending", "observation")
 COLUMNS = ["township", "village", "people", "key_population", "listed"]

@@ -29,7 +29,7 @@ import defusedxml.ElementTree as safe_xml
 from isal import isal_zlib
 from defusedxml import DefusedXmlException
 
-from pipeline import spec
+from pipeline.rules import spec
 from pipeline.errors import InputFileError
 from pipeline.settings import SUBMISSION_SUFFIXES
 

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from pipeline import spec, synth
+from pipeline.demo import synth
+from pipeline.rules import spec
 from pipeline.errors import JiuzhuError
 from pipeline.run import RunResult, run
 

@@ -21,9 +21,10 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline import classify, frames, spec
-from pipeline.issues import FileReport, rows_text
-from pipeline.store import dumps, loads
+from pipeline.rules import results as classify, spec
+from pipeline.tools import frames
+from pipeline.model import FileReport, rows_text
+from pipeline.roster.store import dumps, loads
 
 FORM_KEYS = [c.key for c in spec.form().columns]
 KEY_STATUSES = ("pending", "observation")

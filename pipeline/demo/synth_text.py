@@ -13,7 +13,7 @@ import zlib
 from datetime import date, timedelta
 from functools import cache
 
-from pipeline import spec
+from pipeline.rules import spec
 
 # --- villages -----------------------------------------------------------------------
 

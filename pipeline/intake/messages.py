@@ -6,8 +6,8 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline import spec
-from pipeline.idcard import id_problem
+from pipeline.rules import spec
+from pipeline.rules.idcard import id_problem
 
 DATE_EXAMPLE = "2026年11月20日或2026-11-20"
 FORMULA_ERROR = ("「{header}」显示的是公式出错的结果「{value}」，不是实际内容（例如 VLOOKUP 没有找到对应的人）。"

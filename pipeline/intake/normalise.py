@@ -12,8 +12,8 @@ from functools import cache
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from pipeline import classify, spec
-from pipeline.tables import Located, cell_text
+from pipeline.rules import results as classify, spec
+from pipeline.intake.tables import Located, cell_text
 
 if TYPE_CHECKING:
     import pandas as pd

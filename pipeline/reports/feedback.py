@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import spec
-from pipeline.issues import CODE_LABELS, STATUS_LABELS, FileReport, Issue
-from pipeline.xlsx import (
+from pipeline.rules import spec
+from pipeline.model import CODE_LABELS, STATUS_LABELS, FileReport, Issue
+from pipeline.tools.xlsx import (
     FORMAT_PROPERTIES,
     cn_date,
     display_width,

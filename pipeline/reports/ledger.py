@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import scorecard, spec
-from pipeline.xlsx import (
+from pipeline.roster import scorecard
+from pipeline.rules import spec
+from pipeline.tools.xlsx import (
     BAD_FILL,
     BAD_FONT_COLOR,
     FONT_SIZE,

@@ -13,9 +13,10 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline import frames, spec
-from pipeline.issues import FileReport, Issue
-from pipeline.merge import Roster
+from pipeline.rules import spec
+from pipeline.tools import frames
+from pipeline.model import FileReport, Issue
+from pipeline.roster.merge import Roster
 
 KEY_STATUSES = ("pending", "observation")
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline import spec
-from pipeline.xlsx import (
+from pipeline.rules import spec
+from pipeline.tools.xlsx import (
     cn_date,
     formats,
     new_workbook,

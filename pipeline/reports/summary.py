@@ -32,8 +32,11 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline import (assistants, charts, frames, issues, merge, reminders, roster, scorecard, settings, spec,
-                      store)
+from pipeline import model as issues, settings
+from pipeline.reports import reminders
+from pipeline.roster import assistants, cases as roster, merge, scorecard, store
+from pipeline.rules import spec
+from pipeline.tools import charts, frames
 from pipeline.errors import JiuzhuError
 
 TEMPLATE = "summary.html.j2"
@@ -478,7 +481,8 @@ def rebuild(outbox: Path, store_path: Path, as_of: date, *, pdf: bool = False,
     The roster is classified as of the date; the file list is that of the latest run on or
     before it. Example: rebuild(Path("outbox"), Path("jiuzhu.sqlite3"), date(2026, 11, 28))
     """
-    from pipeline import outputs, roster, scorecard, visits
+    from pipeline.reports import build as outputs
+    from pipeline.roster import cases as roster, scorecard, visits
     from pipeline.run import missing_townships, refuse_earlier
 
     store_path = Path(store_path)

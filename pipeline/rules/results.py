@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from numbers import Real
 
-from pipeline import spec
+from pipeline.rules import spec
 from pipeline.errors import SpecError
 
 @dataclass(frozen=True)

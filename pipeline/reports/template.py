@@ -16,9 +16,9 @@ from pathlib import Path
 from xlsxwriter.exceptions import XlsxWriterException
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
-from pipeline import spec
+from pipeline.rules import spec
 from pipeline.errors import JiuzhuError
-from pipeline.xlsx import (
+from pipeline.tools.xlsx import (
     add_validation,
     border_when_filled,
     formats,

@@ -11,7 +11,7 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline import spec, workdays
+from pipeline.rules import spec, workdays
 
 
 def _handled_in_time(classified: pd.DataFrame, limit: int) -> pd.Series:

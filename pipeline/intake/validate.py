@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from pipeline import classify, messages, spec
-from pipeline.idcard import id_problem
-from pipeline.issues import Issue
+from pipeline.intake import messages
+from pipeline.rules import results as classify, spec
+from pipeline.rules.idcard import id_problem
+from pipeline.model import Issue
 
 CHECK_CODES = {
     "not_nullable": "required",

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from pipeline import spec
-from pipeline import synth_text as words
-from pipeline.idcard import check_char
-from pipeline.synth_text import villages
+from pipeline.rules import spec
+from pipeline.demo import synth_text as words
+from pipeline.rules.idcard import check_char
+from pipeline.demo.synth_text import villages
 
 __all__ = ["AS_OF", "ERROR_CODES", "Expected", "Person", "Submission", "make_district", "make_id",
            "make_people", "make_submission", "make_visits", "villages", "write_assistants",

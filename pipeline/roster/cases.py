@@ -11,7 +11,8 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline import frames, spec, workdays
+from pipeline.rules import spec, workdays
+from pipeline.tools import frames
 
 FORM_KEYS = [c.key for c in spec.form().columns]
 

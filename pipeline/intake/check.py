@@ -19,10 +19,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import guard, parallel, read, spec
+from pipeline.intake import guard, read
+from pipeline.rules import spec
+from pipeline.tools import parallel
 from pipeline.errors import InputFileError
-from pipeline.issues import FileReport, Issue, Report, rows_text
-from pipeline.tables import Located, locate
+from pipeline.model import FileReport, Issue, Report, rows_text
+from pipeline.intake.tables import Located, locate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -140,7 +142,7 @@ def _read(path: Path, digest: str | None = None) -> _Read:
                    "选“取消隐藏”）后重新发送。" if hidden else NO_HEADER.format(rows=limit))
         report.errors = [_file_issue(path.name, "no_header", message)]
         return done
-    from pipeline.normalise import prepare  # plain Python: a reading child needs no pandas for it
+    from pipeline.intake.normalise import prepare  # plain Python: a reading child needs no pandas for it
 
     for table in located:
         if table.missing:
@@ -171,8 +173,8 @@ def _validate_kind(files: list[_Read], kind: str, as_of: date) -> dict[int, tupl
     pairs = [(str(n), located) for n, done in enumerate(files) for located in done.tables.get(kind, [])]
     if not pairs:
         return {}
-    from pipeline.normalise import normalise
-    from pipeline.validate import add_outcomes, validate
+    from pipeline.intake.normalise import normalise
+    from pipeline.intake.validate import add_outcomes, validate
 
     raw, clean = normalise(pairs, table)
     if kind == "form":
@@ -365,8 +367,8 @@ def _read_all(paths: list[Path], digests: Mapping[Path, str],
               on_read: Callable[[Path], None] | None) -> list[_Read]:
     """Every file read and located, in order; the validation's imports are done meanwhile."""
     def load_validation() -> None:
-        import pipeline.normalise  # noqa: F401
-        import pipeline.validate  # noqa: F401
+        import pipeline.intake.normalise  # noqa: F401
+        import pipeline.intake.validate  # noqa: F401
 
     if parallel.workers() < 2 or not paths or len(paths) > parallel.MAX_TICKETS:
         load_validation()
