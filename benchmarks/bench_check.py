@@ -21,7 +21,7 @@ from pathlib import Path
 from baseline import bare_read, best
 
 from pipeline.demo import synth
-from pipeline.rules import spec
+from pipeline.rules import townships
 from pipeline.intake.check import check_files
 
 AS_OF = date(2026, 11, 28)
@@ -52,7 +52,7 @@ def main() -> None:
     try:
         big = synth.make_submission(work / "big.xlsx", "城西街道", args.rows, seed=1, as_of=AS_OF,
                                     with_visits=True).path
-        names = [t.name for t in spec.townships()]
+        names = [t.name for t in townships.listed()]
         week = [synth.make_submission(work / f"week{i:02d}.xlsx", names[i % len(names)], args.file_rows,
                                       seed=i, as_of=AS_OF, with_visits=True).path for i in range(args.files)]
         check_all([big])  # warm imports and caches once, as a real process would after start

@@ -115,7 +115,7 @@ class FileReport:
     @property
     def filled_on(self) -> str | None:
         """填报日期 as an ISO date, when the file gives one that can be read."""
-        from pipeline.rules.results import parse_date
+        from pipeline.rules.dates import parse_date
 
         parsed = parse_date(self.filled_date) if self.filled_date else None
         return parsed.isoformat() if parsed else None

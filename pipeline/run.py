@@ -24,13 +24,13 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from pipeline import settings
 from pipeline.intake import check, guard
 from pipeline.roster import store
-from pipeline.rules import spec
+from pipeline.rules import dates, spec, townships
 from pipeline.errors import InputFileError, JiuzhuError, RunLockedError
 from pipeline.intake.inbox import list_submissions, unread_folders
 from pipeline.model import FileReport, Report
@@ -177,12 +177,11 @@ def missing_townships(db, as_of: date) -> list[str]:
     A file that could not be read, or that holds only visits or the assistants' roster, is
     not the weekly form: its township is still to be chased. A form sent again byte for
     byte (the same blank zero report every week) changes no data but is this week's report."""
-    days = spec.thresholds()["missing_window_days"]
-    start = (as_of - timedelta(days=days - 1)).isoformat()
+    start = dates.week_start(as_of).isoformat()
     sent = {r[0] for r in db.execute(  # the township that sent it: its 填报单位 when its rows are another's
         "SELECT DISTINCT COALESCE(sender, township) FROM submissions WHERE received BETWEEN ? AND ? "
         "AND has_form = 1 AND township IS NOT NULL", (start, as_of.isoformat()))}
-    return [t.name for t in spec.townships() if t.name not in sent]
+    return [t.name for t in townships.listed() if t.name not in sent]
 
 
 def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path: Path = settings.STORE,
@@ -252,8 +251,8 @@ def _duplicate_township(name: str, township: str | None, original: str, rows: in
     """The township of a byte-identical copy of `original`. The same rows are the same
     township's; but a blank zero report named after its township (the template, sent as
     水田乡零报告.xlsx and 白土乡零报告.xlsx) is each township's own."""
-    if rows == 0 and township and spec.find_township(Path(original).stem) == township:
-        return spec.find_township(Path(name).stem) or township
+    if rows == 0 and township and townships.named_in(Path(original).stem) == township:
+        return townships.named_in(Path(name).stem) or township
     return township
 
 
@@ -272,7 +271,7 @@ def refuse_earlier(db, as_of: date, doing: str) -> None:
         day = as_of.isoformat()
         held = db.execute("SELECT 1 FROM runs WHERE as_of = ?", (day,)).fetchone()
         kept = (f"还会覆盖当天的报表。{day} 的报表仍在输出文件夹的 {day} 中。" if held else
-                f"这一天没有做过汇总。")
+                "这一天没有做过汇总。")
         raise JiuzhuError(
             f"台账数据库中已有 {latest} 的汇总，不能再按更早的日期 {day} {doing}：名册里已有之后报来的"
             f"数据，结果会与当时不一致；{kept}新收到的文件请按 {latest} 或更晚的日期汇总（--as-of）。")

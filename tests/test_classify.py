@@ -9,7 +9,8 @@ from datetime import date, datetime
 import pytest
 
 from pipeline.rules import spec
-from pipeline.rules.results import Outcome, find_date, parse_date, parse_result
+from pipeline.rules.dates import find_date, parse_date
+from pipeline.rules.results import Outcome, parse_result
 
 D = date
 AS_OF = D(2022, 11, 28)

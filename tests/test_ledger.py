@@ -18,7 +18,7 @@ from openpyxl.utils.escape import unescape
 
 from pipeline.demo import synth
 from pipeline.reports import ledger
-from pipeline.rules import spec
+from pipeline.rules import spec, townships
 from pipeline.tools import xlsx
 from pipeline.run import run
 from tests.browser import require
@@ -60,7 +60,7 @@ def classified_frame(people: list[dict]) -> pd.DataFrame:
 def township_table(classified: pd.DataFrame) -> pd.DataFrame:
     """A scorecard.township_table-shaped frame: every township, counts from the people."""
     rows = []
-    for t in spec.townships():
+    for t in townships.listed():
         mine = classified[classified["township"] == t.name]
         rows.append({"township": t.name, "found_week": len(mine), "total": len(mine),
                      **{s: int((mine["status"] == s).sum()) for s in spec.STATUS_LABELS},
@@ -177,7 +177,7 @@ def test_stats_tables_add_up(book, people):
     assert header[starts[0] + 1:starts[0] + len(types) + 2] == [*types, ledger.TOTAL]
     classes = [*spec.STATUS_LABELS.values(), "其中超期", ledger.TOTAL]
     assert header[starts[1] + 1:starts[1] + len(classes) + 1] == classes
-    towns = [t.name for t in spec.townships()]
+    towns = [t.name for t in townships.listed()]
     body = [[c.value for c in row] for row in ws.iter_rows(min_row=4, max_row=4 + len(towns))]
     assert [r[starts[0]] for r in body] == [*towns, ledger.TOTAL]  # every township, zero or not
     assert [r[starts[1]] for r in body] == [*towns, ledger.TOTAL]
@@ -205,12 +205,12 @@ def test_scorecard_sheet(book, people):
     assert rows["城东街道"][coverage] == 0.5 and rows["城南街道"][coverage] is None
     assert ws.cell(3, coverage + 1).number_format == "0.0%"
     assert rows[ledger.TOTAL][headers.index("累计发现")] == len(people)
-    for name in [t.name for t in spec.townships()] + [ledger.TOTAL]:  # of those due: never more seen than due
+    for name in [t.name for t in townships.listed()] + [ledger.TOTAL]:  # of those due: never more seen than due
         assert rows[name][headers.index("其中已见面")] <= rows[name][headers.index("本月应走访")]
     total = rows[ledger.TOTAL]  # the district's rates, of the sums
     due, seen = total[headers.index("本月应走访")], total[headers.index("其中已见面")]
     assert total[coverage] == (round(seen / due, 4) if due else None)
-    assert [r[0] for r in ws.iter_rows(min_row=3, max_row=32, values_only=True)] == [t.name for t in spec.townships()]
+    assert [r[0] for r in ws.iter_rows(min_row=3, max_row=32, values_only=True)] == [t.name for t in townships.listed()]
 
 
 def test_print_setup(book):
@@ -246,7 +246,7 @@ def test_empty_roster(tmp_path):
     ledger.write_ledger(tmp_path / "l.xlsx", empty, township_table(empty), as_of=AS_OF)
     wb = _load(tmp_path / "l.xlsx")
     assert all(_rows(wb[name]) == [] for name in PERSON_SHEETS)
-    assert wb[ledger.STATS_SHEET].cell(4 + len(spec.townships()), 1).value == ledger.TOTAL
+    assert wb[ledger.STATS_SHEET].cell(4 + len(townships.listed()), 1).value == ledger.TOTAL
 
 
 def test_ledger_of_a_real_run(tmp_path):

@@ -32,7 +32,7 @@ import pytest
 
 from pipeline import settings
 from pipeline.demo import synth
-from pipeline.rules import spec
+from pipeline.rules import townships
 from pipeline.run import run
 from pipeline.demo.synth_text import INVESTIGATION
 
@@ -43,7 +43,7 @@ SUMMARY = "汇总"                                             # first sheet of 
 PENDING, OBSERVATION = "待办理", "救助观察群众"
 NEVER = "从未见面"
 OBSERVE = "不符合救助条件，列入观察"
-ALL_TOWNSHIPS = [t.name for t in spec.townships()]
+ALL_TOWNSHIPS = [t.name for t in townships.listed()]
 
 
 # --- the district: write a week's files, run, read what the run wrote ----------------------

@@ -26,7 +26,7 @@ from pipeline import settings
 from pipeline.demo import synth
 from pipeline.reports import build as outputs, reminders, summary
 from pipeline.roster import store
-from pipeline.rules import spec
+from pipeline.rules import townships
 from pipeline.cli import main
 from pipeline.errors import JiuzhuError
 from pipeline.run import run
@@ -37,7 +37,7 @@ AS_OF = date(2026, 11, 28)
 WEEK_BEFORE = AS_OF - timedelta(days=7)
 HOSTILE = "<script>alert(1)</script>"
 HOSTILE_FILE = "新华乡<img src=x onerror=alert(2)>.xlsx"
-TITLE = f"{spec.district_name()}民政局社会救助主动发现工作周报（2026年11月28日）"
+TITLE = f"{townships.district_name()}民政局社会救助主动发现工作周报（2026年11月28日）"
 
 @dataclass
 class District:
@@ -52,7 +52,7 @@ class District:
 def district(tmp_path_factory) -> District:
     root = tmp_path_factory.mktemp("district")
     inbox, outbox, store_path = root / "inbox", root / "outbox", root / "jiuzhu.sqlite3"
-    names = [t.name for t in spec.townships()]
+    names = [t.name for t in townships.listed()]
     synth.make_district(inbox, rows_per_township=6, seed=1, as_of=WEEK_BEFORE, townships=names[2:])
     run(inbox, outbox, store_path, WEEK_BEFORE)
     sending = [n for n in names[:-1] if n not in names[3:6]]
@@ -140,7 +140,7 @@ def test_headline_figures_equal_run_report(district: District):
     parser.feed(dump_dom(district.html))
     assert parser.figures == expected_figures(district.report)
     assert int(parser.figures["roster.total"]) > 200  # the district is really there
-    names = [t.name for t in spec.townships()]
+    names = [t.name for t in townships.listed()]
     assert district.report["missing_townships"] == names[3:6]
 
 
@@ -248,7 +248,7 @@ def test_each_reminder_letter_prints_on_a_page_of_its_own(district: District, tm
         assert len(pages) == 1, name
         lines = [line.strip() for line in texts[pages[0]].splitlines() if line.strip()]
         assert lines[:2] == [reminders.HEADING, f"{addressee}："]  # the letter starts the page
-        assert f"{spec.district_name()}{reminders.SENDER}" in texts[pages[0]]
+        assert f"{townships.district_name()}{reminders.SENDER}" in texts[pages[0]]
     for text in texts:  # never two townships' letters on one page
         assert sum(f"{name}{reminders.ADDRESSEE}" in text for name in overdue) <= 1
 
@@ -366,7 +366,7 @@ def test_period_label(as_of, label):
 def test_a_first_run_with_only_zero_reports(tmp_path: Path):
     """No one on the roster yet: the page still renders, with empty charts and lists said in words."""
     inbox = tmp_path / "inbox"
-    names = [t.name for t in spec.townships()]
+    names = [t.name for t in townships.listed()]
     for township in names[:2]:
         synth.write_zero_report(inbox / f"{township}零报告.xlsx", township, filled_date=AS_OF)
     result = run(inbox, tmp_path / "outbox", tmp_path / "jiuzhu.sqlite3", AS_OF)

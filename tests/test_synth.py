@@ -18,7 +18,7 @@ import python_calamine as calamine
 import xlrd
 
 from pipeline.demo import synth, synth_text
-from pipeline.rules import spec
+from pipeline.rules import spec, townships
 from pipeline.rules.idcard import id_problem
 
 AS_OF = synth.AS_OF
@@ -308,8 +308,8 @@ def test_assistants_roster_leaves_the_last_villages_out(tmp_path):
 def test_district_writes_one_file_per_township_with_unique_ids(tmp_path):
     subs = synth.make_district(tmp_path, rows_per_township=20, fmt="mixed", seed=1,
                                errors={"城西街道": {"invalid_id": 1}})
-    assert len(subs) == len(spec.townships()) == len(list(tmp_path.iterdir()))
-    for sub, town in zip(subs, spec.townships()):
+    assert len(subs) == len(townships.listed()) == len(list(tmp_path.iterdir()))
+    for sub, town in zip(subs, townships.listed()):
         assert sub.township == town.name and (town.name in sub.path.name or town.short in sub.path.name)
     ids = [p["id_number"] for s in subs for p in s.rows if isinstance(p["id_number"], str)]
     assert len(ids) == len(set(ids))
@@ -327,7 +327,7 @@ def _carries(code: str, key: str, value, row: list, columns: dict[str, int], ear
         return shown == ""
     if code == "invalid_value":
         if key == "township":
-            return spec.canonical_township(shown) is None
+            return townships.canonical(shown) is None
         vocab = spec.vocabulary("methods" if key == "method" else "assistance_types")
         return vocab.canonical(shown) is None
     if code == "invalid_date":

@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.rules import spec
+from pipeline.rules import spec, townships
 from pipeline.tools import xlsx
 from pipeline.errors import JiuzhuError
 from pipeline.reports.template import (
@@ -154,7 +154,7 @@ def test_preamble_names_the_township(tmp_path):
 @pytest.mark.parametrize("name", ["太极乡", "黔江区城西街道办事处", "城西街道"])
 def test_township_names_are_canonicalised(tmp_path, name):
     path = write_template(tmp_path / "t.xlsx", township=name, created=CREATED)
-    assert _load(path)[FORM_SHEET]["C2"].value == spec.canonical_township(name)
+    assert _load(path)[FORM_SHEET]["C2"].value == townships.canonical(name)
 
 
 def test_unknown_township_is_refused(tmp_path):
@@ -184,7 +184,7 @@ def test_validations_on_the_form(book):
         spec.vocabulary("methods").values)
     township = dvs[_letter(form, "township")]
     assert township.type == "list"
-    assert _named_values(book, township.formula1) == [t.name for t in spec.townships()]
+    assert _named_values(book, township.formula1) == [t.name for t in townships.listed()]
     assert len(_named_values(book, township.formula1)) == 30
     suspected = dvs[_letter(form, "suspected")]
     assert suspected.type is None  # input message only: several types may be given
@@ -296,7 +296,7 @@ def test_assistants_template(tmp_path):
     assert ws["B2"].value == "城西街道"
     assert [c.value for c in ws[HEADER_ROW]] == [c.header for c in table.columns]
     dv = _validations(ws)[_letter(table, "township")]
-    assert _named_values(book, dv.formula1) == [t.name for t in spec.townships()]
+    assert _named_values(book, dv.formula1) == [t.name for t in townships.listed()]
     assert ws.page_setup.paperSize == 9 and ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
     again = write_assistants_template(tmp_path / "again.xlsx", township="城西", created=CREATED)
     assert again.read_bytes() == path.read_bytes()
@@ -331,7 +331,7 @@ def _id(first17: str) -> str:
 def test_filled_template_is_accepted(tmp_path, template):
     check = _check()
     form, visits = spec.form(), spec.visits_table()
-    town = spec.townships()[2].name
+    town = townships.listed()[2].name
     people = [
         {"seq": "1", "method": spec.vocabulary("methods").values[0], "finder": "王小红", "township": town,
          "name": "张秀英", "household": "独居老人，患慢性病，无固定收入。", "suspected": "城乡低保、医疗救助",

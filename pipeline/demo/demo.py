@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline.demo import synth
-from pipeline.rules import spec
+from pipeline.rules import townships
 from pipeline.errors import JiuzhuError
 from pipeline.run import RunResult, run
 
@@ -34,7 +34,7 @@ def _prepare(folder: Path) -> None:
 
 
 def _week(inbox: Path, as_of: date, people: int, left_out: int, seed: int, last: bool) -> None:
-    names = [t.name for t in spec.townships()]
+    names = [t.name for t in townships.listed()]
     late = names[seed * 7 % len(names):][:left_out] if left_out else []
     sending = [n for n in names if n not in late]
     errors = {}

@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from pipeline.rules import spec
+from pipeline.rules import townships as district  # make_district takes a list called townships
 from pipeline.demo import synth_text as words
 from pipeline.rules.idcard import check_char
 from pipeline.demo.synth_text import villages
@@ -160,7 +161,7 @@ def _suspected(rng: random.Random) -> list[str]:
 
 def _people(township: str, n: int, *, seed: int, as_of: date, mix: Mapping[str, float] | None,
             with_ids: bool, taken_ids: set[str]) -> list[Person]:
-    if spec.canonical_township(township) != township:
+    if district.canonical(township) != township:
         raise ValueError(f"not a township of the district: {township!r}")
     rng = _rng("people", seed, township)
     outcomes = _counts(n, mix or DEFAULT_MIX)
@@ -339,9 +340,9 @@ def _messy(key: str, value, rng: random.Random):
     if key == "name" and isinstance(value, str) and "·" not in value and len(value) >= 2 and rng.random() < 0.3:
         return value[0] + rng.choice((" ", "　")) + value[1:]
     if key == "township" and rng.random() < 0.5:
-        town = next((t for t in spec.townships() if t.name == value), None)
+        town = next((t for t in district.listed() if t.name == value), None)
         if town is not None:
-            choices = [spec.district_name() + town.name, town.short, *town.former,
+            choices = [district.district_name() + town.name, town.short, *town.former,
                        town.name + ("办事处" if town.type == "街道" else "人民政府")]
             return rng.choice(choices)
     if key == "method" and rng.random() < 0.3:
@@ -388,7 +389,7 @@ def _form_plan(rows, table: spec.Table, columns: list[spec.Column], *, sheet: st
     if title:
         plan.add("title", [spec.form_title()], width, merges=[(0, width - 1)])
     if preamble:
-        unit = words.UNIT_TEXT.format(district=spec.district_name(), township=township or "")
+        unit = words.UNIT_TEXT.format(district=district.district_name(), township=township or "")
         when = words.DATE_TEXT.format(date=f"{filled_date.year}年{filled_date.month}月{filled_date.day}日")
         at = max(width - 3, 2)
         plan.add("preamble", [unit] + [None] * (at - 1) + [when], width,
@@ -434,7 +435,7 @@ def _lookup_plans() -> list[_Plan]:
     empty = _Plan("Sheet2", widths=[8])
     lookup = _Plan(words.LOOKUP_SHEET, widths=[14, 14, 12], hidden=True)
     lists = [spec.vocabulary("methods").values, spec.vocabulary("assistance_types").values,
-             [t.name for t in spec.townships()]]
+             [t.name for t in district.listed()]]
     for i in range(max(map(len, lists))):
         lookup.add("data", [(values[i] if i < len(values) else None) for values in lists])
     return [empty, lookup]
@@ -624,7 +625,7 @@ def write_submission(path: Path, rows: list[Mapping], *, township: str | None = 
     footer = workbook if footer is None else footer
     messy = headers == "messy" if messy is None else messy
     if township is None:
-        towns = [spec.canonical_township(str(r.get("township") or "")) for r in rows]
+        towns = [district.canonical(str(r.get("township") or "")) for r in rows]
         towns = [t for t in towns if t]
         township = max(sorted(set(towns)), key=towns.count) if towns else None
     filled_date = filled_date or AS_OF
@@ -670,7 +671,7 @@ def _inject(people: list[Person], errors: Mapping[str, int], rng: random.Random,
     bad = {
         "method": _invalid(words.BAD_METHODS, methods.canonical),
         "suspected": _invalid(words.BAD_TYPES, types.canonical),
-        "township": _invalid(words.BAD_TOWNSHIPS, spec.canonical_township),
+        "township": _invalid(words.BAD_TOWNSHIPS, district.canonical),
     }
     programme = types.values[0]
     out: list[tuple[int, str, str]] = []
@@ -783,7 +784,7 @@ def make_district(inbox: Path, *, rows_per_township: int = 300, seed: int = 0, a
     """
     inbox = Path(inbox)
     inbox.mkdir(parents=True, exist_ok=True)
-    names = townships or [t.name for t in spec.townships()]
+    names = townships or [t.name for t in district.listed()]
     errors = errors or {}
     unknown = set(errors) - set(names)
     if unknown:
@@ -791,7 +792,7 @@ def make_district(inbox: Path, *, rows_per_township: int = 300, seed: int = 0, a
     taken: set[str] = set()
     used: set[str] = set()
     out = []
-    towns = {t.name: t for t in spec.townships()}
+    towns = {t.name: t for t in district.listed()}
     mixture = dict(zip(FORMATS, (60, 10, 15, 15)))
     if fmt == "mixed" and importlib.util.find_spec("xlwt") is None:
         mixture["xlsx"] += mixture.pop("xls")
@@ -803,7 +804,7 @@ def make_district(inbox: Path, *, rows_per_township: int = 300, seed: int = 0, a
         kind = fmt if fmt != "mixed" else rng.choices(list(mixture), weights=list(mixture.values()))[0]
         filled = as_of - timedelta(days=rng.randint(0, 3))
         pattern = rng.choice(words.FILE_NAMES)
-        filename = pattern.format(township=township, short=town.short, district=spec.district_name(),
+        filename = pattern.format(township=township, short=town.short, district=district.district_name(),
                                   compact=f"{as_of:%Y%m%d}", mmdd=f"{as_of:%m%d}", month=as_of.month,
                                   ext=kind)
         if filename in used:

@@ -13,7 +13,7 @@ import zlib
 from datetime import date, timedelta
 from functools import cache
 
-from pipeline.rules import spec
+from pipeline.rules import spec, townships
 
 # --- villages -----------------------------------------------------------------------
 
@@ -34,7 +34,7 @@ def villages(township: str) -> tuple[str, ...]:
     街道 are mostly 社区, 镇 have one 社区 at the town centre and 村 around it, 乡 are 村.
     Example: villages("城西街道") → ("石钟社区", "新安社区", …)
     """
-    types = {t.name: t for t in spec.townships()}
+    types = {t.name: t for t in townships.listed()}
     kind = types[township].type if township in types else "镇"
     rng = random.Random(zlib.crc32(township.encode("utf-8")))
     count = rng.randint(6, 10)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.intake import guard, read
-from pipeline.rules import spec
+from pipeline.rules import spec, townships
 from pipeline.tools import parallel
 from pipeline.errors import InputFileError
 from pipeline.model import FileReport, Issue, Report, rows_text
@@ -60,7 +60,7 @@ def _file_issue(file: str, code: str, message: str, *, sheet=None, row=None, col
 
 def file_township(path: Path, clean: pd.DataFrame | None, unit: str | None) -> str | None:
     """The township a file is from: its rows, else its 填报单位 row, else its file name."""
-    names = {t.name for t in spec.townships()}
+    names = {t.name for t in townships.listed()}
     if clean is not None and not clean.empty:
         counts = Counter(t for t in clean["township"] if t in names)
         if counts:
@@ -72,7 +72,7 @@ def named_township(path: Path, unit: str | None) -> str | None:
     """The township a file's 填报单位 row, else its file name, names."""
     for text in (unit, path.stem):
         if text:
-            found = spec.find_township(str(text))
+            found = townships.named_in(str(text))
             if found:
                 return found
     return None
@@ -248,7 +248,7 @@ def _finish(done: _Read, validated: dict[str, tuple | None], as_of: date) -> Fil
     if named and report.township and named != report.township:
         # 舟白街道 sends the people it found of 冯家街道: their rows, but 舟白's report of the week.
         report.sender = named
-        report.notes.append(f"本文件{'填报单位' if done.unit and spec.find_township(done.unit) else '文件名'}"
+        report.notes.append(f"本文件{'填报单位' if done.unit and townships.named_in(done.unit) else '文件名'}"
                             f"为{named}，但表中人员属于{report.township}，按{report.township}的人员汇总；"
                             f"{named}本周按已报送计。")
     for kind in ("visits", "assistants"):

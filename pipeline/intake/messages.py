@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline.rules import spec
+from pipeline.rules import spec, townships
 from pipeline.rules.idcard import id_problem
 
 DATE_EXAMPLE = "2026年11月20日或2026-11-20"
@@ -31,9 +31,9 @@ def _invalid_value(check: str, column: spec.Column, header: str, value: str, fra
         return (f"「{header}」填写为「{value}」，不在规定范围内。{hint}"
                 f"请从「{'、'.join(vocab.values)}」中选择一项填写。")
     if check == "not_a_township":
-        nearest = spec.nearest_township(value)
+        nearest = townships.nearest(value)
         hint = f"最接近的是「{nearest}」，" if nearest else ""
-        return (f"「{value}」不是{spec.district_name()}的乡镇（街道）。{hint}"
+        return (f"「{value}」不是{townships.district_name()}的乡镇（街道）。{hint}"
                 "请填写乡镇（街道）全称，如 城西街道、石会镇。")
     if check == "not_a_type":
         allowed = set(spec.vocabulary("assistance_types").values)

@@ -12,7 +12,7 @@ from functools import cache
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from pipeline.rules import results as classify, spec
+from pipeline.rules import dates, spec, townships
 from pipeline.intake.tables import Located, cell_text
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def _bare(text: str) -> str:
 
 def clean_township(value) -> str | None:
     text = clean_text(value)
-    return None if text is None else (spec.canonical_township(_bare(text)) or text)
+    return None if text is None else (townships.canonical(_bare(text)) or text)
 
 
 def _clean_vocab(name: str) -> Callable:
@@ -134,7 +134,7 @@ def clean_date(value) -> str | None:
     text = clean_text(value)
     if text is None:
         return None
-    parsed = classify.parse_date(value)
+    parsed = dates.parse_date(value)
     return parsed.isoformat() if parsed else text
 
 
@@ -300,12 +300,12 @@ def _joined(cells: list, others: list[tuple]) -> list:
     return out
 
 
-def _with_result_dates(results: list, dates: tuple) -> list:
+def _with_result_dates(results: list, days: tuple) -> list:
     """办理结果 with the date of its own 纳入时间 column added, where the result gives none."""
     out = []
-    for result, day in zip(results, dates):
+    for result, day in zip(results, days):
         day = clean_text(day) if day is not None else None
-        if result and day and classify.find_date(result)[1] is None:
+        if result and day and dates.find_date(result)[1] is None:
             result = f"{result}，{day}"
         out.append(result)
     return out

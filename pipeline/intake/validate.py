@@ -17,7 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pipeline.intake import messages
-from pipeline.rules import results as classify, spec
+from pipeline.rules import results, spec, townships
 from pipeline.rules.idcard import id_problem
 from pipeline.model import Issue
 
@@ -106,7 +106,7 @@ def _column_checks(column: spec.Column, as_of: date) -> list[pa.Check]:
         allowed = set(spec.vocabulary(column.vocabulary).values)
         checks.append(pa.Check(lambda s: s.isin(allowed), name="not_in_vocabulary"))
     elif column.kind == "township":
-        allowed = {t.name for t in spec.townships()}
+        allowed = {t.name for t in townships.listed()}
         checks.append(pa.Check(lambda s: s.isin(allowed), name="not_a_township"))
     elif column.kind == "types":
         allowed = set(spec.vocabulary("assistance_types").values)
@@ -173,10 +173,10 @@ def _ids_shared(keys: list, names: list) -> set:
 def add_outcomes(clean: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Parse 办理结果 into status, programme, date (added to `clean`, which is returned); problems go
     to RESULT_PROBLEM."""
-    parsed: dict[tuple, classify.Outcome] = {}  # once per distinct (办理结果, 备注, 调查情况)
+    parsed: dict[tuple, results.Outcome] = {}  # once per distinct (办理结果, 备注, 调查情况)
     outcomes = [
         parsed.get(texts) or parsed.setdefault(
-            texts, classify.parse_result(texts[0], remark=texts[1], investigation=texts[2], as_of=as_of))
+            texts, results.parse_result(texts[0], remark=texts[1], investigation=texts[2], as_of=as_of))
         for texts in zip(clean["result"].tolist(), clean["remark"].tolist(), clean["investigation"].tolist())
     ]
     clean["status"] = [o.status for o in outcomes]

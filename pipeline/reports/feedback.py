@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.rules import spec
+from pipeline.rules import spec, townships
 from pipeline.model import CODE_LABELS, STATUS_LABELS, FileReport, Issue
+from pipeline.tools.chinese import cn_date
 from pipeline.tools.xlsx import (
     FORMAT_PROPERTIES,
-    cn_date,
     display_width,
     formats,
     new_workbook,
@@ -146,7 +146,7 @@ def _letter(ws, report: FileReport, as_of: date, fmts: dict, *, has_rows: bool, 
             row += 1
             write_merged(ws, row, last_col, f"● {note}", fmts["note"], width=total)
     row += 2
-    write_merged(ws, row, last_col, f"{spec.district_name()}{SENDER}", fmts["sign"], height=20)
+    write_merged(ws, row, last_col, f"{townships.district_name()}{SENDER}", fmts["sign"], height=20)
     write_merged(ws, row + 1, last_col, cn_date(as_of), fmts["sign"], height=20)
     print_setup(ws, header_rows=None, last_col=last_col)
     ws.activate()
@@ -226,7 +226,7 @@ def _comment_box(text: str) -> dict:
     per_line = (COMMENT_WIDTH - 12) / (COMMENT_FONT_SIZE * 4 / 3)  # CJK characters (pixels at 96 dpi)
     lines = sum(max(1, math.ceil(display_width(p) / 2.1 / per_line)) for p in text.split("\n"))
     return {"width": COMMENT_WIDTH, "height": 16 + lines * COMMENT_FONT_SIZE * 1.8,
-            "font_name": "宋体", "font_size": COMMENT_FONT_SIZE, "author": f"{spec.district_name()}{SENDER}"}
+            "font_name": "宋体", "font_size": COMMENT_FONT_SIZE, "author": f"{townships.district_name()}{SENDER}"}
 
 
 # --- 问题清单 ------------------------------------------------------------------------

@@ -22,14 +22,14 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.roster import scorecard
-from pipeline.rules import spec
+from pipeline.rules import spec, townships
+from pipeline.tools.chinese import cn_date
 from pipeline.tools.xlsx import (
     BAD_FILL,
     BAD_FONT_COLOR,
     FONT_SIZE,
     FORMAT_PROPERTIES,
     SEQ,
-    cn_date,
     formats,
     new_workbook,
     print_setup,
@@ -190,7 +190,7 @@ def write_ledger(path: Path, classified: pd.DataFrame, table: pd.DataFrame, *, a
         listed = {True: "已列出，未填写协理员", False: "未列出（该村有已发现对象）"}
         _list_sheet(workbook.add_worksheet(VACANCIES_SHEET), VACANCY_COLUMNS,
                     vacancies.assign(listed_label=vacancies["listed"].map(listed)), fmts,
-                    title=f"{spec.district_name()}社会救助协理员空缺村（社区）（截至{cn_date(as_of)}）",
+                    title=f"{townships.district_name()}社会救助协理员空缺村（社区）（截至{cn_date(as_of)}）",
                     note="通知要求每个村（社区）至少有一名社会救助协理员。仅统计已报送协理员名册的乡镇（街道）。"
                          + roster_said[0], empty=roster_said[1])
     workbook.worksheets()[0].activate()
@@ -266,7 +266,7 @@ def _header(ws, row: int, columns, fmts: dict) -> None:
 
 def _township_names(classified: pd.DataFrame) -> list[str]:
     """The district's townships in official order, then any other name found (so totals add up)."""
-    names = [t.name for t in spec.townships()]
+    names = [t.name for t in townships.listed()]
     extra = sorted(set(classified["township"].dropna()) - set(names))
     return names + extra
 

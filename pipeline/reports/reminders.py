@@ -21,11 +21,11 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.roster import cases as roster
-from pipeline.rules import spec, workdays
+from pipeline.rules import spec, townships, workdays
 from pipeline.reports.ledger import STILL_OVERDUE_LABEL
+from pipeline.tools.chinese import cn_date
 from pipeline.tools.xlsx import (
     FORMAT_PROPERTIES,
-    cn_date,
     formats,
     new_workbook,
     print_setup,
@@ -88,7 +88,7 @@ def overdue_cases(classified: pd.DataFrame) -> pd.DataFrame:
     """The overdue cases in the district's township order (then as classified: discovery, name),
     with `reminder` (提醒情况) and `state` (状态) in words."""
     cases = classified[classified["overdue"].astype(bool)].copy()
-    order = {t.name: n for n, t in enumerate(spec.townships())}
+    order = townships.order()
     cases["_t"] = cases["township"].map(order).fillna(len(order))
     cases = cases.sort_values("_t", kind="stable").drop(columns="_t")
     still = cases["still_overdue"].astype(bool)
@@ -162,7 +162,7 @@ def letter(township: str, cases: pd.DataFrame, as_of: date) -> Letter:
     ask = (f"　　请你单位接此通知后抓紧入户调查、办理，于{cn_date(deadline)}前将办理结果填入明细表"
            f"「{result}」栏报送区民政局。按照通知要求，凡经书面提醒后无正当理由仍未办理的，"
            f"视为未做到“应保尽保、应救尽救”，将追究相关人员责任。")
-    return Letter(f"{township}{ADDRESSEE}：", opening, ask, f"{spec.district_name()}{SENDER}", cn_date(as_of))
+    return Letter(f"{township}{ADDRESSEE}：", opening, ask, f"{townships.district_name()}{SENDER}", cn_date(as_of))
 
 
 def _letter(ws, township: str, cases: pd.DataFrame, as_of: date, fmts: dict) -> None:

@@ -22,7 +22,7 @@ import sqlite3
 import subprocess
 import tempfile
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
@@ -35,8 +35,9 @@ from markupsafe import Markup
 from pipeline import model as issues, settings
 from pipeline.reports import reminders
 from pipeline.roster import assistants, cases as roster, merge, scorecard, store
-from pipeline.rules import spec
+from pipeline.rules import dates, spec, townships
 from pipeline.tools import charts, frames
+from pipeline.tools.chinese import cn_date
 from pipeline.errors import JiuzhuError
 
 TEMPLATE = "summary.html.j2"
@@ -74,21 +75,9 @@ def mask_name(name: Any) -> str:
     return "".join(out)
 
 
-def cn_date(value: Any, *, year: bool = True) -> str:
-    """2026-11-28 → 2026年11月28日 (or 11月28日); empty for nothing."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
-        return ""
-    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-    return f"{day.year}年{day.month}月{day.day}日" if year else f"{day.month}月{day.day}日"
-
-
-def week_start(as_of: date) -> date:
-    return as_of - timedelta(days=spec.thresholds()["missing_window_days"] - 1)
-
-
 def period_label(as_of: date) -> str:
     """The reporting week: 2026年11月22日—11月28日 (the year repeated only when it changes)."""
-    start = week_start(as_of)
+    start = dates.week_start(as_of)
     return f"{cn_date(start)}—{cn_date(as_of, year=start.year != as_of.year)}"
 
 
@@ -146,11 +135,9 @@ def headline(report: dict, table: pd.DataFrame, files: list[dict]) -> dict:
 def new_assisted_in_week(classified: pd.DataFrame, as_of: date) -> int:
     """新增救助群众 whose 纳入时间 falls in the week ending on the run date; a 转介 without a
     date counts in the week its decision was reported."""
-    start = (as_of - timedelta(days=spec.thresholds()["missing_window_days"] - 1)).isoformat()
-    end = as_of.isoformat()
     days = classified["result_date"].where(classified["result_date"].notna(), classified["decided_on"])
     return sum(1 for status, day in zip(classified["status"].tolist(), days.tolist())
-               if status == "new_assisted" and isinstance(day, str) and start <= day <= end)
+               if status == "new_assisted" and dates.in_week(day, as_of))
 
 
 def township_rows(table: pd.DataFrame, gap_rows: pd.DataFrame, missing: list[str]) -> tuple[list[dict], dict]:
@@ -259,7 +246,7 @@ def _top(counter: Counter, n: int = TOP_PROBLEMS) -> list[tuple[str, int]]:
 
 def quality(db: sqlite3.Connection, files: list[dict], as_of: date) -> dict:
     """Files and rows rejected per township: this run (from its files) and in total (from the store)."""
-    names = [t.name for t in spec.townships()]
+    names = [t.name for t in townships.listed()]
     per: dict[str, dict] = {}
 
     def entry(township: str | None) -> dict:
@@ -316,7 +303,7 @@ def awaiting(db: sqlite3.Connection, as_of: date, mask: bool) -> list[dict]:
     township and name): the people still to be heard of, so that none drops out unseen."""
     if not _has_table(db, "rejected_rows"):
         return []
-    order = {t.name: i for i, t in enumerate(spec.townships())}
+    order = townships.order()
     rows = db.execute(
         "SELECT r.township, s.file, s.received, r.sheet, r.row, r.name, "
         "(SELECT p.code FROM problems p WHERE p.submission_id = r.submission_id AND p.sheet IS r.sheet "
@@ -332,7 +319,7 @@ def awaiting(db: sqlite3.Connection, as_of: date, mask: bool) -> list[dict]:
 
 def file_rows(files: list[dict]) -> list[dict]:
     """This run's files, by township order then name, with the status in words."""
-    order = {t.name: i for i, t in enumerate(spec.townships())}
+    order = townships.order()
     out = []
     for f in sorted(files, key=lambda f: (order.get(f["township"], len(order)), f["file"])):
         out.append({**f, "status_label": issues.STATUS_LABELS.get(f["status"], f["status"]),
@@ -394,10 +381,10 @@ def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, g
     points = history(db, as_of, report)
     limits = spec.thresholds()
     return {
-        "issuer": f"{spec.district_name()}民政局",
+        "issuer": f"{townships.district_name()}民政局",
         "title": "社会救助主动发现工作周报",
         "as_of": as_of, "period": period_label(as_of), "files_from": files_from,
-        "township_count": len(spec.townships()),
+        "township_count": len(townships.listed()),
         "figures": headline(report, table, files),
         "new_assisted_week": new_assisted_in_week(classified, as_of),
         "missing": list(report["missing_townships"]),

@@ -16,7 +16,7 @@ from pathlib import Path
 from xlsxwriter.exceptions import XlsxWriterException
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
-from pipeline.rules import spec
+from pipeline.rules import spec, townships
 from pipeline.errors import JiuzhuError
 from pipeline.tools.xlsx import (
     add_validation,
@@ -88,7 +88,7 @@ def _option_lists() -> dict[str, OptionList]:
     """The drop-down lists by column kind/vocabulary, in the 选项 sheet's column order."""
     return {
         "methods": OptionList("jiuzhu_methods", "发现方式", spec.vocabulary("methods").values),
-        "township": OptionList("jiuzhu_townships", "乡镇（街道）", tuple(t.name for t in spec.townships())),
+        "township": OptionList("jiuzhu_townships", "乡镇（街道）", tuple(t.name for t in townships.listed())),
         "seen": OptionList("jiuzhu_seen", "是否见到本人", spec.vocabulary("seen").values),
     }
 
@@ -115,14 +115,14 @@ def resolve_township(text: str | None) -> str | None:
     """The canonical township name, or a JiuzhuError that names the nearest one."""
     if text is None or not text.strip():
         return None
-    name = spec.canonical_township(text)
+    name = townships.canonical(text)
     if name:
         return name
-    nearest = spec.nearest_township(text)
+    nearest = townships.nearest(text)
     hint = f"，是否是「{nearest}」？" if nearest else "。"
-    raise JiuzhuError(f"「{text}」不是{spec.district_name()}的乡镇（街道）{hint}"
+    raise JiuzhuError(f"「{text}」不是{townships.district_name()}的乡镇（街道）{hint}"
                       "请写乡镇（街道）全称或简称，如 "
-                      f"{spec.townships()[0].name} 或 {spec.townships()[0].short}。")
+                      f"{townships.listed()[0].name} 或 {townships.listed()[0].short}。")
 
 
 # --- one input column -----------------------------------------------------------------
@@ -312,7 +312,7 @@ def _guide_blocks(township: str | None, created: date) -> list[tuple[str, object
                                      col("remark").header)
     seen = visits.column("seen").header
     yes, no = spec.vocabulary("seen").values[:2]
-    example = township or spec.townships()[0].name
+    example = township or townships.listed()[0].name
     limits = spec.thresholds()
     return [
         ("heading", "一、基本要求"),
@@ -450,7 +450,7 @@ def write_assistants_template(path: Path, *, township: str | None = None,
     township = resolve_township(township)
     created = created or date.today()
     table = spec.assistants_table()
-    title = f"{spec.district_name()}社会救助{table.sheet}"
+    title = f"{townships.district_name()}社会救助{table.sheet}"
     workbook = new_workbook(path, created=created, title=title)
     fmts = formats(workbook)
     ws = workbook.add_worksheet(table.sheet)

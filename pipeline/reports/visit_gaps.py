@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.rules import spec
+from pipeline.rules import townships
+from pipeline.tools.chinese import cn_date
 from pipeline.tools.xlsx import (
-    cn_date,
     formats,
     new_workbook,
     print_setup,
@@ -55,12 +55,12 @@ def write_gaps(path: Path, gap_rows: pd.DataFrame, *, as_of: date) -> None:
     """
     # Every sheet is written top to bottom, so rows can stream (xlsx.write_rows): a district of
     # 300,000 people has ~150,000 in the key population.
-    workbook = new_workbook(path, created=as_of, title=f"{spec.district_name()}重点人群走访缺口", constant_memory=True)
+    workbook = new_workbook(path, created=as_of, title=f"{townships.district_name()}重点人群走访缺口", constant_memory=True)
     fmts = formats(workbook)
     people = ordered(gap_rows)
     figures = summary_line(people)
     month = f"{as_of.year}年{as_of.month}月"
-    district = spec.district_name()
+    district = townships.district_name()
     gaps = people[people["gap"].astype(bool)]
     _sheet(workbook.add_worksheet(GAPS_SHEET), GAP_COLUMNS, gaps,
            f"{district}重点人群{month}走访缺口（截至{cn_date(as_of)}）", fmts,
@@ -86,7 +86,7 @@ def ordered(gap_rows: pd.DataFrame) -> pd.DataFrame:
     for missing in {"township", "village", "name", "status_label", "key_since", "last_seen", "days_since",
                     "gap", "seen_this_month", "due_this_month", "unseen_visits"} - set(frame.columns):
         frame[missing] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    order = {t.name: n for n, t in enumerate(spec.townships())}
+    order = townships.order()
     frame["_t"] = frame["township"].map(order).fillna(len(order))
     frame["_v"] = frame["village"].fillna("").astype(str) if "village" in frame else ""
     frame["_seen"] = [isinstance(v, str) and bool(v) for v in frame["last_seen"]]

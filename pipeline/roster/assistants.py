@@ -13,7 +13,7 @@ import sqlite3
 
 import pandas as pd
 
-from pipeline.rules import spec
+from pipeline.rules import townships
 
 KEY_STATUSES = ("pending", "observation")
 COLUMNS = ["township", "village", "people", "key_population", "listed"]
@@ -41,7 +41,7 @@ def vacancies(roster_rows: pd.DataFrame, classified: pd.DataFrame) -> pd.DataFra
     people = classified[classified["township"].isin(towns) & classified["village"].notna()]
     found = people.groupby(["township", "village"]).size()
     key = people[people["status"].isin(KEY_STATUSES)].groupby(["township", "village"]).size()
-    order = {t.name: n for n, t in enumerate(spec.townships())}
+    order = townships.order()
     places = sorted((listed | set(found.index)) - covered, key=lambda p: (order.get(p[0], len(order)), p))
     return pd.DataFrame([{"township": t, "village": v, "people": int(found.get((t, v), 0)),
                           "key_population": int(key.get((t, v), 0)), "listed": (t, v) in listed}
@@ -52,7 +52,7 @@ def without_roster(roster_rows: pd.DataFrame) -> list[str]:
     """The townships that have sent no 协理员名册, in the district's order: their villages are
     not judged, and the bureau should ask for it."""
     sent = set(roster_rows["township"]) if not roster_rows.empty else set()
-    return [t.name for t in spec.townships() if t.name not in sent]
+    return [t.name for t in townships.listed() if t.name not in sent]
 
 
 
@@ -62,7 +62,7 @@ def roster_sentences(roster_rows: pd.DataFrame) -> tuple[str, str]:
     missing = without_roster(roster_rows)
     if not missing:
         return "全区各乡镇（街道）均已报送协理员名册。", "全区每个村（社区）都有协理员。"
-    if len(missing) == len(spec.townships()):
+    if len(missing) == len(townships.listed()):
         none = "尚未收到任何乡镇（街道）的协理员名册，协理员空缺无法统计；请督促各乡镇（街道）报送。"
         return none, none
     some = f"尚未报送协理员名册的乡镇（街道）（{len(missing)}个）：{'、'.join(missing)}；请督促报送。"

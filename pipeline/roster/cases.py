@@ -11,14 +11,14 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline.rules import spec, workdays
+from pipeline.rules import spec, townships, workdays
 from pipeline.tools import frames
 
 FORM_KEYS = [c.key for c in spec.form().columns]
 
 
 def township_order() -> dict[str, int]:
-    return {t.name: n for n, t in enumerate(spec.townships())}
+    return townships.order()
 
 
 def load(db: sqlite3.Connection) -> pd.DataFrame:

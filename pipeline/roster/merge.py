@@ -21,7 +21,7 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline.rules import results as classify, spec
+from pipeline.rules import results as classify, spec, townships
 from pipeline.tools import frames
 from pipeline.model import FileReport, rows_text
 from pipeline.roster.store import dumps, loads
@@ -286,19 +286,19 @@ def save_rejected(db: sqlite3.Connection, report: FileReport, submission_id: int
     """Keep every rejected row, of the form and of 走访记录 (as the township typed it), and every
     problem of a file. A row's township, when it is not one (城西镇, blank), is the file's: the
     corrected row is then known for the one sent back (its discovery, its resolution)."""
-    townships = {t.name for t in spec.townships()}
+    known = set(townships.names())
     rows = []
     if report.rejected_rows is not None and not report.rejected_rows.empty:
         raw = report.raw
         for index, row in report.rejected_rows.iterrows():
             data = {k: raw.at[index, k] for k in FORM_KEYS if raw.at[index, k]}
-            township = row["township"] if row["township"] in townships else report.township
+            township = row["township"] if row["township"] in known else report.township
             rows.append((submission_id, row["_sheet"], int(row["_row"]), township, _text(row["name"]), dumps(data)))
     sent_back = report.visits_sent_back()
     if sent_back is not None:
         keys = spec.visits_table().keys
         for row in frames.records(sent_back):
-            township = spec.canonical_township(row["township"] or "") or report.township
+            township = townships.canonical(row["township"] or "") or report.township
             rows.append((submission_id, row["_sheet"], int(row["_row"]), township, row["name"] or None,
                          dumps({k: row[k] for k in keys if row[k]})))
     db.executemany("INSERT INTO rejected_rows (submission_id, sheet, row, township, name, data) "

@@ -11,7 +11,7 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline.rules import spec, workdays
+from pipeline.rules import dates, spec, townships, workdays
 
 
 def _handled_in_time(classified: pd.DataFrame, limit: int) -> pd.Series:
@@ -38,7 +38,7 @@ def township_table(db: sqlite3.Connection, classified: pd.DataFrame, gap_rows: p
     handled_in_time, in_time_share, rows_rejected_week, rows_rejected, files_week.
     """
     limit = spec.thresholds()["overdue_workdays"]
-    week_start = (as_of - pd.Timedelta(days=spec.thresholds()["missing_window_days"] - 1)).isoformat()
+    week_start = dates.week_start(as_of).isoformat()
     status = classified["status"]
     # One grouped sum per table: the figures are counts of true flags.
     people = _sums(classified["township"], {
@@ -61,7 +61,7 @@ def township_table(db: sqlite3.Connection, classified: pd.DataFrame, gap_rows: p
     sent = _sums(subs["township"], {"rows_rejected_week": rejected.where(in_week, 0), "rows_rejected": rejected,
                                     "files_week": first_copy})
     rows = []
-    for t in spec.townships():
+    for t in townships.listed():
         mine, gaps, files = (table.get(t.name, {}) for table in (people, visits, sent))
         count = {**{k: 0 for k in COUNTS}, **mine, **gaps, **files}.get
         rows.append({

@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline.rules import spec
+from pipeline.rules import spec, townships
 from pipeline.tools import frames
 from pipeline.model import FileReport, Issue
 from pipeline.roster.merge import Roster
@@ -107,7 +107,7 @@ def gaps(classified: pd.DataFrame, visits: pd.DataFrame, as_of: date) -> pd.Data
     key["unseen_visits"] = [
         [d for d in missed.get(k, []) if not isinstance(s, str) or d > s]
         for k, s in zip(key["key"], key["last_seen"])]
-    order = {t.name: n for n, t in enumerate(spec.townships())}
+    order = townships.order()
     key["_t"] = key["township"].map(order)
     key["_never"] = key["last_seen"].isna()
     key = key.sort_values(["_t", "village", "_never", "days_since", "name"],

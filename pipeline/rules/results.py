@@ -2,8 +2,8 @@
 
 The accepted phrasings are data in schemas/results.yaml, whose header explains how a
 result is read; this module only applies them. Anything it cannot place is reported as
-an inconsistent_result problem, never guessed. The cell date parser lives here too
-because the result column is where dates are hardest, and every date cell uses it.
+an inconsistent_result problem, never guessed. Dates inside the text are found by
+rules/dates.py, which every date cell uses too.
 
 Results repeat a lot across a 10,000-row file, so the text part of each reading is cached
 and the per-row work is a dictionary hit plus the checks that depend on the row.
@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cache, lru_cache
-from numbers import Real
 
-from pipeline.rules import spec
 from pipeline.errors import SpecError
+from pipeline.rules import spec
+from pipeline.rules.dates import DateLike, date_likes
+from pipeline.tools.chinese import cn_date
 
 @dataclass(frozen=True)
 class Outcome:
@@ -39,130 +40,6 @@ class Outcome:
     referral: str | None
     problem_code: str | None
     problem: str | None
-
-
-# --- dates -------------------------------------------------------------------------
-
-_EXCEL_EPOCH = date(1899, 12, 30)  # Excel's 1900 system; its 1900-02-29 bug is below serial 61
-_SERIAL_MIN, _SERIAL_MAX = 20000, 80000  # 1954-10-03 .. 2119-01-09: no plain count looks like that
-_YEAR_MIN, _YEAR_MAX = 1900, 2099
-
-_TIME = r"(?:[\sT]*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-_CELL_DATE = re.compile(r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*[日号]?" + _TIME)
-_CELL_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_CELL_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
-
-# Date-like stretches inside free text, most specific first so that at one position the
-# full date wins over its parts. Compact dates must look like YYYYMMDD, so that amounts
-# (20000元) and ID or phone numbers (guarded by the digit look-arounds) are left alone.
-_TEXT_DATE = re.compile(
-    r"(?<!\d)(?P<y>\d{4})\s*[年./-]\s*(?P<m>\d{1,2})\s*[月./-]\s*(?P<d>\d{1,2})(?!\d)\s*[日号]?"
-    r"(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
-    r"|(?<!\d)(?P<cy>(?:19|20)\d{2})(?P<cm>0[1-9]|1[0-2])(?P<cd>0[1-9]|[12]\d|3[01])(?!\d)"
-    r"|(?<!\d)(?P<my>\d{4})\s*年\s*(?P<mm>\d{1,2})\s*月(?!\s*\d)"
-    r"|(?<![\d.])(?P<dy>(?:19|20)\d{2})[./-](?P<dm>0?[1-9]|1[0-2])(?![\d./-]|\s*[元万%])"
-    r"|(?<!\d)(?P<sy>\d{2})\s*[年./-]\s*(?P<sm>\d{1,2})\s*[月./-]\s*(?P<sd>\d{1,2})(?!\d)\s*[日号]?"
-    r"|(?<!\d)(?P<nm>\d{1,2})\s*月\s*(?P<nd>\d{1,2})\s*[日号]"
-)
-
-
-def _real_date(year: str | int, month: str | int, day: str | int) -> date | None:
-    try:
-        value = date(int(year), int(month), int(day))
-    except ValueError:
-        return None
-    return value if _YEAR_MIN <= value.year <= _YEAR_MAX else None
-
-
-def _from_number(number: float) -> date | None:
-    if number != number:  # NaN from an empty numeric cell
-        return None
-    if _SERIAL_MIN <= number <= _SERIAL_MAX:
-        return _EXCEL_EPOCH + timedelta(days=int(number))  # a time of day is the fraction
-    if number.is_integer() and 10_000_000 <= number <= 99_999_999:
-        text = str(int(number))
-        return _real_date(text[:4], text[4:6], text[6:])
-    return None
-
-
-@lru_cache(maxsize=65536)
-def _date_from_text(text: str) -> date | None:
-    text = unicodedata.normalize("NFKC", text).strip()
-    if m := _CELL_DATE.fullmatch(text):
-        return _real_date(*m.groups())
-    if m := _CELL_COMPACT.fullmatch(text):
-        return _real_date(*m.groups())
-    if _CELL_SERIAL.fullmatch(text):  # an Excel date cell that went through a CSV or text format
-        return _from_number(float(text))
-    return None
-
-
-def parse_date(value) -> date | None:
-    """One date from a cell value, or None when it is not a date.
-
-    Accepts date/datetime (pandas Timestamp too); text such as 2022年11月20日, 2022年11月20号,
-    2022.11.20, 2022/11/20, 2022-11-20, 2022-11-20 00:00:00, 20221120, full-width
-    ２０２２．１１．２０, with spaces around; a number 20000..80000 as an Excel serial date
-    (1900 system), or 20221120.
-
-    Example: parse_date("２０２２．１１．２０") → date(2022, 11, 20); parse_date("2022.13.45") → None
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, datetime):
-        return None if value != value else value.date()  # pandas NaT is a datetime unequal to itself
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        return _date_from_text(value)
-    if isinstance(value, Real):  # numpy numbers register as Real
-        return _from_number(float(value))
-    return None
-
-
-@dataclass(frozen=True)
-class _DateLike:
-    start: int
-    end: int
-    text: str
-    kind: str  # "date" | "invalid" | "month_only" | "short_year" | "no_year"
-    value: date | None
-
-
-def _date_likes(text: str) -> list[_DateLike]:
-    """Every date-like stretch of an NFKC-folded text, in order."""
-    found = []
-    for m in _TEXT_DATE.finditer(text):
-        g = m.groupdict()
-        if g["y"]:
-            value = _real_date(g["y"], g["m"], g["d"])
-        elif g["cy"]:
-            value = _real_date(g["cy"], g["cm"], g["cd"])
-        else:
-            value = None
-        if g["y"] or g["cy"]:
-            kind = "date" if value else "invalid"
-        elif g["my"] or g["dy"]:
-            kind = "month_only"
-        elif g["sy"]:
-            kind = "short_year"
-        else:
-            kind = "no_year"
-        found.append(_DateLike(m.start(), m.end(), m.group().strip(), kind, value))
-    return found
-
-
-def find_date(text: str) -> tuple[date | None, str | None]:
-    """The first date inside free text: (date, matched text), (None, matched text) when the
-    date-like text is not a usable date (2022.13.45, 2022年11月, 11月20日), (None, None) when
-    there is none.
-
-    Example: find_date("2022.11.20纳入临时救助") → (date(2022, 11, 20), "2022.11.20")
-    """
-    likes = _date_likes(unicodedata.normalize("NFKC", text or ""))
-    if not likes:
-        return None, None
-    return likes[0].value, likes[0].text
 
 
 # --- the phrasings from schemas/results.yaml ----------------------------------------
@@ -274,7 +151,7 @@ def _unreadable(text: str) -> str:
             "‘不符合救助条件，列入观察’等写法填写；还在办理的写‘已上报，审批中’或留空")
 
 
-def _date_problem(like: _DateLike, label: str) -> tuple[str, str]:
+def _date_problem(like: DateLike, label: str) -> tuple[str, str]:
     messages = {
         "invalid": f"{label}「{like.text}」不是有效日期，请填写真实日期，{_EXAMPLE}",
         "month_only": f"{label}「{like.text}」只写到月份，请写明具体日期（年月日），{_EXAMPLE}",
@@ -393,7 +270,7 @@ def _read(result: str) -> _Reading:
     text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", result)).strip()
     if _is_blank(text):
         return _Reading("pending")
-    likes = _date_likes(text)
+    likes = date_likes(text)
     masked = text
     for like in reversed(likes):  # dates and spaces become clause breaks: 不符合救助条件 列入观察
         after_yu = masked[:like.start].endswith("于")  # but 拟于2026年11月25日纳入低保 is one clause
@@ -453,10 +330,6 @@ def _states_hardship(remark: str | None) -> bool:
     return not rules.no_hardship.search(key)
 
 
-def _day(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
 def parse_result(result: str | None, *, remark: str | None = None, investigation: str | None = None,
                  as_of: date | None = None) -> Outcome:
     """Read one 办理结果 cell, with the row's 备注 and 调查情况 and the run date.
@@ -488,7 +361,7 @@ def _outcome(reading: _Reading, hardship: bool, no_investigation: bool,
     if late_as_of is not None:
         label = "纳入时间" if status == "new_assisted" else "办理结果中的日期"
         problems.append(("inconsistent_result",
-                         f"{label}{_day(reading.date)}晚于{_day(late_as_of)}（本次检查或汇总的日期），请核对年份和月份；"
+                         f"{label}{cn_date(reading.date)}晚于{cn_date(late_as_of)}（本次检查或汇总的日期），请核对年份和月份；"
                          "还没有办结的，办理结果写‘已上报，审批中’或留空"))
     if no_investigation:
         problems.append(("inconsistent_result", "已填写办理结果但调查情况为空，请补填乡镇（街道）调查情况"))

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from xml.sax.saxutils import escape
 
+from pipeline.tools.chinese import cn_date
+
 WIDTH = 720
 FONT_SIZE = 13
 SMALL = 11
@@ -274,9 +276,7 @@ def _spread(positions: list[float], gap: float, low: float, high: float) -> list
 
 
 def _date_label(day: date, previous: date | None) -> str:
-    if previous is None or previous.year != day.year:
-        return f"{day.year}年{day.month}月{day.day}日"
-    return f"{day.month}月{day.day}日"
+    return cn_date(day, year=previous is None or previous.year != day.year)
 
 
 def trend(chart_id: str, title: str, points: Sequence[tuple[date, Sequence[int]]], series: Sequence[str],
@@ -290,7 +290,7 @@ def trend(chart_id: str, title: str, points: Sequence[tuple[date, Sequence[int]]
         return _empty(chart_id, title)
     if len({day for day, _ in points}) == 1:
         day, values = points[-1]
-        note = f"目前只有{day.year}年{day.month}月{day.day}日一次汇总，再汇总一次后显示变化趋势。"
+        note = f"目前只有{cn_date(day)}一次汇总，再汇总一次后显示变化趋势。"
         return bars(chart_id, title, list(zip(series, values)), unit=unit, note=note)
     left, top = 46, 12
     label_w = max(text_width(f"{s} {points[-1][1][i]}", SMALL) for i, s in enumerate(series)) + 42

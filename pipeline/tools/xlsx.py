@@ -433,11 +433,6 @@ def write_table(ws: Worksheet, first_row: int, columns: Sequence[tuple[str, floa
     return row
 
 
-def cn_date(day: date) -> str:
-    """A date as a Chinese document writes it: 2026年11月28日."""
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def write_merged(ws: Worksheet, row: int, last_col: int, text: str, fmt: Format, *,
                  width: float | None = None, height: float | None = None) -> None:
     """A line of running text merged across columns 0..last_col (a heading, a paragraph).
