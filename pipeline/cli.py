@@ -174,7 +174,7 @@ def report(outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bo
     示例：
       jiuzhu report --as-of 2026-11-28 --pdf
     """
-    from pipeline.reports.summary import rebuild
+    from pipeline.rebuild import rebuild
 
     try:
         path, warnings = rebuild(outbox, store, as_of or date.today(), pdf=pdf, mask=not no_mask)

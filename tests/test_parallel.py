@@ -16,7 +16,8 @@ from pipeline.demo import synth
 from pipeline.tools import parallel
 from pipeline.intake.check import check_files
 from pipeline.errors import InputFileError, WorkerError
-from pipeline.run import Lock, run
+from pipeline.publish import Lock
+from pipeline.run import run
 
 from tests.test_run import make_week, snapshot
 
@@ -146,7 +147,7 @@ CHILD_OUTLIVES_RUN = """
 import os, sys, time
 from pathlib import Path
 from pipeline.tools import parallel
-from pipeline.run import Lock
+from pipeline.publish import Lock
 
 def there():
     Path(sys.argv[1]).write_text(str(os.getpid()))

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.reports import reminders
 from pipeline.roster import cases as roster
-from pipeline.rules import spec
+from pipeline.rules import overdue, spec
 from pipeline.tools import xlsx
 
 AS_OF = date(2026, 11, 28)
@@ -131,7 +131,7 @@ def test_sheet_names_excel_accepts():
 def test_a_reminder_counts_as_unanswered_only_from_its_deadline_in_working_days():
     # Issued on 30 Sep, before the National Day holiday: five working days end on 13 Oct
     # (8, 9, the make-up Saturday 10, 12, 13 Oct), not on 7 Oct, inside the holiday.
-    assert roster.reminder_deadline(date(2026, 9, 30)) == date(2026, 10, 13)
+    assert overdue.deadline(date(2026, 9, 30)) == date(2026, 10, 13)
     people = pd.DataFrame({"key": ["a"], "township": ["城东街道"], "name": ["张三"], "status": ["pending"],
                            "discovered": ["2026-07-01"]})
     # The letter asks 于2026年10月13日前: the 13th itself is still in time.

@@ -19,11 +19,12 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.demo import synth
-from pipeline.reports import build as outputs
-from pipeline.roster import merge
+
+from pipeline.roster import cases, merge
 from pipeline.cli import main
 from pipeline.errors import JiuzhuError
-from pipeline.run import Lock, run
+from pipeline.publish import Lock
+from pipeline.run import run
 
 AS_OF = date(2026, 11, 28)
 TOWNSHIPS = ["城西街道", "石会镇", "濯水镇", "太极镇"]
@@ -107,7 +108,7 @@ def test_same_files_again_change_no_count(tmp_path: Path):
 def _township_table(store: Path):
     db = sqlite3.connect(store)
     try:
-        return outputs.classify_all(db, AS_OF)[2]
+        return cases.standing(db, AS_OF).townships
     finally:
         db.close()
 

@@ -24,8 +24,9 @@ from click.testing import CliRunner
 
 from pipeline import settings
 from pipeline.demo import synth
-from pipeline.reports import build as outputs, reminders, summary
-from pipeline.roster import store
+from pipeline.rebuild import rebuild
+from pipeline.reports import pdf as pdf_printing, reminders, summary
+from pipeline.roster import cases, store
 from pipeline.rules import townships
 from pipeline.cli import main
 from pipeline.errors import JiuzhuError
@@ -167,7 +168,7 @@ def _planted(district: District, tmp_path: Path) -> tuple[Path, Path, str]:
     src.backup(dst)
     src.close()
     db = store.connect(copy)
-    _, gap_rows, _ = outputs.classify_all(db, AS_OF)
+    gap_rows = cases.standing(db, AS_OF).gaps
     key = gap_rows[gap_rows["gap"]]["key"].iloc[0]
     db.execute("UPDATE persons SET name = ? WHERE key = ?", (HOSTILE, key))
     db.close()
@@ -177,7 +178,7 @@ def _planted(district: District, tmp_path: Path) -> tuple[Path, Path, str]:
 
 def test_a_hostile_name_in_the_store_is_escaped(district: District, tmp_path: Path):
     copy, outbox, _ = _planted(district, tmp_path)
-    html, warnings = summary.rebuild(outbox, copy, AS_OF, mask=False)
+    html, warnings = rebuild(outbox, copy, AS_OF, mask=False)
     assert warnings == []
     text = html.read_text(encoding="utf-8")
     assert '<td class="name">&lt;script&gt;alert(1)&lt;/script&gt;</td>' in text
@@ -190,7 +191,8 @@ def test_a_hostile_name_in_the_store_is_escaped(district: District, tmp_path: Pa
 
 def test_names_are_masked_unless_asked(district: District, tmp_path: Path):
     db = store.connect(district.store)
-    classified, gap_rows, _ = outputs.classify_all(db, AS_OF)
+    standing = cases.standing(db, AS_OF)
+    classified, gap_rows = standing.people, standing.gaps
     db.close()
     listed = sorted(set(classified[classified["overdue"]]["name"]) | set(gap_rows[gap_rows["gap"]]["name"]))
     assert len(listed) > 10
@@ -198,7 +200,7 @@ def test_names_are_masked_unless_asked(district: District, tmp_path: Path):
     for name in listed:
         assert f">{name}<" not in masked_page
         assert f">{summary.mask_name(name)}<" in masked_page
-    html, _ = summary.rebuild(tmp_path / "outbox", district.store, AS_OF, mask=False)
+    html, _ = rebuild(tmp_path / "outbox", district.store, AS_OF, mask=False)
     plain_page = dump_dom(html)
     for name in listed:
         assert f">{name}<" in plain_page
@@ -268,7 +270,7 @@ def test_jiuzhu_prints_its_own_pdf(district: District, tmp_path: Path):
     require(settings.CHROMIUM)
     html = tmp_path / "汇总报告.html"
     shutil.copy(district.html, html)
-    assert summary.print_pdf(html, tmp_path / "汇总报告.pdf") is None
+    assert pdf_printing.print_pdf(html, tmp_path / "汇总报告.pdf") is None
     assert (tmp_path / "汇总报告.pdf").read_bytes()[:5] == b"%PDF-"
     assert not list(tmp_path.glob(".*.tmp"))
 
@@ -287,29 +289,29 @@ def test_screenshots_wide_and_narrow(district: District, tmp_path: Path):
 
 
 def test_rebuild_gives_the_run_s_page_byte_for_byte(district: District, tmp_path: Path):
-    html, warnings = summary.rebuild(tmp_path / "outbox", district.store, AS_OF)
+    html, warnings = rebuild(tmp_path / "outbox", district.store, AS_OF)
     assert warnings == []
     assert html == tmp_path / "outbox" / AS_OF.isoformat() / settings.SUMMARY_NAME
     assert html.read_bytes() == district.html.read_bytes()
-    again, _ = summary.rebuild(tmp_path / "outbox", district.store, AS_OF)
+    again, _ = rebuild(tmp_path / "outbox", district.store, AS_OF)
     assert again.read_bytes() == district.html.read_bytes()
 
 
 def test_rebuild_a_day_without_a_run_says_whose_files_it_shows(district: District, tmp_path: Path):
-    html, _ = summary.rebuild(tmp_path / "outbox", district.store, AS_OF + timedelta(days=2))
+    html, _ = rebuild(tmp_path / "outbox", district.store, AS_OF + timedelta(days=2))
     text = html.read_text(encoding="utf-8")
     assert "2026年11月30日没有运行汇总" in text and "2026年11月28日那次汇总的文件" in text
 
 
 def test_rebuild_refuses_without_a_store_or_a_run(district: District, tmp_path: Path):
     with pytest.raises(JiuzhuError, match="找不到台账数据库"):
-        summary.rebuild(tmp_path / "outbox", tmp_path / "nothing.sqlite3", AS_OF)
+        rebuild(tmp_path / "outbox", tmp_path / "nothing.sqlite3", AS_OF)
     assert not (tmp_path / "nothing.sqlite3").exists()
     with pytest.raises(JiuzhuError, match="当天或之前的汇总记录"):
-        summary.rebuild(tmp_path / "outbox", district.store, WEEK_BEFORE - timedelta(days=1))
+        rebuild(tmp_path / "outbox", district.store, WEEK_BEFORE - timedelta(days=1))
     # the week before: the store now holds this week's files too, which that report never had
     with pytest.raises(JiuzhuError, match="已有 2026-11-28 的汇总，不能再按更早的日期 2026-11-21 生成报告"):
-        summary.rebuild(tmp_path / "outbox", district.store, WEEK_BEFORE)
+        rebuild(tmp_path / "outbox", district.store, WEEK_BEFORE)
     assert not (tmp_path / "outbox").exists()
 
 
@@ -342,7 +344,7 @@ def test_pdf_warning_when_chromium_is_missing(tmp_path: Path, monkeypatch):
     html = tmp_path / "a.html"
     html.write_text("<p>x</p>", encoding="utf-8")
     monkeypatch.setattr(settings, "CHROMIUM", str(tmp_path / "no-chromium"))
-    warning = summary.print_pdf(html, tmp_path / "a.pdf")
+    warning = pdf_printing.print_pdf(html, tmp_path / "a.pdf")
     assert warning and "没有找到 Chromium" in warning and not (tmp_path / "a.pdf").exists()
 
 
@@ -396,14 +398,14 @@ def test_pdf_warning_when_chromium_fails_or_hangs(tmp_path: Path, monkeypatch):
     html = tmp_path / "a.html"
     html.write_text("<p>x</p>", encoding="utf-8")
     monkeypatch.setattr(settings, "CHROMIUM", "/bin/false")
-    assert "没有生成 PDF" in summary.print_pdf(html, tmp_path / "a.pdf")
+    assert "没有生成 PDF" in pdf_printing.print_pdf(html, tmp_path / "a.pdf")
     hang = tmp_path / "hang.sh"
     hang.write_text("#!/bin/sh\nsleep 30 &\nsleep 30\n", encoding="utf-8")
     hang.chmod(0o755)
     monkeypatch.setattr(settings, "CHROMIUM", str(hang))
-    monkeypatch.setattr(summary, "PDF_TIMEOUT", 1)
+    monkeypatch.setattr(pdf_printing, "PDF_TIMEOUT", 1)
     started = time.monotonic()
-    assert "超过 1 秒" in summary.print_pdf(html, tmp_path / "a.pdf")
+    assert "超过 1 秒" in pdf_printing.print_pdf(html, tmp_path / "a.pdf")
     assert time.monotonic() - started < 10
     assert not (tmp_path / "a.pdf").exists() and not list(tmp_path.glob(".*.tmp"))
 
@@ -428,7 +430,7 @@ def test_the_notes_of_the_runs_files_are_in_the_summary_and_in_its_rebuild(tmp_p
     html = (result.outdir / settings.SUMMARY_NAME).read_text(encoding="utf-8")
     assert "注意事项（1份文件）" in html and said in html
     assert "notes" not in json.loads((result.outdir / settings.REPORT_NAME).read_text(encoding="utf-8"))
-    path, _ = summary.rebuild(tmp_path / "outbox", tmp_path / "s.sqlite3", date(2026, 11, 28))
+    path, _ = rebuild(tmp_path / "outbox", tmp_path / "s.sqlite3", date(2026, 11, 28))
     assert said in path.read_text(encoding="utf-8")
 
 

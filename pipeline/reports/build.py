@@ -1,7 +1,8 @@
 """Everything a run writes, rendered from the store into one folder, and run-report.json.
 
 Outputs depend only on the store's content, the checked files and the run date, never on
-the clock or on paths, so the same inbox and date give byte-identical files.
+the clock or on paths, so the same inbox and date give byte-identical files. Nothing here
+writes to the store: the run records what it decided before the outputs are made.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
-
 from pipeline import settings
-from pipeline.roster import assistants, cases as roster, merge, scorecard, visits
-from pipeline.tools import parallel
 from pipeline.model import FileReport
+from pipeline.roster import assistants, cases, merge, scorecard, visits
+from pipeline.tools import parallel
 
-
-REPORT_KEYS = ("as_of", "files", "roster", "visits", "missing_townships", "outputs")  # DESIGN §6
+REPORT_KEYS = ("as_of", "files", "roster", "visits", "missing_townships", "outputs")  # docs/design.md §6
+OUTPUT_NAMES = {"ledger": settings.LEDGER_NAME, "visit_gaps": settings.VISIT_GAPS_NAME,
+                "overdue": settings.OVERDUE_NAME, "summary": settings.SUMMARY_NAME}
 # A forked child that writes the ledger reads every text of the roster, and in CPython a read
 # is a write (the reference count): each page it touches is copied. Measured on 300,000
 # people: the run's outputs in two processes took 1.99 GB in all, one after the other
@@ -55,38 +55,30 @@ def feedback_names(reports: list[FileReport], earlier: dict[str, tuple] | None =
         report.feedback = name
 
 
-def reminders_before(db: sqlite3.Connection, as_of: date) -> dict[str, str]:
-    """First written reminder issued before the run date, per person: its deadline is the one
-    that counts, however often the case was reminded again."""
-    return {r[0]: r[1] for r in db.execute(
-        "SELECT person_key, min(issued_on) FROM reminders WHERE issued_on < ? GROUP BY person_key",
-        (as_of.isoformat(),))}
+def week_report(as_of: date, files: list[dict], standing: cases.Standing, missing: list[str],
+                notes: dict[str, list[str]]) -> dict:
+    """What a date's run reports: run-report.json (REPORT_KEYS, docs/design.md §6) and, kept with it
+    in the store, the township table and each file's notes."""
+    return {
+        "as_of": as_of.isoformat(),
+        "files": files,
+        "roster": cases.counts(standing.people),
+        "visits": visits.figures(standing.gaps),
+        "missing_townships": missing,
+        "outputs": dict(OUTPUT_NAMES),
+        "townships": scorecard.townships_json(standing.townships),
+        "notes": notes,
+    }
 
 
-def issue_reminders(db: sqlite3.Connection, classified: pd.DataFrame, as_of: date) -> None:
-    """Every overdue case gets a written reminder (催办通知) dated on this run."""
-    overdue = classified[classified["overdue"]]
-    db.executemany("INSERT OR IGNORE INTO reminders (person_key, township, issued_on) VALUES (?,?,?)",
-                   [(k, t, as_of.isoformat()) for k, t in zip(overdue["key"], overdue["township"])])
-
-
-def classify_all(db: sqlite3.Connection, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(classified roster, visit gaps, township table) as of the run date."""
-    classified = roster.classify(roster.load(db), as_of, reminded=reminders_before(db, as_of))
-    gap_rows = visits.gaps(classified, visits.load(db, as_of), as_of)
-    table = scorecard.township_table(db, classified, gap_rows, as_of)
-    return classified, gap_rows, table
-
-
-def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: Path,
+def build(db: sqlite3.Connection, reports: list[FileReport], standing: cases.Standing, as_of: date, work: Path,
           missing: list[str], *, pdf: bool = False, mask: bool = True,
           earlier_feedback: dict[str, tuple] | None = None) -> Built:
     """Write every output of a run into `work` and return run-report.json's content.
     `earlier_feedback`: see feedback_names."""
-    from pipeline.reports import feedback, ledger, reminders, summary, visit_gaps as visit_report
+    from pipeline.reports import feedback, ledger, reminders, summary, visit_gaps
 
-    classified, gap_rows, table = classify_all(db, as_of)
-    issue_reminders(db, classified, as_of)
+    classified, gap_rows, table = standing.people, standing.gaps, standing.townships
     feedback_names(reports, earlier_feedback)
     for report in reports:
         if report.feedback:
@@ -101,20 +93,11 @@ def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: 
                             roster_said=assistants.roster_sentences(roster_rows))
 
     def write_rest() -> tuple[dict, list[str]]:
-        visit_report.write_gaps(work / settings.VISIT_GAPS_NAME, gap_rows, as_of=as_of)
+        visit_gaps.write_gaps(work / settings.VISIT_GAPS_NAME, gap_rows, as_of=as_of)
         reminders.write_reminders(work / settings.OVERDUE_NAME, classified, as_of=as_of)
         files = sorted(reports, key=lambda r: r.file)
-        report = {
-            "as_of": as_of.isoformat(),
-            "files": [r.to_dict() for r in files],
-            "roster": roster.counts(classified),
-            "visits": visits.figures(gap_rows),
-            "missing_townships": missing,
-            "outputs": {"ledger": settings.LEDGER_NAME, "visit_gaps": settings.VISIT_GAPS_NAME,
-                        "overdue": settings.OVERDUE_NAME, "summary": settings.SUMMARY_NAME},
-            "townships": scorecard.townships_json(table),
-            "notes": {r.file: list(r.notes) for r in files if r.notes},
-        }
+        report = week_report(as_of, [r.to_dict() for r in files], standing, missing,
+                             {r.file: list(r.notes) for r in files if r.notes})
         warnings = summary.write_summary(work / settings.SUMMARY_NAME, db=db, report=report,
                                          classified=classified, gap_rows=gap_rows, table=table, files=files,
                                          as_of=as_of, pdf=pdf, mask=mask)
@@ -125,7 +108,7 @@ def build(db: sqlite3.Connection, reports: list[FileReport], as_of: date, work: 
     else:
         report, warnings = write_rest()
         write_ledger()
-    # The file holds exactly DESIGN §6; the store's copy also keeps the township table and the notes.
+    # The file holds exactly docs/design.md §6; the store's copy also keeps the township table and the notes.
     (work / settings.REPORT_NAME).write_text(
         json.dumps({k: v for k, v in report.items() if k in REPORT_KEYS}, ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8")

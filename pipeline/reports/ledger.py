@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.roster import scorecard
-from pipeline.rules import spec, townships
+from pipeline.rules import overdue, spec, townships
 from pipeline.tools.chinese import cn_date
 from pipeline.tools.xlsx import (
     BAD_FILL,
@@ -48,7 +48,6 @@ VACANCIES_SHEET = "协理员空缺"
 PERSON_STATUSES = ("new_assisted", "observation", "pending")  # a sheet each, after 全部
 HEADER_ROW = 1  # zero-based: the title is row 0
 TOTAL = "合计"
-STILL_OVERDUE_LABEL = "提醒后仍未办理"
 
 
 @dataclass(frozen=True)
@@ -90,8 +89,8 @@ SCORE_COLUMNS = (
     ("observation", spec.STATUS_LABELS["observation"], 8, "number"),
     ("closed", spec.STATUS_LABELS["closed"], 7, "number"),
     ("pending", spec.STATUS_LABELS["pending"], 7, "number"),
-    ("overdue", spec.OVERDUE_LABEL, 6, "number"),
-    ("still_overdue", STILL_OVERDUE_LABEL, 8, "number"),
+    ("overdue", overdue.OVERDUE_LABEL, 6, "number"),
+    ("still_overdue", overdue.STILL_OVERDUE_LABEL, 8, "number"),
     ("key_population", "重点人群", 7, "number"),
     ("due", "本月应走访", 7, "number"),
     ("seen_due", "其中已见面", 7, "number"),  # of those due: 走访覆盖率 = this ÷ 本月应走访
@@ -234,7 +233,7 @@ def _person_values(classified: pd.DataFrame, columns: list[LedgerColumn]) -> dic
         if col.key == "seq":
             continue  # numbered per sheet
         if col.key == "overdue_mark":
-            out[col.key] = [STILL_OVERDUE_LABEL if s else spec.OVERDUE_LABEL if o else None
+            out[col.key] = [overdue.STILL_OVERDUE_LABEL if s else overdue.OVERDUE_LABEL if o else None
                             for o, s in zip(classified["overdue"].tolist(), classified["still_overdue"].tolist())]
         elif col.key == "age_workdays":
             out[col.key] = [None if pd.isna(v) else int(v) for v in classified[col.key].tolist()]
@@ -293,12 +292,12 @@ def class_counts(classified: pd.DataFrame) -> pd.DataFrame:
     """Township × class (新增救助群众, 救助观察群众, 不符合, 待办理, 其中超期, 合计), every township, then 合计."""
     towns = _township_names(classified)
     statuses = Counter(zip(classified["township"].tolist(), classified["status"].tolist()))
-    overdue = Counter(t for t, o in zip(classified["township"].tolist(), classified["overdue"].tolist()) if o)
-    columns = [*spec.STATUS_LABELS.values(), f"其中{spec.OVERDUE_LABEL}", TOTAL]
+    late = Counter(t for t, o in zip(classified["township"].tolist(), classified["overdue"].tolist()) if o)
+    columns = [*spec.STATUS_LABELS.values(), f"其中{overdue.OVERDUE_LABEL}", TOTAL]
     rows = []
     for t in towns:
         by_status = [statuses[t, s] for s in spec.STATUS_LABELS]
-        rows.append([*by_status, overdue[t], sum(by_status)])
+        rows.append([*by_status, late[t], sum(by_status)])
     frame = pd.DataFrame(rows, index=towns, columns=columns)
     frame.loc[TOTAL] = frame.sum()
     return frame
@@ -314,7 +313,7 @@ def _stats_sheet(ws, classified: pd.DataFrame, as_of: date, fmts: dict) -> None:
     tables = [("一、按疑似符合救助类型", type_counts(classified),
                "注：一人疑似符合多项救助的，在每一项中各计1人；“合计”为人数。"),
               ("二、按办理类别", class_counts(classified),
-               f"注：“其中{spec.OVERDUE_LABEL}”是{spec.STATUS_LABELS['pending']}中超过"
+               f"注：“其中{overdue.OVERDUE_LABEL}”是{spec.STATUS_LABELS['pending']}中超过"
                f"{spec.thresholds()['overdue_workdays']}个工作日仍未办理的人数，已含在“{spec.STATUS_LABELS['pending']}”中。")]
     starts, col = [], 0
     for _, frame, _ in tables:
@@ -387,7 +386,7 @@ def _score_sheet(ws, table: pd.DataFrame, as_of: date, fmts: dict) -> None:
     row += 1
     write_merged(ws, row, last_col,
                  "注：走访覆盖率 = 本月应走访的重点人群中本月已见面的比例；按期办理率 = 按期办结人数 ÷（已办结人数 + "
-                 f"{spec.OVERDUE_LABEL}人数）。{STILL_OVERDUE_LABEL}：经区民政局书面提醒后仍未办理的人数。",
+                 f"{overdue.OVERDUE_LABEL}人数）。{overdue.STILL_OVERDUE_LABEL}：经区民政局书面提醒后仍未办理的人数。",
                  fmts["note"], width=sum(c.width for c in cols))
     print_setup(ws, header_rows=(HEADER_ROW, HEADER_ROW), last_col=last_col)
 

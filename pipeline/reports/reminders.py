@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.roster import cases as roster
-from pipeline.rules import spec, townships, workdays
-from pipeline.reports.ledger import STILL_OVERDUE_LABEL
+
+from pipeline.rules import overdue, spec, townships, workdays
 from pipeline.tools.chinese import cn_date
 from pipeline.tools.xlsx import (
     FORMAT_PROPERTIES,
@@ -40,8 +39,6 @@ HEADING = "社会救助主动发现超期未办理事项催办通知"
 ADDRESSEE = "民政和社会事务办（社保所）"          # as the notice addresses the townships
 NOTICE = "《重庆市黔江区民政局关于进一步完善社会救助主动发现工作机制的通知》（黔江民政发〔2022〕44号）"
 SENDER = "民政局"
-FIRST_REMINDER = "首次提醒"
-STILL_OVERDUE = STILL_OVERDUE_LABEL
 NOTHING = "本期无超期未办理事项。"
 
 # (key, header, width, format) of the 汇总 table and of a township's letter.
@@ -92,10 +89,8 @@ def overdue_cases(classified: pd.DataFrame) -> pd.DataFrame:
     cases["_t"] = cases["township"].map(order).fillna(len(order))
     cases = cases.sort_values("_t", kind="stable").drop(columns="_t")
     still = cases["still_overdue"].astype(bool)
-    cases["reminder"] = [f"{STILL_OVERDUE}（{on} 已提醒）" if s else
-                         f"{on} 已提醒，期限 {roster.reminder_deadline(date.fromisoformat(on))}" if isinstance(on, str)
-                         else FIRST_REMINDER for s, on in zip(still, cases["reminded_on"])]
-    cases["state"] = [STILL_OVERDUE if s else spec.OVERDUE_LABEL for s in still]
+    cases["reminder"] = [overdue.reminder_state(s, on) for s, on in zip(still, cases["reminded_on"])]
+    cases["state"] = [overdue.STILL_OVERDUE_LABEL if s else overdue.OVERDUE_LABEL for s in still]
     cases["discovered"] = [date.fromisoformat(d) if isinstance(d, str) else None for d in cases["discovered"]]
     cases["age_workdays"] = [None if pd.isna(a) else int(a) for a in cases["age_workdays"]]
     return cases.reset_index(drop=True)
@@ -131,7 +126,7 @@ def _summary(ws, cases: pd.DataFrame, as_of: date, fmts: dict) -> None:
         return
     still = int(cases["still_overdue"].astype(bool).sum())
     line = (f"自发现之日起超过{limit}个工作日仍未办理的共{len(cases)}件，涉及{cases['township'].nunique()}个乡镇（街道），"
-            f"其中{STILL_OVERDUE}{still}件。各乡镇（街道）的催办通知见以乡镇（街道）命名的工作表。")
+            f"其中{overdue.STILL_OVERDUE_LABEL}{still}件。各乡镇（街道）的催办通知见以乡镇（街道）命名的工作表。")
     write_merged(ws, 1, last_col, line, fmts["note"], width=width)
     _table(ws, 2, SUMMARY_COLUMNS, cases, fmts, marked=False)
     print_setup(ws, header_rows=(2, 2), last_col=last_col)
@@ -150,7 +145,7 @@ class Letter:
 def letter(township: str, cases: pd.DataFrame, as_of: date) -> Letter:
     """The 催办通知 to one township about its overdue cases (as overdue_cases gives them)."""
     limits = spec.thresholds()
-    deadline = roster.reminder_deadline(as_of)
+    deadline = overdue.deadline(as_of)
     result = spec.short_label(spec.form().column("result").header)
     still = int(cases["still_overdue"].astype(bool).sum())
     opening = (f"　　根据{NOTICE}要求，各乡镇（街道）对主动发现的困难群众应及时入户调查、及时办理。"

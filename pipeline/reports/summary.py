@@ -12,15 +12,9 @@ Example: rebuild(Path("outbox"), Path("jiuzhu.sqlite3"), date(2026, 11, 28))
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import re
-import shutil
-import signal
 import sqlite3
-import subprocess
-import tempfile
 from collections import Counter
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,18 +26,17 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline import model as issues, settings
+from pipeline import model as issues
 from pipeline.reports import reminders
-from pipeline.roster import assistants, cases as roster, merge, scorecard, store
+from pipeline.roster import assistants, cases, merge, runs, scorecard, submissions
 from pipeline.rules import dates, spec, townships
 from pipeline.tools import charts, frames
 from pipeline.tools.chinese import cn_date
-from pipeline.errors import JiuzhuError
+from pipeline.reports.pdf import print_pdf
 
 TEMPLATE = "summary.html.j2"
 TREND_POINTS = 52          # the trend chart shows at most this many runs (a year of weeks)
 TOP_PROBLEMS = 3           # error types named per township in the quality table
-PDF_TIMEOUT = 60           # seconds Chromium may take to print
 TREND_KEYS = ("total", "new_assisted", "observation", "pending", "overdue")
 TREND_LABELS = {"total": "累计发现", "new_assisted": spec.STATUS_LABELS["new_assisted"],
                 "observation": spec.STATUS_LABELS["observation"], "pending": spec.STATUS_LABELS["pending"],
@@ -222,19 +215,19 @@ def duplicate_groups(classified: pd.DataFrame, mask: bool) -> list[dict]:
 def vacancy_groups(db: sqlite3.Connection, classified: pd.DataFrame) -> tuple[list[dict], tuple[str, str]]:
     """Villages without a 协理员, by township (only townships that sent a roster), and what to
     say of the townships that sent none (assistants.roster_sentences)."""
-    rows = assistants.load(db) if _has_table(db, "assistants") else pd.DataFrame(columns=["township"])
+    rows = assistants.load(db)
     return _group(assistants.vacancies(rows, classified).to_dict("records")), assistants.roster_sentences(rows)
 
 
 def notices(classified: pd.DataFrame, as_of: date, mask: bool) -> list[dict]:
     """One 催办通知 per township with overdue cases: the letter's words and its cases."""
     out = []
-    for township, cases in reminders.overdue_cases(classified).groupby("township", sort=False):
+    for township, late in reminders.overdue_cases(classified).groupby("township", sort=False):
         rows = [{"name": mask_name(r["name"]) if mask else _text(r["name"]), "village": _text(r.get("village")),
                  "discovered": r["discovered"], "age": r["age_workdays"], "suspected": _text(r.get("suspected")),
                  "state": r["state"], "still": bool(r["still_overdue"])}
-                for r in frames.records(cases)]
-        out.append({"township": township, "letter": reminders.letter(str(township), cases, as_of), "rows": rows})
+                for r in frames.records(late)]
+        out.append({"township": township, "letter": reminders.letter(str(township), late, as_of), "rows": rows})
     return out
 
 
@@ -269,20 +262,15 @@ def quality(db: sqlite3.Connection, files: list[dict], as_of: date) -> dict:
             e["problems"][error["code"]] += 1
             codes_run[error["code"]] += 1
     codes_total: Counter = Counter()
-    if _has_table(db, "submissions"):
-        for township, status, rejected in db.execute(
-                "SELECT township, status, rejected FROM submissions WHERE status != 'duplicate' AND received <= ?",
-                (as_of.isoformat(),)):
-            e = entry(township)
-            e["files_total"] += 1
-            e["files_rejected_total"] += status == "rejected"
-            e["rows_rejected_total"] += int(rejected or 0)
-        for township, code, count in db.execute(
-                "SELECT s.township, p.code, count(*) FROM problems p JOIN submissions s ON s.id = p.submission_id "
-                "WHERE s.status != 'duplicate' AND s.received <= ? GROUP BY s.township, p.code "
-                "ORDER BY s.township, p.code", (as_of.isoformat(),)):
-            entry(township)["problems_total"][code] += count
-            codes_total[code] += count
+    received, problems = submissions.rejections(db, as_of)
+    for township, status, rejected in received:
+        e = entry(township)
+        e["files_total"] += 1
+        e["files_rejected_total"] += status == "rejected"
+        e["rows_rejected_total"] += int(rejected or 0)
+    for township, code, count in problems:
+        entry(township)["problems_total"][code] += count
+        codes_total[code] += count
     order = {n: i for i, n in enumerate(names)}
     rows = sorted(per.values(), key=lambda e: order.get(e["township"], len(order)))
     for e in rows:
@@ -301,20 +289,11 @@ def quality(db: sqlite3.Connection, files: list[dict], as_of: date) -> dict:
 def awaiting(db: sqlite3.Connection, as_of: date, mask: bool) -> list[dict]:
     """Rows sent back up to this run and not sent again since (no later accepted row of that
     township and name): the people still to be heard of, so that none drops out unseen."""
-    if not _has_table(db, "rejected_rows"):
-        return []
-    order = townships.order()
-    rows = db.execute(
-        "SELECT r.township, s.file, s.received, r.sheet, r.row, r.name, "
-        "(SELECT p.code FROM problems p WHERE p.submission_id = r.submission_id AND p.sheet IS r.sheet "
-        " AND p.row = r.row ORDER BY p.id LIMIT 1) "
-        "FROM rejected_rows r JOIN submissions s ON s.id = r.submission_id "
-        "WHERE r.resolved_by IS NULL AND s.received <= ?", (as_of.isoformat(),)).fetchall()
     out = [{"township": township or UNKNOWN_TOWNSHIP, "file": file, "received": received, "sheet": sheet, "row": row,
             "name": (mask_name(name) if mask else name) if name else "（未填姓名）",
             "problem": issues.CODE_LABELS.get(code, code or "")}
-           for township, file, received, sheet, row, name, code in rows]
-    return sorted(out, key=lambda r: (order.get(r["township"], len(order)), r["received"], r["file"], r["row"]))
+           for township, file, received, sheet, row, name, code in submissions.awaiting(db, as_of)]
+    return sorted(out, key=lambda r: (townships.rank(r["township"]), r["received"], r["file"], r["row"]))
 
 
 def file_rows(files: list[dict]) -> list[dict]:
@@ -327,22 +306,9 @@ def file_rows(files: list[dict]) -> list[dict]:
     return out
 
 
-def _has_table(db: sqlite3.Connection, name: str) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
-
-
 def history(db: sqlite3.Connection, as_of: date, report: dict) -> list[tuple[date, list[int]]]:
     """Roster figures of the latest run on each date up to this one (this run's own figures last)."""
-    latest: dict[str, dict] = {}
-    if _has_table(db, "runs"):
-        for day, text in db.execute("SELECT as_of, report FROM runs WHERE as_of <= ? ORDER BY as_of, id",
-                                    (as_of.isoformat(),)):
-            try:
-                roster = json.loads(text or "{}").get("roster")
-            except ValueError:
-                roster = None
-            if isinstance(roster, dict):
-                latest[day] = roster
+    latest = runs.roster_figures(db, as_of)
     latest[as_of.isoformat()] = report["roster"]
     points = sorted(latest.items())[-TREND_POINTS:]
     return [(date.fromisoformat(day), [int(r.get(k, 0)) for k in TREND_KEYS]) for day, r in points]
@@ -405,7 +371,7 @@ def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, g
                        for f in file_rows(files) if f["file"] in report.get("notes", {})],
         "mask": mask,
         "limits": limits,
-        "calendar_warning": roster.calendar_warning(as_of),
+        "calendar_warning": cases.calendar_warning(as_of),
     }
 
 
@@ -446,93 +412,3 @@ def write_summary(path: Path, *, db: sqlite3.Connection, report: dict, classifie
     return warnings
 
 
-def _run_of(db: sqlite3.Connection, as_of: date) -> tuple[date, dict] | None:
-    """The latest completed run on or before the date, with its stored report."""
-    if not _has_table(db, "runs"):
-        return None
-    for day, text in db.execute("SELECT as_of, report FROM runs WHERE as_of <= ? ORDER BY as_of DESC, id DESC",
-                                (as_of.isoformat(),)):
-        try:
-            stored = json.loads(text or "{}")
-        except ValueError:
-            continue
-        if isinstance(stored, dict) and "files" in stored:
-            return date.fromisoformat(day), stored
-    return None
-
-
-def rebuild(outbox: Path, store_path: Path, as_of: date, *, pdf: bool = False,
-            mask: bool = True) -> tuple[Path, list[str]]:
-    """`jiuzhu report`: write outbox/<as-of>/汇总报告.html again from the store, without reading the inbox.
-
-    The roster is classified as of the date; the file list is that of the latest run on or
-    before it. Example: rebuild(Path("outbox"), Path("jiuzhu.sqlite3"), date(2026, 11, 28))
-    """
-    from pipeline.reports import build as outputs
-    from pipeline.roster import cases as roster, scorecard, visits
-    from pipeline.run import missing_townships, refuse_earlier
-
-    store_path = Path(store_path)
-    if not store_path.is_file():
-        raise JiuzhuError(f"找不到台账数据库 {store_path}。请先运行 jiuzhu run 汇总，或用 --store 指定数据库文件。")
-    db = store.connect(store_path)
-    try:
-        found = _run_of(db, as_of)
-        if found is None:
-            raise JiuzhuError(f"台账数据库 {store_path.name} 中没有 {cn_date(as_of)} 当天或之前的汇总记录，"
-                              "无法生成报告。请先用 jiuzhu run 汇总，或换一个日期。")
-        refuse_earlier(db, as_of, "生成报告")
-        run_day, stored = found
-        classified, gap_rows, table = outputs.classify_all(db, as_of)
-        report = {"as_of": as_of.isoformat(), "files": stored["files"], "roster": roster.counts(classified),
-                  "visits": visits.figures(gap_rows), "missing_townships": missing_townships(db, as_of),
-                  "townships": scorecard.townships_json(table), "notes": stored.get("notes", {})}
-        path = Path(outbox) / as_of.isoformat() / settings.SUMMARY_NAME
-        warnings = write_summary(path, db=db, report=report, classified=classified, gap_rows=gap_rows,
-                                 table=table, files=stored["files"], as_of=as_of, pdf=pdf, mask=mask,
-                                 files_from=run_day if run_day != as_of else None)
-    finally:
-        db.close()
-    return path, warnings
-
-
-def chromium_command(chromium: str, profile: str) -> list[str]:
-    """Headless Chromium that makes no request of its own and resolves no host."""
-    return [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",
-            f"--user-data-dir={profile}"]
-
-
-def print_pdf(html: Path, pdf: Path) -> str | None:
-    """Print the page to A4 PDF with headless Chromium; a Chinese warning instead of an exception.
-
-    Example: print_pdf(Path("outbox/2026-11-28/汇总报告.html"), Path("outbox/2026-11-28/汇总报告.pdf"))
-    """
-    chromium = settings.CHROMIUM
-    if not (Path(chromium).is_file() or shutil.which(chromium)):
-        return f"没有找到 Chromium 浏览器（{chromium}），未生成 PDF。可用浏览器打开 {Path(html).name} 后打印。"
-    pdf = Path(pdf)
-    tmp = pdf.with_name(f".{pdf.name}.tmp")
-    with tempfile.TemporaryDirectory(prefix="jiuzhu-chromium-") as profile:
-        command = chromium_command(chromium, profile) + [
-            "--no-pdf-header-footer", f"--print-to-pdf={tmp}", Path(html).resolve().as_uri()]
-        try:
-            # Its own process group, so that on a timeout the browser's helper processes go too.
-            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, start_new_session=True)
-        except OSError as exc:
-            return f"Chromium 无法启动（{exc}），未生成 PDF。可用浏览器打开 {Path(html).name} 后打印。"
-        try:
-            proc.wait(timeout=PDF_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            tmp.unlink(missing_ok=True)
-            return f"Chromium 打印 PDF 超过 {PDF_TIMEOUT} 秒仍未完成，未生成 PDF。可用浏览器打开 {Path(html).name} 后打印。"
-    if not tmp.is_file() or tmp.stat().st_size == 0 or not tmp.read_bytes()[:5] == b"%PDF-":
-        tmp.unlink(missing_ok=True)
-        return f"Chromium 没有生成 PDF，可用浏览器打开 {Path(html).name} 后打印。"
-    os.replace(tmp, pdf)
-    return None

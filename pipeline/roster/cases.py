@@ -1,24 +1,23 @@
-"""The district roster as a DataFrame, classified as of a run date.
+"""The district roster as of a run date: every person classified, with the reminders issued.
 
-Each person gets the class of DESIGN §3 (新增救助群众 / 救助观察群众 / 不符合 / 待办理),
-and pending cases their age in working days and whether they are 超期.
+Each person has the class of docs/design.md §3 (新增救助群众 / 救助观察群众 / 不符合 / 待办理);
+pending cases get their age in working days and whether they are 超期 or 提醒后仍未办理
+(rules/overdue.py). `standing` gives everything the outputs of a date are made from.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
-from pipeline.rules import spec, townships, workdays
+from pipeline.roster import scorecard, visits
+from pipeline.rules import overdue, spec, townships, workdays
 from pipeline.tools import frames
 
 FORM_KEYS = [c.key for c in spec.form().columns]
-
-
-def township_order() -> dict[str, int]:
-    return townships.order()
 
 
 def load(db: sqlite3.Connection) -> pd.DataFrame:
@@ -32,34 +31,24 @@ def load(db: sqlite3.Connection) -> pd.DataFrame:
 
 
 def classify(roster: pd.DataFrame, as_of: date, reminded: dict[str, str] | None = None) -> pd.DataFrame:
-    """Add status_label, age_workdays, overdue, reminded_on and still_overdue (提醒后仍未办理:
-    overdue after the deadline day of the first reminder), sorted for print.
+    """Add status_label, age_workdays, overdue, reminded_on and still_overdue (rules/overdue.py),
+    sorted for print: by the district's township order, discovery date, name.
 
     `reminded` maps a person key to the date of the first reminder issued before as_of.
     Example: classify(load(db), date(2026, 11, 28))
     """
-    limit = spec.thresholds()["overdue_workdays"]
     reminded = reminded or {}
-    deadlines = {day: reminder_deadline(date.fromisoformat(day)) for day in set(reminded.values())}
     out = roster.copy()
     out["status_label"] = out["status"].map(spec.STATUS_LABELS)
     pending = out["status"] == "pending"
-    ages = workdays.between_many(out["discovered"].to_numpy(dtype=object), as_of)
+    ages = overdue.ages(out["discovered"].to_numpy(dtype=object), as_of)
     out["age_workdays"] = pd.arrays.IntegerArray(ages, ~pending.to_numpy(dtype=bool))
-    out["overdue"] = pending & (out["age_workdays"].fillna(0) > limit).astype(bool)
+    out["overdue"] = pending & (out["age_workdays"].fillna(0) > overdue.limit()).astype(bool)
     out["reminded_on"] = [reminded.get(k) if o else None for k, o in zip(out["key"], out["overdue"])]
-    # The letter asks for the result 于<deadline>前, the deadline day included: unanswered from the day after.
-    out["still_overdue"] = [isinstance(on, str) and deadlines[on] < as_of for on in out["reminded_on"]]
-    order = township_order()
-    out["_t"] = out["township"].map(order).fillna(len(order))
+    out["still_overdue"] = [overdue.still_overdue(on, as_of) for on in out["reminded_on"]]
+    out["_t"] = out["township"].map(townships.order()).fillna(len(townships.order()))
     out = out.sort_values(["_t", "discovered", "name", "key"], kind="stable").drop(columns="_t")
     return out.reset_index(drop=True)
-
-
-def reminder_deadline(issued: date) -> date:
-    """The day a 催办通知 issued on `issued` asks the result by: reminder_workdays working days on,
-    so that a holiday never eats into it."""
-    return workdays.add_workdays(issued, spec.thresholds()["reminder_workdays"])
 
 
 def counts(classified: pd.DataFrame) -> dict[str, int]:
@@ -76,3 +65,34 @@ def calendar_warning(as_of: date) -> str | None:
         return None
     return (f"节假日日历中还没有 {as_of.year} 年的放假安排，本次按周一至周五计算工作日，节假日被算作工作日，"
             "超期天数可能偏多；请联系维护人员更新节假日日历（chinese-calendar）后重新运行。")
+
+
+def reminders_before(db: sqlite3.Connection, as_of: date) -> dict[str, str]:
+    """First written reminder issued before the run date, per person: its deadline is the one
+    that counts, however often the case was reminded again."""
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT person_key, min(issued_on) FROM reminders WHERE issued_on < ? GROUP BY person_key",
+        (as_of.isoformat(),))}
+
+
+def issue_reminders(db: sqlite3.Connection, classified: pd.DataFrame, as_of: date) -> None:
+    """Every overdue case gets a written reminder (催办通知) dated on this run."""
+    late = classified[classified["overdue"]]
+    db.executemany("INSERT OR IGNORE INTO reminders (person_key, township, issued_on) VALUES (?,?,?)",
+                   [(k, t, as_of.isoformat()) for k, t in zip(late["key"], late["township"])])
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The roster as of a run date, as every output of that date shows it."""
+
+    people: pd.DataFrame     # every person, classified (classify)
+    gaps: pd.DataFrame       # the key population and its visits (visits.gaps)
+    townships: pd.DataFrame  # one row per township (scorecard.township_table)
+
+
+def standing(db: sqlite3.Connection, as_of: date) -> Standing:
+    """Every person classified, the visit gaps and the township table, as of the run date."""
+    people = classify(load(db), as_of, reminded=reminders_before(db, as_of))
+    gap_rows = visits.gaps(people, visits.load(db, as_of), as_of)
+    return Standing(people, gap_rows, scorecard.township_table(db, people, gap_rows, as_of))

@@ -152,6 +152,11 @@ def connect(path: Path) -> sqlite3.Connection:
     return db
 
 
+def has_schema(db: sqlite3.Connection) -> bool:
+    """Whether the store's tables exist: a new file has none until its first run commits."""
+    return db.execute("PRAGMA user_version").fetchone()[0] > 0
+
+
 @contextmanager
 def transaction(db: sqlite3.Connection):
     """One write transaction, migrating the schema first: all of it commits, or none."""

@@ -308,4 +308,3 @@ STATUS_LABELS = {
     "closed": "不符合",
     "pending": "待办理",
 }
-OVERDUE_LABEL = "超期"
