@@ -27,7 +27,7 @@ from pipeline.demo import synth
 from pipeline.rebuild import rebuild
 from pipeline.reports import pdf as pdf_printing, reminders, summary
 from pipeline.roster import cases, store
-from pipeline.rules import townships
+from pipeline.rules import spec, townships
 from pipeline.cli import main
 from pipeline.errors import JiuzhuError
 from pipeline.run import run
@@ -245,14 +245,14 @@ def test_each_reminder_letter_prints_on_a_page_of_its_own(district: District, tm
     overdue = [name for name, t in district.report["townships"].items() if t["overdue"]]
     assert len(overdue) >= 3
     for name in overdue:
-        addressee = f"{name}{reminders.ADDRESSEE}"
+        addressee = f"{name}{spec.letterhead().addressee}"
         pages = [n for n, text in enumerate(texts) if addressee in text]
         assert len(pages) == 1, name
         lines = [line.strip() for line in texts[pages[0]].splitlines() if line.strip()]
         assert lines[:2] == [reminders.HEADING, f"{addressee}："]  # the letter starts the page
-        assert f"{townships.district_name()}{reminders.SENDER}" in texts[pages[0]]
+        assert spec.letterhead().issuer in texts[pages[0]]
     for text in texts:  # never two townships' letters on one page
-        assert sum(f"{name}{reminders.ADDRESSEE}" in text for name in overdue) <= 1
+        assert sum(f"{name}{spec.letterhead().addressee}" in text for name in overdue) <= 1
 
 
 def _page_text(pdf: Path, page: int) -> str:

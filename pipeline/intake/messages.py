@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline.rules import spec, townships
+from pipeline.rules import identity, spec, townships
 from pipeline.rules.idcard import id_problem
 
 DATE_EXAMPLE = "2026年11月20日或2026-11-20"
@@ -91,7 +91,7 @@ def _duplicate(frame: pd.DataFrame, index) -> str:
     key = frame.at[index, IDENTITY]
     first = frame.index[(frame[IDENTITY] == key)][0]
     where = _where(frame, index, first)
-    if str(key).startswith("id:"):
+    if identity.by_id(key):
         return (f"与{where}是同一人（身份证号码和姓名都相同），同一人在一个文件中只能填一行。"
                 "请删除重复的一行，或把两行内容合并。")
     village = "村（社区）、" if isinstance(frame.at[index, "village"], str) else ""

@@ -17,7 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pipeline.intake import messages
-from pipeline.rules import results, spec, townships
+from pipeline.rules import identity, results, spec, townships
 from pipeline.rules.idcard import id_problem
 from pipeline.model import Issue
 
@@ -145,14 +145,13 @@ def build_schema(table: spec.Table, as_of: date) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
 
 
-def identity(clean: pd.DataFrame) -> pd.Series:
+def row_identities(clean: pd.DataFrame) -> pd.Series:
     """Who a row is about: the ID number when valid, else township + village + name."""
     none = [None] * len(clean)
     ids = clean["id_number"].tolist() if "id_number" in clean else none
     valid = {v: id_problem(v) is None for v in set(ids) if isinstance(v, str)}
     villages = clean["village"].tolist() if "village" in clean else none
-    keys = [f"id:{i}" if valid.get(i) else None if not isinstance(n, str) else
-            f"n:{t if isinstance(t, str) else ''}|{v if isinstance(v, str) else ''}|{n}"
+    keys = [identity.row_identity(t, v, n, i if valid.get(i) else None)
             for i, t, v, n in zip(ids, clean["township"].tolist(), villages, clean["name"].tolist())]
     return pd.Series(keys, index=clean.index, dtype=object)
 
@@ -160,12 +159,12 @@ def identity(clean: pd.DataFrame) -> pd.Series:
 def _ids_shared(keys: list, names: list) -> set:
     """The ID keys that one file gives to people of different names: which row holds the
     wrong number is not known, so every such row goes back."""
-    ids = [k for k in keys if k is not None and k.startswith("id:")]
+    ids = [k for k in keys if identity.by_id(k)]
     if len(set(ids)) == len(ids):  # no number twice: the usual case, at the cost of a set
         return set()
     names_of: dict = {}
     for key, name in zip(keys, names):
-        if key is not None and key.startswith("id:"):
+        if identity.by_id(key):
             names_of.setdefault(key, set()).add(name)
     return {key for key, seen in names_of.items() if len(seen) > 1}
 
@@ -201,7 +200,7 @@ def validate(raw: pd.DataFrame, clean: pd.DataFrame, table: spec.Table, *,
         return []
     frame = clean.copy()
     if table.kind == "form":  # the same person counts twice only within one file
-        keys = [k if k is None else f"{k}\x1f{f}" for k, f in zip(identity(clean), clean["_file"].tolist())]
+        keys = [k if k is None else f"{k}\x1f{f}" for k, f in zip(row_identities(clean), clean["_file"].tolist())]
         shared = _ids_shared(keys, clean["name"].tolist())
         frame[IDENTITY] = [None if k in shared else k for k in keys] if shared else keys
         frame[ID_SHARED] = pd.Series([k if k in shared else None for k in keys], index=frame.index, dtype=object) \

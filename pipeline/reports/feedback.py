@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.rules import spec, townships
+from pipeline.rules import spec
 from pipeline.model import CODE_LABELS, STATUS_LABELS, FileReport, Issue
 from pipeline.tools.chinese import cn_date
 from pipeline.tools.xlsx import (
@@ -40,8 +40,6 @@ LETTER_SHEET = "退回说明"
 ROWS_SHEET = "需修改的行"
 VISIT_ROWS_SHEET = "需修改的走访记录"
 LIST_SHEET = "问题清单"
-ADDRESSEE = "民政和社会事务办（社保所）"   # as the notice addresses the townships
-SENDER = "民政局"                         # 黔江区 + 民政局
 RESEND = "请按标红单元格的批注修改后，将整个文件重新报送；已合格的行重新报送不会重复计算。"
 RESEND_FILE = "请按「问题清单」中的说明处理后，将整个文件重新报送。"
 NO_INVESTIGATION = "已填写办理结果，这里也要填写：写明入户调查核实的情况。"
@@ -113,7 +111,7 @@ def _letter(ws, report: FileReport, as_of: date, fmts: dict, *, has_rows: bool, 
     row = 0
     write_merged(ws, row, last_col, f"{spec.form_title()}退回意见", fmts["title"], height=40)
     row += 2
-    write_merged(ws, row, last_col, f"{report.township or ''}{ADDRESSEE}：", fmts["heading"], height=24)
+    write_merged(ws, row, last_col, f"{report.township or ''}{spec.letterhead().addressee}：", fmts["heading"], height=24)
     row += 1
     write_merged(ws, row, last_col, f"　　你单位报送的《{report.file}》已于{cn_date(as_of)}收到并检查，情况如下：",
                  fmts["note"], width=total)
@@ -146,7 +144,7 @@ def _letter(ws, report: FileReport, as_of: date, fmts: dict, *, has_rows: bool, 
             row += 1
             write_merged(ws, row, last_col, f"● {note}", fmts["note"], width=total)
     row += 2
-    write_merged(ws, row, last_col, f"{townships.district_name()}{SENDER}", fmts["sign"], height=20)
+    write_merged(ws, row, last_col, spec.letterhead().issuer, fmts["sign"], height=20)
     write_merged(ws, row + 1, last_col, cn_date(as_of), fmts["sign"], height=20)
     print_setup(ws, header_rows=None, last_col=last_col)
     ws.activate()
@@ -226,7 +224,7 @@ def _comment_box(text: str) -> dict:
     per_line = (COMMENT_WIDTH - 12) / (COMMENT_FONT_SIZE * 4 / 3)  # CJK characters (pixels at 96 dpi)
     lines = sum(max(1, math.ceil(display_width(p) / 2.1 / per_line)) for p in text.split("\n"))
     return {"width": COMMENT_WIDTH, "height": 16 + lines * COMMENT_FONT_SIZE * 1.8,
-            "font_name": "宋体", "font_size": COMMENT_FONT_SIZE, "author": f"{townships.district_name()}{SENDER}"}
+            "font_name": "宋体", "font_size": COMMENT_FONT_SIZE, "author": spec.letterhead().issuer}
 
 
 # --- 问题清单 ------------------------------------------------------------------------

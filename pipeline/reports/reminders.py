@@ -36,9 +36,6 @@ from pipeline.tools.xlsx import (
 
 SUMMARY_SHEET = "汇总"
 HEADING = "社会救助主动发现超期未办理事项催办通知"
-ADDRESSEE = "民政和社会事务办（社保所）"          # as the notice addresses the townships
-NOTICE = "《重庆市黔江区民政局关于进一步完善社会救助主动发现工作机制的通知》（黔江民政发〔2022〕44号）"
-SENDER = "民政局"
 NOTHING = "本期无超期未办理事项。"
 
 # (key, header, width, format) of the 汇总 table and of a township's letter.
@@ -148,7 +145,7 @@ def letter(township: str, cases: pd.DataFrame, as_of: date) -> Letter:
     deadline = overdue.deadline(as_of)
     result = spec.short_label(spec.form().column("result").header)
     still = int(cases["still_overdue"].astype(bool).sum())
-    opening = (f"　　根据{NOTICE}要求，各乡镇（街道）对主动发现的困难群众应及时入户调查、及时办理。"
+    opening = (f"　　根据{spec.letterhead().notice}要求，各乡镇（街道）对主动发现的困难群众应及时入户调查、及时办理。"
                f"经区民政局汇总，截至{cn_date(as_of)}，你单位下列{len(cases)}名主动发现对象自发现之日起已超过"
                f"{limits['overdue_workdays']}个工作日仍未办理")
     opening += f"，其中{still}名在区民政局书面提醒后仍未办理。" if still else "。"
@@ -157,7 +154,8 @@ def letter(township: str, cases: pd.DataFrame, as_of: date) -> Letter:
     ask = (f"　　请你单位接此通知后抓紧入户调查、办理，于{cn_date(deadline)}前将办理结果填入明细表"
            f"「{result}」栏报送区民政局。按照通知要求，凡经书面提醒后无正当理由仍未办理的，"
            f"视为未做到“应保尽保、应救尽救”，将追究相关人员责任。")
-    return Letter(f"{township}{ADDRESSEE}：", opening, ask, f"{townships.district_name()}{SENDER}", cn_date(as_of))
+    words = spec.letterhead()
+    return Letter(f"{township}{words.addressee}：", opening, ask, words.issuer, cn_date(as_of))
 
 
 def _letter(ws, township: str, cases: pd.DataFrame, as_of: date, fmts: dict) -> None:

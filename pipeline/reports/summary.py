@@ -347,7 +347,7 @@ def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, g
     points = history(db, as_of, report)
     limits = spec.thresholds()
     return {
-        "issuer": f"{townships.district_name()}民政局",
+        "issuer": spec.letterhead().issuer,
         "title": "社会救助主动发现工作周报",
         "as_of": as_of, "period": period_label(as_of), "files_from": files_from,
         "township_count": len(townships.listed()),

@@ -13,9 +13,8 @@ import sqlite3
 
 import pandas as pd
 
-from pipeline.rules import townships
+from pipeline.rules import spec, townships
 
-KEY_STATUSES = ("pending", "observation")
 COLUMNS = ["township", "village", "people", "key_population", "listed"]
 
 
@@ -40,7 +39,7 @@ def vacancies(roster_rows: pd.DataFrame, classified: pd.DataFrame) -> pd.DataFra
     towns = set(roster_rows["township"])
     people = classified[classified["township"].isin(towns) & classified["village"].notna()]
     found = people.groupby(["township", "village"]).size()
-    key = people[people["status"].isin(KEY_STATUSES)].groupby(["township", "village"]).size()
+    key = people[people["status"].isin(spec.KEY_STATUSES)].groupby(["township", "village"]).size()
     order = townships.order()
     places = sorted((listed | set(found.index)) - covered, key=lambda p: (order.get(p[0], len(order)), p))
     return pd.DataFrame([{"township": t, "village": v, "people": int(found.get((t, v), 0)),

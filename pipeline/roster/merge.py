@@ -21,13 +21,12 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline.rules import results as classify, spec, townships
+from pipeline.rules import identity, results, spec, townships
 from pipeline.tools import frames
 from pipeline.model import FileReport, rows_text
 from pipeline.roster.store import dumps, loads
 
 FORM_KEYS = [c.key for c in spec.form().columns]
-KEY_STATUSES = ("pending", "observation")
 CORRECTED_BLANK = ("investigation", "result", "remark")  # a corrected row's blanks here clear the record's
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 REBUILD_INDEXES_AT = 20_000  # persons changed in one run; see save_roster
@@ -106,20 +105,16 @@ class Roster:
         return candidates[0]["key"] if len(candidates) == 1 else None
 
 
-def person_key(township: str, village: str | None, name: str, id_number: str | None) -> str:
-    return f"{township}|id:{id_number}" if id_number else f"{township}|{village or ''}|{name}"
-
-
 def _key_since(old: dict | None, status: str, discovered: str, result_date: str | None, as_of: date,
                corrects: bool = False) -> str | None:
     """When a person joined the key population (pending + observation), or None outside it.
     A corrected re-send that takes back a decision leaves the case pending since discovery:
     the decision it supersedes never held."""
-    if status not in KEY_STATUSES:
+    if status not in spec.KEY_STATUSES:
         return None
     if old is None or (corrects and status == "pending"):
         return discovered
-    if old["status"] in KEY_STATUSES and old["key_since"]:
+    if old["status"] in spec.KEY_STATUSES and old["key_since"]:
         return old["key_since"]
     return result_date or as_of.isoformat()
 
@@ -184,7 +179,7 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
             merged_text = dumps(merged)
         else:
             merged, merged_text = data, text
-            key = person_key(township, village, name, id_number)
+            key = identity.person_key(township, village, name, id_number)
         # Without a 发现日期, a person is discovered when a run first saw them, be it in a row
         # that was sent back for correction.
         discovered = ((old or {}).get("discovered") or data["discovered"]
@@ -194,10 +189,7 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         elif data["discovered"] and data["discovered"] > discovered:
             moved.append(int(row))  # the earlier date stands: the clock is not reset by a later one
         result_date = result_date.isoformat() if result_date else None
-        if status == "closed" and not data["remark"] and merged.get("remark"):
-            # 不符合 in this row, and the record's 备注 (kept from an earlier row) states hardship.
-            status = classify.parse_result(data["result"], remark=merged["remark"], as_of=as_of,
-                                           investigation=merged.get("investigation")).status
+        status = results.with_record_remark(status, data, merged, as_of)
         if old is not None and not data["result"] and not corrects:  # an empty 办理结果 never undoes a decision
             status, result_date = old["status"], old["result_date"]
         decided = data["result"] or old is None or corrects
@@ -250,9 +242,7 @@ def _fill_from_late_row(roster: Roster, old: dict, data: dict, outcome: tuple, a
               "village": merged.get("village"), "id_number": merged.get("id_number")}
     if "result" in fills:
         status, result_date, programme, referral = outcome
-        if status == "closed" and not data["remark"] and merged.get("remark"):
-            status = classify.parse_result(data["result"], remark=merged["remark"], as_of=as_of,
-                                           investigation=merged.get("investigation")).status
+        status = results.with_record_remark(status, data, merged, as_of)
         result_date = result_date.isoformat() if result_date else None
         person.update(status=status, programme=programme, result_date=result_date, referral=referral,
                       key_since=_key_since(old, status, discovered, result_date, as_of),

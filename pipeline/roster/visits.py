@@ -18,7 +18,6 @@ from pipeline.tools import frames
 from pipeline.model import FileReport, Issue
 from pipeline.roster.merge import Roster
 
-KEY_STATUSES = ("pending", "observation")
 
 
 def _find(roster: Roster, row: dict) -> str | None:
@@ -86,7 +85,7 @@ def gaps(classified: pd.DataFrame, visits: pd.DataFrame, as_of: date) -> pd.Data
     Sorted by township, village and days without a visit (never visited first).
     """
     first = month_start(as_of).isoformat()
-    key = classified[classified["status"].isin(KEY_STATUSES)].copy()
+    key = classified[classified["status"].isin(spec.KEY_STATUSES)].copy()
     # load() orders visits by date: the last one written per person is the latest.
     met = visits[visits["seen"] == 1]
     seen = dict(zip(met["person_key"].tolist(), met["visit_date"].tolist()))

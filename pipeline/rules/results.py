@@ -368,3 +368,12 @@ def _outcome(reading: _Reading, hardship: bool, no_investigation: bool,
     return Outcome(status, reading.programme, reading.date, reading.referral,
                    problems[0][0] if problems else None,
                    "；".join(message for _, message in problems) or None)
+
+
+def with_record_remark(status: str, row: dict, record: dict, as_of: date) -> str:
+    """A row's status once merged into its record: 不符合 read from a row with no 备注 of its own
+    becomes 救助观察群众 when the record's 备注 (kept from an earlier row) states hardship."""
+    if status == "closed" and not row["remark"] and record.get("remark"):
+        return parse_result(row["result"], remark=record["remark"], as_of=as_of,
+                            investigation=record.get("investigation")).status
+    return status

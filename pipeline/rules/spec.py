@@ -300,6 +300,23 @@ def type_fillers() -> list[str]:
     return load_yaml("vocabularies.yaml").get("type_fillers", [])
 
 
+# --- the bureau's words ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """schemas/letterhead.yaml: who signs what jiuzhu sends, how a township is addressed, the notice cited."""
+
+    issuer: str
+    addressee: str
+    notice: str
+
+
+@cache
+def letterhead() -> Letterhead:
+    return Letterhead(**load_yaml("letterhead.yaml"))
+
+
 # --- statuses -----------------------------------------------------------------------
 
 STATUS_LABELS = {
@@ -308,3 +325,4 @@ STATUS_LABELS = {
     "closed": "不符合",
     "pending": "待办理",
 }
+KEY_STATUSES = ("pending", "observation")  # 重点人群: visited every month (docs/design.md §3)
