@@ -7,8 +7,12 @@ workbooks, the store and the tests.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FILE_CODES = ("unreadable", "encrypted", "too_large", "no_header", "missing_column", "unsupported_type")
 ROW_CODES = ("required", "invalid_value", "invalid_date", "invalid_id", "duplicate_row", "inconsistent_result")
@@ -66,12 +70,26 @@ def rows_text(rows: list[int], shown: int = 5) -> str:
 
 
 @dataclass
-class FileReport:
-    """The outcome of reading and validating one submitted file.
+class Tables:
+    """The rows the reader found in a file, for the merge and the feedback workbook; none of
+    them is serialised. Each frame carries `_sheet` and `_row` (the Excel row a person sees)."""
 
-    `records` holds the accepted form rows (normalised, index = Excel row), `rejected_rows`
-    the rows that failed, `visits` the accepted 走访记录 rows, `assistants` the 协理员 rows;
-    none of them is serialised.
+    records: pd.DataFrame | None = None        # accepted form rows, normalised, with their outcome
+    rejected_rows: pd.DataFrame | None = None  # form rows that failed, normalised
+    raw: pd.DataFrame | None = None            # form rows as typed (only for a file with problems)
+    visits: pd.DataFrame | None = None         # accepted 走访记录 rows
+    raw_visits: pd.DataFrame | None = None     # 走访记录 rows as typed; after the merge, only those sent back
+    assistants: pd.DataFrame | None = None     # 协理员名册 rows
+
+
+@dataclass
+class FileReport:
+    """One submitted file: what the reader found in it, and what became of it.
+
+    The reader (intake/) fills everything but `feedback`: the file's township, its rows and
+    their verdict, its problems and notes, its 填报日期, and its rows in `tables`. The run
+    (roster/ingest.py) may add problems found at the merge (a 走访记录 row naming no one on
+    the roster) and the status follows; reports/build.py names the `feedback` workbook.
     """
 
     file: str
@@ -87,38 +105,46 @@ class FileReport:
     errors: list[Issue] = field(default_factory=list)
     feedback: str | None = None
     notes: list[str] = field(default_factory=list)
-    filled_date: Any = None
+    filled_date: str | date | None = None  # 填报日期 as written (or as the file's name gives it)
+    filled_on: str | None = None  # the same as an ISO date, when it can be read and is not after the run
     has_form: bool = False  # a sheet with the form's header was read (a zero report has one)
     other_rejected: dict[str, int] = field(default_factory=dict)  # bad rows of 走访记录 / 协理员名册
-    records: Any = None
-    rejected_rows: Any = None
-    raw: Any = None
-    visits: Any = None
-    assistants: Any = None
-    raw_visits: Any = None  # the 走访记录 rows as typed; after the merge, only those sent back
+    tables: Tables = field(default_factory=Tables)
+
+    @property
+    def records(self) -> pd.DataFrame | None:
+        return self.tables.records
+
+    @property
+    def rejected_rows(self) -> pd.DataFrame | None:
+        return self.tables.rejected_rows
+
+    @property
+    def raw(self) -> pd.DataFrame | None:
+        return self.tables.raw
+
+    @property
+    def visits(self) -> pd.DataFrame | None:
+        return self.tables.visits
+
+    @property
+    def assistants(self) -> pd.DataFrame | None:
+        return self.tables.assistants
 
     def release(self) -> None:
         """Drop the tables once merged; `raw` (kept by check only for a file with problems)
         and the 走访记录 rows sent back stay for its feedback workbook."""
-        self.records = self.rejected_rows = self.visits = self.assistants = None
-        self.raw_visits = self.visits_sent_back()
+        self.tables = Tables(raw=self.tables.raw, raw_visits=self.visits_sent_back())
 
-    def visits_sent_back(self):
+    def visits_sent_back(self) -> pd.DataFrame | None:
         """The 走访记录 rows as typed that a problem names (at check, or at the merge: visits to
         nobody on the roster); None when there are none."""
-        if self.raw_visits is None:
+        typed = self.tables.raw_visits
+        if typed is None:
             return None
         named = {(e.sheet, e.row) for e in self.errors if not e.file_level}
-        keep = [(s, int(r)) in named for s, r in zip(self.raw_visits["_sheet"], self.raw_visits["_row"])]
-        return self.raw_visits[keep] if any(keep) else None
-
-    @property
-    def filled_on(self) -> str | None:
-        """填报日期 as an ISO date, when the file gives one that can be read."""
-        from pipeline.rules.dates import parse_date
-
-        parsed = parse_date(self.filled_date) if self.filled_date else None
-        return parsed.isoformat() if parsed else None
+        keep = [(s, int(r)) in named for s, r in zip(typed["_sheet"], typed["_row"])]
+        return typed[keep] if any(keep) else None
 
     @property
     def valid(self) -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.intake import guard, read
-from pipeline.rules import spec, townships
+from pipeline.rules import dates, spec, townships
 from pipeline.tools import parallel
 from pipeline.errors import InputFileError
 from pipeline.model import FileReport, Issue, Report, rows_text
@@ -229,18 +229,21 @@ def date_in_name(stem: str, as_of: date) -> date | None:
 
 def _finish(done: _Read, validated: dict[str, tuple | None], as_of: date) -> FileReport:
     report = done.report
-    if report.filled_on and report.filled_on > as_of.isoformat():
-        report.notes.append(f"填报日期 {report.filled_on} 晚于 {as_of.isoformat()}（本次检查或汇总的日期），"
+    filled_on = _iso(report.filled_date)
+    if filled_on and filled_on > as_of.isoformat():
+        report.notes.append(f"填报日期 {filled_on} 晚于 {as_of.isoformat()}（本次检查或汇总的日期），"
                             "可能年份或月份填错了；汇总时不按这个日期判断先后，请改正后再报送。")
-        report.filled_date = None
-    if not report.filled_on:  # no 填报日期 row (a CSV never has one): the date in the file's name
+        report.filled_date = filled_on = None
+    if not filled_on:  # no 填报日期 row (a CSV never has one): the date in the file's name
         report.filled_date = date_in_name(report.path.stem, as_of)
+        filled_on = _iso(report.filled_date)
+    report.filled_on = filled_on
     clean = None
     if validated.get("form"):
         raw, clean, issues = validated["form"]
         report.errors.extend(issues)
-        report.raw = raw
-        report.records, report.rejected_rows = _split_bad(clean)
+        report.tables.raw = raw
+        report.tables.records, report.tables.rejected_rows = _split_bad(clean)
         report.rows, report.rejected = len(clean), len(report.rejected_rows)
         report.accepted = report.rows - report.rejected
     report.township = file_township(report.path, clean, done.unit)
@@ -255,10 +258,10 @@ def _finish(done: _Read, validated: dict[str, tuple | None], as_of: date) -> Fil
         if validated.get(kind):
             raw, rows, issues = validated[kind]
             if kind == "visits":  # the merge may send good rows back too (a visit to no one on the roster)
-                report.raw_visits = raw
+                report.tables.raw_visits = raw
             report.errors.extend(issues)
             good, bad = _split_bad(rows)
-            setattr(report, kind, good)
+            setattr(report.tables, kind, good)
             if len(bad):
                 report.other_rejected[KIND_LABELS[kind]] = len(bad)
     if report.records is not None and report.township:
@@ -275,8 +278,14 @@ def _finish(done: _Read, validated: dict[str, tuple | None], as_of: date) -> Fil
                             "（如 城西街道1127零报告.xlsx），否则区民政局无法把这份报表计入你乡镇（街道）。")
     report.status = status(report)
     if not report.errors:
-        report.raw = None  # the cells as typed serve only feedback workbooks, for files with problems
+        report.tables.raw = None  # the cells as typed serve only feedback workbooks, for files with problems
     return report
+
+
+def _iso(filled) -> str | None:
+    """填报日期 (a date, or text as written) as an ISO date; None when it cannot be read."""
+    parsed = dates.parse_date(filled) if filled else None
+    return parsed.isoformat() if parsed else None
 
 
 def status(report: FileReport) -> str:
