@@ -19,7 +19,7 @@ from openpyxl.utils.escape import unescape
 from pipeline.demo import synth
 from pipeline.reports import ledger
 from pipeline.rules import spec, townships
-from pipeline.tools import xlsx
+from pipeline.tools import xlsx, xlsx_cells, xlsx_stream
 from pipeline.run import run
 from tests.browser import require
 
@@ -301,9 +301,9 @@ def _as_written(value):
     return value
 
 
-@pytest.mark.parametrize("spool_bytes", [xlsx.SPOOL_BYTES, 1000], ids=["memory", "spilled"])
+@pytest.mark.parametrize("spool_bytes", [xlsx_stream.SPOOL_BYTES, 1000], ids=["memory", "spilled"])
 def test_fast_rows_read_back_like_write_text(tmp_path, monkeypatch, spool_bytes: int):
-    monkeypatch.setattr(xlsx, "SPOOL_BYTES", spool_bytes)
+    monkeypatch.setattr(xlsx_stream, "SPOOL_BYTES", spool_bytes)
     def columns(fmts):
         marks = [fmts["bad"] if n % 3 == 0 else fmts["cell"] for n in range(len(TRICKY))]
         return [(xlsx.SEQ, fmts["cell_center"]), (TRICKY, fmts["cell"]), (TRICKY[::-1], marks)]
@@ -332,12 +332,12 @@ def test_plain_text_columns_render_as_each_cell_would():
     prefix = '<c r="B\x00'
 
     def one_by_one(chunk):
-        return [xlsx._string_xml(v, "", prefix) if v.__class__ is str and v else prefix + xlsx._cell_xml(v, None, None)
+        return [xlsx_cells.string_xml(v, "", prefix) if v.__class__ is str and v else prefix + xlsx_cells.cell_xml(v, None, None)
                 for v in chunk]
 
     mixed = [v for pair in zip(names, extra) for v in pair]  # every kind at once, between plain names
     for chunk in [names, *(names + [value] + names for value in extra), mixed, mixed[::-1], extra]:
-        bulk = xlsx._ColumnXML(chunk, None, None, prefix)
+        bulk = xlsx_stream.ColumnXML(chunk, None, None, prefix)
         bulk.cache = None  # as it is for a column of mostly distinct values
         assert bulk.render(0, len(chunk)) == one_by_one(chunk), chunk[50:51]
 
@@ -352,7 +352,7 @@ def test_blocks_share_one_table(tmp_path, monkeypatch, spool: str):
         monkeypatch.setattr(tempfile, "mkstemp", no_file)
         monkeypatch.setattr(tempfile, "TemporaryFile", no_file)
     else:
-        monkeypatch.setattr(xlsx, "SPOOL_BYTES", 1000)
+        monkeypatch.setattr(xlsx_stream, "SPOOL_BYTES", 1000)
     path = tmp_path / "blocks.xlsx"
     wb = xlsx.new_workbook(path, created=AS_OF, constant_memory=True)
     fmts = xlsx.formats(wb)
