@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.intake import guard
+from pipeline.intake import guard, guard_xlsx
 from pipeline.errors import InputFileError
 from tests import hostile
 
@@ -221,7 +221,7 @@ def test_sha256(tmp_path):
 
 def test_defusedxml_backs_up_the_scan(tmp_path, monkeypatch):
     """Were the byte scan to miss a DTD, the index parts are still parsed with DTDs forbidden."""
-    monkeypatch.setattr(guard, "DTD", re.compile(rb"(?!)"))
+    monkeypatch.setattr(guard_xlsx, "DTD", re.compile(rb"(?!)"))
     outcome, message, _ = run_guard(hostile.entity_bomb(tmp_path))
     assert outcome == "unreadable"
     assert "lol" not in message
