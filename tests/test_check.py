@@ -501,7 +501,7 @@ def test_a_cell_showing_a_formula_error_is_said_to_be_one(tmp_path: Path):
     ("城西1301", None), ("城西1120和1127", None),  # no such day; two dates
 ])
 def test_date_in_a_file_name(stem: str, named):
-    from pipeline.intake.check import date_in_name
+    from pipeline.intake.verdict import date_in_name
     assert date_in_name(stem, AS_OF) == named
 
 

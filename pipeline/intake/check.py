@@ -1,4 +1,4 @@
-"""Check submitted files end to end: guard → read → locate → normalise → validate.
+"""Check submitted files end to end: guard → read → locate → normalise → validate → verdict.
 
 Each file is read and located on its own; the rows of all files are then normalised and
 validated in one pandera pass per table kind, so that thirty small files cost about what
@@ -10,24 +10,22 @@ good rows; nothing here raises for a bad submission.
 from __future__ import annotations
 
 import itertools
-import re
 import sys
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.intake import guard, read
-from pipeline.rules import dates, spec, townships
+from pipeline.intake import guard, read, verdict
+from pipeline.rules import spec
 from pipeline.tools import parallel
 from pipeline.errors import InputFileError
 from pipeline.model import FileReport, Issue, Report, rows_text
 from pipeline.intake.tables import Located, locate
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 # pandas and pandera (normalise's frames, validate) are imported only once reading has started:
 # they take about a second to load, which a forked child spends reading the files.
@@ -38,13 +36,6 @@ HIDDEN_PEOPLE = ("明细表中没有填写人员，但隐藏的工作表{sheets}
                  "如要报送这些人员，请在 Excel 中取消隐藏（右键工作表标签，选“取消隐藏”），把他们填到明细表中"
                  "后重新发送；如果本周确实没有新发现对象（零报告），请删除隐藏的工作表后再发送。")
 KINDS = {"form": spec.form, "visits": spec.visits_table, "assistants": spec.assistants_table}
-KIND_LABELS = {"form": "明细表", "visits": "走访记录", "assistants": "协理员名册"}
-# Dates in file names, most explicit first: 20261128 / 2026-11-28 / 2026年11月28日, 11月28日, 1128.
-_NAME_DATES = (re.compile(r"(?<!\d)(20\d\d)[-._年]?(\d\d?)[-._月]?(\d\d?)(?!\d)"),
-               re.compile(r"(?<!\d)()(\d\d?)月(\d\d?)[日号]"),
-               re.compile(r"(?<!\d)()(\d\d)(\d\d)(?!\d)"))
-
-
 @dataclass
 class _Read:
     """A file after reading and locating, before validation."""
@@ -56,26 +47,6 @@ class _Read:
 
 def _file_issue(file: str, code: str, message: str, *, sheet=None, row=None, column=None) -> Issue:
     return Issue(code, file, sheet, row, column, "", message)
-
-
-def file_township(path: Path, clean: pd.DataFrame | None, unit: str | None) -> str | None:
-    """The township a file is from: its rows, else its 填报单位 row, else its file name."""
-    names = {t.name for t in townships.listed()}
-    if clean is not None and not clean.empty:
-        counts = Counter(t for t in clean["township"] if t in names)
-        if counts:
-            return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-    return named_township(path, unit)
-
-
-def named_township(path: Path, unit: str | None) -> str | None:
-    """The township a file's 填报单位 row, else its file name, names."""
-    for text in (unit, path.stem):
-        if text:
-            found = townships.named_in(str(text))
-            if found:
-                return found
-    return None
 
 
 def _missing_columns(file: str, located: Located) -> Issue:
@@ -127,8 +98,8 @@ def _read(path: Path, digest: str | None = None) -> _Read:
     located = [t for t in located if t.kind not in complete or "name" not in t.missing]
     for other in others:
         lacking = "、".join(spec.short_label(KINDS[other.kind]().column(k).header) for k in other.missing)
-        report.notes.append(f"工作表「{other.sheet}」不是完整的{KIND_LABELS[other.kind]}（没有{lacking}列），未读取；"
-                            f"如果其中有要报送的内容，请填到{KIND_LABELS[other.kind]}中。")
+        report.notes.append(f"工作表「{other.sheet}」不是完整的{verdict.KIND_LABELS[other.kind]}（没有{lacking}列），未读取；"
+                            f"如果其中有要报送的内容，请填到{verdict.KIND_LABELS[other.kind]}中。")
     for table in (t for t in located if t.below_footer):
         report.notes.append(f"工作表「{table.sheet}」第{rows_text(table.below_footer)}行在落款行（填表人、审核人等）下方，已作为数据读取；"
                             "以后请把落款行放在表格最后。")
@@ -197,111 +168,6 @@ def _validate_kind(files: list[_Read], kind: str, as_of: date) -> dict[int, tupl
                        [replace(i, file=names[int(n)]) for i in by_file.get(n, [])])
         start = stop
     return out
-
-
-def _split_bad(rows):
-    """(good rows, bad rows); without a copy when all are good, as most files' rows are."""
-    bad = rows["_bad"].to_numpy(dtype=bool)
-    if not bad.any():
-        return rows, rows.iloc[:0]
-    return rows[~bad], rows[bad]
-
-
-def date_in_name(stem: str, as_of: date) -> date | None:
-    """The date a file's name gives (城西1128, 附件20261128, 城西11月28日), within the year
-    before `as_of` (the quarter, for a date without its year); None when it gives none, or several."""
-    found = set()
-    for pattern in _NAME_DATES:
-        for match in pattern.finditer(stem):
-            year, month, day = (int(g) if g else None for g in match.groups())
-            for y in ([year] if year else [as_of.year, as_of.year - 1]):
-                try:
-                    day_named = date(y, month, day)
-                except ValueError:
-                    continue
-                if timedelta(0) <= as_of - day_named <= timedelta(days=366 if year else 92):
-                    found.add(day_named)
-                    break
-        if found:
-            break
-    return found.pop() if len(found) == 1 else None
-
-
-def _finish(done: _Read, validated: dict[str, tuple | None], as_of: date) -> FileReport:
-    report = done.report
-    filled_on = _iso(report.filled_date)
-    if filled_on and filled_on > as_of.isoformat():
-        report.notes.append(f"填报日期 {filled_on} 晚于 {as_of.isoformat()}（本次检查或汇总的日期），"
-                            "可能年份或月份填错了；汇总时不按这个日期判断先后，请改正后再报送。")
-        report.filled_date = filled_on = None
-    if not filled_on:  # no 填报日期 row (a CSV never has one): the date in the file's name
-        report.filled_date = date_in_name(report.path.stem, as_of)
-        filled_on = _iso(report.filled_date)
-    report.filled_on = filled_on
-    clean = None
-    if validated.get("form"):
-        raw, clean, issues = validated["form"]
-        report.errors.extend(issues)
-        report.tables.raw = raw
-        report.tables.records, report.tables.rejected_rows = _split_bad(clean)
-        report.rows, report.rejected = len(clean), len(report.rejected_rows)
-        report.accepted = report.rows - report.rejected
-    report.township = file_township(report.path, clean, done.unit)
-    named = named_township(report.path, done.unit)
-    if named and report.township and named != report.township:
-        # 舟白街道 sends the people it found of 冯家街道: their rows, but 舟白's report of the week.
-        report.sender = named
-        report.notes.append(f"本文件{'填报单位' if done.unit and townships.named_in(done.unit) else '文件名'}"
-                            f"为{named}，但表中人员属于{report.township}，按{report.township}的人员汇总；"
-                            f"{named}本周按已报送计。")
-    for kind in ("visits", "assistants"):
-        if validated.get(kind):
-            raw, rows, issues = validated[kind]
-            if kind == "visits":  # the merge may send good rows back too (a visit to no one on the roster)
-                report.tables.raw_visits = raw
-            report.errors.extend(issues)
-            good, bad = _split_bad(rows)
-            setattr(report.tables, kind, good)
-            if len(bad):
-                report.other_rejected[KIND_LABELS[kind]] = len(bad)
-    if report.records is not None and report.township:
-        for row, township in zip(report.records["_row"], report.records["township"]):
-            if township != report.township:
-                report.notes.append(f"第{row}行所属乡镇为「{township}」，与本文件（{report.township}）"
-                                    f"不同，已计入{township}。")
-    report.has_form = "form" in done.tables
-    if not report.has_form and "visits" in done.tables:
-        report.notes.append("本文件只有走访记录，没有明细表。每周的明细表请另行报送（本周没有新发现对象的，报送只有表头的"
-                            "空表，即零报告），否则本乡镇（街道）会被列为本周未报送。")
-    if report.township is None and not report.errors and report.has_form:
-        report.notes.append("看不出是哪个乡镇（街道）报送的：请在“填报单位”一栏填写乡镇（街道）名称，或在文件名中写明"
-                            "（如 城西街道1127零报告.xlsx），否则区民政局无法把这份报表计入你乡镇（街道）。")
-    report.status = status(report)
-    if not report.errors:
-        report.tables.raw = None  # the cells as typed serve only feedback workbooks, for files with problems
-    return report
-
-
-def _iso(filled) -> str | None:
-    """填报日期 (a date, or text as written) as an ISO date; None when it cannot be read."""
-    parsed = dates.parse_date(filled) if filled else None
-    return parsed.isoformat() if parsed else None
-
-
-def status(report: FileReport) -> str:
-    """accepted, partial, rejected or empty (duplicate is decided by the run, not here).
-
-    A form without rows is a zero report (empty); a file of visits or assistants only is
-    judged on those rows.
-    """
-    other = sum(len(x) for x in (report.visits, report.assistants) if x is not None)
-    if report.rows == 0:
-        if not report.errors:
-            return "empty" if report.has_form or not other else "accepted"
-        return "partial" if other else "rejected"
-    if report.rejected == report.rows:
-        return "rejected"
-    return "partial" if report.errors else "accepted"
 
 
 def check_files(paths: list[Path], as_of: date | None = None, *,
@@ -414,7 +280,7 @@ def _halves(sizes: list[int]) -> tuple[list[int], list[int]]:
 
 def _validate_files(files: list[_Read], as_of: date) -> list[FileReport]:
     validated = {kind: _validate_kind(files, kind, as_of) for kind in KINDS}
-    return [_finish(done, {kind: validated[kind].get(n) for kind in KINDS}, as_of) for n, done in enumerate(files)]
+    return [verdict.finish(done.report, done.unit, set(done.tables), {kind: validated[kind].get(n) for kind in KINDS}, as_of) for n, done in enumerate(files)]
 
 
 def check_file(path: Path, as_of: date | None = None) -> FileReport:
