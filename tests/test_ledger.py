@@ -17,7 +17,7 @@ import pytest
 from openpyxl.utils.escape import unescape
 
 from pipeline.demo import synth
-from pipeline.reports import ledger
+from pipeline.reports import ledger, ledger_sheets
 from pipeline.rules import spec, townships
 from pipeline.tools import xlsx, xlsx_cells, xlsx_stream
 from pipeline.run import run
@@ -174,13 +174,13 @@ def test_stats_tables_add_up(book, people):
     starts = [i for i, v in enumerate(header) if v == "乡镇（街道）"]
     assert len(starts) == 2
     types = list(spec.vocabulary("assistance_types").values)
-    assert header[starts[0] + 1:starts[0] + len(types) + 2] == [*types, ledger.TOTAL]
-    classes = [*spec.STATUS_LABELS.values(), "其中超期", ledger.TOTAL]
+    assert header[starts[0] + 1:starts[0] + len(types) + 2] == [*types, ledger_sheets.TOTAL]
+    classes = [*spec.STATUS_LABELS.values(), "其中超期", ledger_sheets.TOTAL]
     assert header[starts[1] + 1:starts[1] + len(classes) + 1] == classes
     towns = [t.name for t in townships.listed()]
     body = [[c.value for c in row] for row in ws.iter_rows(min_row=4, max_row=4 + len(towns))]
-    assert [r[starts[0]] for r in body] == [*towns, ledger.TOTAL]  # every township, zero or not
-    assert [r[starts[1]] for r in body] == [*towns, ledger.TOTAL]
+    assert [r[starts[0]] for r in body] == [*towns, ledger_sheets.TOTAL]  # every township, zero or not
+    assert [r[starts[1]] for r in body] == [*towns, ledger_sheets.TOTAL]
     total = body[-1]
     for n, kind in enumerate(types, start=1):
         assert total[starts[0] + n] == sum(kind in s.split("、") for s in people["suspected"])
@@ -197,17 +197,17 @@ def test_scorecard_sheet(book, people):
     _, wb = book
     ws = wb[ledger.SCORE_SHEET]
     headers = [c.value for c in ws[2]]
-    assert headers == [h for _, h, _, _ in ledger.SCORE_COLUMNS]
+    assert headers == [h for _, h, _, _ in ledger_sheets.SCORE_COLUMNS]
     assert {"本周新上报", "累计发现", "重点人群", "本月应走访", "其中已见面", "走访覆盖率", "按期办理率",
             "提醒后仍未办理", "本周退回行数", "累计退回行数"} <= set(headers)
     rows = {r[0]: r for r in ws.iter_rows(min_row=3, values_only=True) if r[0]}
     coverage = headers.index("走访覆盖率")
     assert rows["城东街道"][coverage] == 0.5 and rows["城南街道"][coverage] is None
     assert ws.cell(3, coverage + 1).number_format == "0.0%"
-    assert rows[ledger.TOTAL][headers.index("累计发现")] == len(people)
-    for name in [t.name for t in townships.listed()] + [ledger.TOTAL]:  # of those due: never more seen than due
+    assert rows[ledger_sheets.TOTAL][headers.index("累计发现")] == len(people)
+    for name in [t.name for t in townships.listed()] + [ledger_sheets.TOTAL]:  # of those due: never more seen than due
         assert rows[name][headers.index("其中已见面")] <= rows[name][headers.index("本月应走访")]
-    total = rows[ledger.TOTAL]  # the district's rates, of the sums
+    total = rows[ledger_sheets.TOTAL]  # the district's rates, of the sums
     due, seen = total[headers.index("本月应走访")], total[headers.index("其中已见面")]
     assert total[coverage] == (round(seen / due, 4) if due else None)
     assert [r[0] for r in ws.iter_rows(min_row=3, max_row=32, values_only=True)] == [t.name for t in townships.listed()]
@@ -246,7 +246,7 @@ def test_empty_roster(tmp_path):
     ledger.write_ledger(tmp_path / "l.xlsx", empty, township_table(empty), as_of=AS_OF)
     wb = _load(tmp_path / "l.xlsx")
     assert all(_rows(wb[name]) == [] for name in PERSON_SHEETS)
-    assert wb[ledger.STATS_SHEET].cell(4 + len(townships.listed()), 1).value == ledger.TOTAL
+    assert wb[ledger.STATS_SHEET].cell(4 + len(townships.listed()), 1).value == ledger_sheets.TOTAL
 
 
 def test_ledger_of_a_real_run(tmp_path):

@@ -13,7 +13,6 @@ Example: rebuild(Path("outbox"), Path("jiuzhu.sqlite3"), date(2026, 11, 28))
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 from collections import Counter
 from datetime import date
@@ -27,8 +26,9 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline import model as issues
-from pipeline.reports import reminders
-from pipeline.roster import assistants, cases, merge, runs, scorecard, submissions
+from pipeline.reports import quality, reminders
+from pipeline.reports.masking import mask_id, mask_name
+from pipeline.roster import assistants, cases, merge, runs, scorecard
 from pipeline.rules import dates, spec, townships
 from pipeline.tools import charts, frames
 from pipeline.tools.chinese import cn_date
@@ -36,36 +36,13 @@ from pipeline.reports.pdf import print_pdf
 
 TEMPLATE = "summary.html.j2"
 TREND_POINTS = 52          # the trend chart shows at most this many runs (a year of weeks)
-TOP_PROBLEMS = 3           # error types named per township in the quality table
 TREND_KEYS = ("total", "new_assisted", "observation", "pending", "overdue")
 TREND_LABELS = {"total": "累计发现", "new_assisted": spec.STATUS_LABELS["new_assisted"],
                 "observation": spec.STATUS_LABELS["observation"], "pending": spec.STATUS_LABELS["pending"],
                 "overdue": "超期"}
-NAME_SEPARATORS = "·•・‧.．"
-_SEPARATOR = re.compile(f"([{re.escape(NAME_SEPARATORS)}])")
-UNKNOWN_TOWNSHIP = "（未能识别乡镇）"
 
 
 # --- small formatting helpers --------------------------------------------------------
-
-
-def mask_name(name: Any) -> str:
-    """张三丰 → 张*丰, 张三 → 张*, 欧阳娜娜 → 欧**娜; each part of 阿依古丽·买买提 on its own.
-
-    The first and last character stay, the middle becomes one * per character.
-    """
-    if not isinstance(name, str) or not name.strip():
-        return ""
-    parts = _SEPARATOR.split(name.strip())
-    out = []
-    for part in parts:  # separators come back as parts of their own, and stay
-        if len(part) <= 1:
-            out.append(part)
-        elif len(part) == 2:
-            out.append(part[0] + "*")
-        else:
-            out.append(part[0] + "*" * (len(part) - 2) + part[-1])
-    return "".join(out)
 
 
 def period_label(as_of: date) -> str:
@@ -191,12 +168,6 @@ def gap_groups(gap_rows: pd.DataFrame, mask: bool) -> tuple[list[dict], list[dic
     return _group(gaps), _group(returns)
 
 
-def mask_id(number: Any) -> str:
-    """500114199001011234 → 500114********1234: the district and the last four stay."""
-    text = _text(number)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:] if len(text) > 10 else text
-
-
 def duplicate_groups(classified: pd.DataFrame, mask: bool) -> list[dict]:
     """Records that may be one person twice (merge.possible_duplicates), one group per ID
     number or per township and name."""
@@ -229,71 +200,6 @@ def notices(classified: pd.DataFrame, as_of: date, mask: bool) -> list[dict]:
                 for r in frames.records(late)]
         out.append({"township": township, "letter": reminders.letter(str(township), late, as_of), "rows": rows})
     return out
-
-
-def _top(counter: Counter, n: int = TOP_PROBLEMS) -> list[tuple[str, int]]:
-    order = {code: i for i, code in enumerate(issues.CODE_LABELS)}
-    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))
-    return [(issues.CODE_LABELS.get(code, code), count) for code, count in ranked[:n]]
-
-
-def quality(db: sqlite3.Connection, files: list[dict], as_of: date) -> dict:
-    """Files and rows rejected per township: this run (from its files) and in total (from the store)."""
-    names = [t.name for t in townships.listed()]
-    per: dict[str, dict] = {}
-
-    def entry(township: str | None) -> dict:
-        name = township if township in names else UNKNOWN_TOWNSHIP
-        return per.setdefault(name, {"township": name, "files": 0, "files_rejected": 0, "rows_rejected": 0,
-                                     "problems": Counter(), "files_total": 0, "files_rejected_total": 0,
-                                     "rows_rejected_total": 0, "problems_total": Counter()})
-
-    for t in names:
-        entry(t)
-    codes_run: Counter = Counter()
-    for f in files:
-        if f["status"] == "duplicate":
-            continue
-        e = entry(f["township"])
-        e["files"] += 1
-        e["files_rejected"] += f["status"] == "rejected"
-        e["rows_rejected"] += int(f["rejected"] or 0)
-        for error in f["errors"]:
-            e["problems"][error["code"]] += 1
-            codes_run[error["code"]] += 1
-    codes_total: Counter = Counter()
-    received, problems = submissions.rejections(db, as_of)
-    for township, status, rejected in received:
-        e = entry(township)
-        e["files_total"] += 1
-        e["files_rejected_total"] += status == "rejected"
-        e["rows_rejected_total"] += int(rejected or 0)
-    for township, code, count in problems:
-        entry(township)["problems_total"][code] += count
-        codes_total[code] += count
-    order = {n: i for i, n in enumerate(names)}
-    rows = sorted(per.values(), key=lambda e: order.get(e["township"], len(order)))
-    for e in rows:
-        e["top"] = _top(e["problems"])
-        e["top_total"] = _top(e["problems_total"])
-    total = {k: sum(e[k] for e in rows) for k in ("files", "files_rejected", "rows_rejected", "files_total",
-                                                    "files_rejected_total", "rows_rejected_total")}
-    code_order = list(issues.CODE_LABELS)
-    codes = [{"label": issues.CODE_LABELS.get(c, c), "run": codes_run.get(c, 0), "total": codes_total.get(c, 0)}
-             for c in sorted(set(codes_run) | set(codes_total),
-                             key=lambda c: (-codes_run.get(c, 0), -codes_total.get(c, 0),
-                                            code_order.index(c) if c in code_order else len(code_order), c))]
-    return {"rows": rows, "total": total, "codes": codes}
-
-
-def awaiting(db: sqlite3.Connection, as_of: date, mask: bool) -> list[dict]:
-    """Rows sent back up to this run and not sent again since (no later accepted row of that
-    township and name): the people still to be heard of, so that none drops out unseen."""
-    out = [{"township": township or UNKNOWN_TOWNSHIP, "file": file, "received": received, "sheet": sheet, "row": row,
-            "name": (mask_name(name) if mask else name) if name else "（未填姓名）",
-            "problem": issues.CODE_LABELS.get(code, code or "")}
-           for township, file, received, sheet, row, name, code in submissions.awaiting(db, as_of)]
-    return sorted(out, key=lambda r: (townships.rank(r["township"]), r["received"], r["file"], r["row"]))
 
 
 def file_rows(files: list[dict]) -> list[dict]:
@@ -360,8 +266,8 @@ def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, g
         "trend_points": len(points),
         "overdue": overdue_groups(classified, mask),
         "gaps": gaps, "returns": returns, "returns_count": sum(len(g["rows"]) for g in returns),
-        "quality": quality(db, files, as_of),
-        "awaiting": awaiting(db, as_of, mask),
+        "quality": quality.quality(db, files, as_of),
+        "awaiting": quality.awaiting(db, as_of, mask),
         "duplicates": duplicate_groups(classified, mask),
         **dict(zip(("vacancies", "roster_said"), vacancy_groups(db, classified))),
         "notices": notices(classified, as_of, mask),
