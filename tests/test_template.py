@@ -15,10 +15,10 @@ import openpyxl
 import pytest
 
 from pipeline.rules import spec, townships
+from pipeline.rules.dates import EARLIEST_DATE
 from pipeline.tools import xlsx
 from pipeline.errors import JiuzhuError
 from pipeline.reports.template import (
-    EARLIEST_DATE,
     FORM_SHEET,
     GUIDE_SHEET,
     OPTIONS_SHEET,

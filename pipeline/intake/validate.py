@@ -18,6 +18,7 @@ import pandera.pandas as pa
 
 from pipeline.intake import messages
 from pipeline.rules import identity, results, spec, townships
+from pipeline.rules.dates import EARLIEST_DATE
 from pipeline.rules.idcard import id_problem
 from pipeline.model import Issue
 
@@ -38,7 +39,6 @@ CHECK_CODES = {
 }
 IDENTITY, RESULT_PROBLEM, RESULT_MESSAGE = messages.IDENTITY, messages.RESULT_PROBLEM, messages.RESULT_MESSAGE
 ID_SHARED = messages.ID_SHARED
-EARLIEST_DATE = date(2000, 1, 1)
 
 _NAME = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
                    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f·]*"

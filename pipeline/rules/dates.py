@@ -18,6 +18,7 @@ from numbers import Real
 
 from pipeline.rules import spec
 
+EARLIEST_DATE = date(2000, 1, 1)  # a 发现日期 or 走访日期 before it is a mistyped year
 _EXCEL_EPOCH = date(1899, 12, 30)  # Excel's 1900 system; its 1900-02-29 bug is below serial 61
 _SERIAL_MIN, _SERIAL_MAX = 20000, 80000  # 1954-10-03 .. 2119-01-09: no plain count looks like that
 _YEAR_MIN, _YEAR_MAX = 1900, 2099
