@@ -6,7 +6,7 @@ class JiuzhuError(Exception):
 
 
 class InputFileError(JiuzhuError):
-    """A file cannot be read as a submission; carries the §2 file-level code."""
+    """A file cannot be read as a submission; carries the docs/design.md §2 file-level code."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)

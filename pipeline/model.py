@@ -59,7 +59,7 @@ class Issue:
         return self.code in FILE_CODES
 
     def to_dict(self) -> dict[str, Any]:
-        """The §6 error object (the file is named by the enclosing file object)."""
+        """The docs/design.md §6 error object (the file is named by the enclosing file object)."""
         return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
                 "code": self.code, "message": self.message}
 
@@ -151,7 +151,7 @@ class FileReport:
         return not self.errors and self.status in ("accepted", "empty", "duplicate")
 
     def to_dict(self) -> dict[str, Any]:
-        """The §6 per-file object, keys in the documented order."""
+        """The docs/design.md §6 per-file object, keys in the documented order."""
         return {"file": self.file, "sha256": self.sha256, "status": self.status,
                 "township": self.township, "rows": self.rows, "accepted": self.accepted,
                 "rejected": self.rejected, "errors": [e.to_dict() for e in self.errors],

@@ -1,4 +1,4 @@
-"""The weekly run end to end, and the invariants of DESIGN §7, on real files and a real store."""
+"""The weekly run end to end, and the invariants of docs/design.md §7, on real files and a real store."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_week_run(tmp_path: Path):
     subs = make_week(inbox)
     result = run(inbox, outbox, store, AS_OF)
     report = json.loads((outbox / "2026-11-28" / "run-report.json").read_text(encoding="utf-8"))
-    # the file is §6; the run's own report also carries the township table and the notes for the summary
+    # the file is docs/design.md §6; the run's own report also carries the township table and the notes for the summary
     assert report == {k: v for k, v in json.loads(json.dumps(result.report)).items() if k not in ("townships", "notes")}
     by_file = {f["file"]: f for f in report["files"]}
     statuses = {f["township"]: f["status"] for f in report["files"]}

@@ -3,14 +3,14 @@ real workbooks (pipeline.demo.synth) and a real SQLite store, asserting the exac
 走访缺口.xlsx, 超期催办.xlsx and run-report.json.
 
 Every expected value is worked out by hand from the rules, not copied from a run:
-- DESIGN §3 and the notice 二（一）（二）: the key population (待办理 + 救助观察群众) is seen in
+- docs/design.md §3 and the notice 二（一）（二）: the key population (待办理 + 救助观察群众) is seen in
   person at least once every calendar month from the first full month after joining; a
   visit where the person was not seen (不见人) does not count and is listed for a return
   visit. 未见面天数 counts from the last visit in person, or from joining when never seen.
-- DESIGN §3 and the notice 三（三）: pending for more than 30 working days (China's holidays
+- docs/design.md §3 and the notice 三（三）: pending for more than 30 working days (China's holidays
   and make-up workdays, chinese-calendar) from discovery is 超期; each run issues a written
   reminder for it; at a later run a case still pending is 提醒后仍未办理.
-- DESIGN §4 and run.missing_townships: a township that sent no form (a zero report counts)
+- docs/design.md §4 and run.missing_townships: a township that sent no form (a zero report counts)
   in the 7 days ending on the run date is listed as missing.
 
 The runs are on Fridays of November 2026 and the first Friday of December. The 2026
@@ -115,7 +115,7 @@ class Week:
     """What one run wrote into outbox/<as-of>/."""
 
     outdir: Path
-    townships: dict  # the run's township table (kept in the store; run-report.json holds §6 only)
+    townships: dict  # the run's township table (kept in the store; run-report.json holds docs/design.md §6 only)
 
     @property
     def report(self) -> dict:
@@ -356,7 +356,7 @@ def test_missing_townships_follow_the_seven_days_before_each_run(tmp_path: Path)
 
 def test_the_same_blank_form_every_week_is_a_zero_report_each_week(tmp_path: Path):
     """A township with nothing new sends the blank form `jiuzhu template --township` gave it
-    (DESIGN §4: a zero report). The template is the same bytes every time; each week it is
+    (docs/design.md §4: a zero report). The template is the same bytes every time; each week it is
     still that week's submission."""
     from pipeline.reports.template import write_template
 
@@ -443,7 +443,7 @@ def test_joiners_are_due_from_their_first_full_month(tmp_path: Path):
 
 def test_a_file_filled_in_earlier_that_arrives_late_is_only_history(tmp_path: Path):
     # 城西 decides a case in the file of 13 Nov; the file of 30 Oct, lost in the mail, comes a
-    # week later with the case still 待审批. The older file must not undo the decision (§3:
+    # week later with the case still 待审批. The older file must not undo the decision (docs/design.md §3:
     # a *later* submission updates the record) but is kept as that person's history.
     district = District(tmp_path)
     town = ALL_TOWNSHIPS[0]
@@ -526,7 +526,7 @@ def test_a_filled_date_in_the_future_is_not_trusted_and_the_late_file_is_told(tm
 
 
 def test_a_later_row_without_the_remark_keeps_the_observation_the_record_shows(tmp_path: Path):
-    # 不符合救助条件 with 备注 因病致贫… is 救助观察群众 (§3). The next week's row repeats the
+    # 不符合救助条件 with 备注 因病致贫… is 救助观察群众 (docs/design.md §3). The next week's row repeats the
     # result and leaves 备注 blank: the record keeps the remark, so the person stays observed.
     district = District(tmp_path)
     town = ALL_TOWNSHIPS[0]
@@ -631,7 +631,7 @@ def test_a_corrected_file_named_unlike_the_original_is_still_merged_after_it(tmp
 
 
 def test_a_row_sent_back_then_corrected_was_discovered_when_first_seen(tmp_path: Path):
-    # §3: without 发现日期 a person is discovered on the run that first saw them, here the run
+    # docs/design.md §3: without 发现日期 a person is discovered on the run that first saw them, here the run
     # of 6 Nov that sent the row back for its 疑似符合救助.
     district = District(tmp_path)
     town = ALL_TOWNSHIPS[0]

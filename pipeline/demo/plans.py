@@ -99,7 +99,7 @@ _FULL = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
 def _messy(key: str, value, rng: random.Random):
-    """A valid but untidy spelling of a cell, as DESIGN §1 says the reader must accept."""
+    """A valid but untidy spelling of a cell, as docs/design.md §1 says the reader must accept."""
     if value is None:
         return None
     if key == "name" and isinstance(value, str) and "·" not in value and len(value) >= 2 and rng.random() < 0.3:

@@ -2,7 +2,7 @@
 townships really send — valid, or with chosen errors whose place is known in advance.
 
 Used by the tests, the benchmarks and `jiuzhu demo`. Columns, vocabularies and
-townships come from pipeline/spec.py; free-text word lists from pipeline/synth_text.py.
+townships come from pipeline/rules/spec.py; free-text word lists from pipeline/demo/synth_text.py.
 Everything is deterministic: the same arguments and seed give the same rows and
 byte-identical files (the xlsx creation time is pinned to the 填报日期).
 

@@ -1,8 +1,8 @@
-"""Word lists for the synthetic submissions of pipeline/synth.py.
+"""Word lists for the synthetic submissions of pipeline/demo/synth.py.
 
 Free text only: household situations, investigations, results, remarks, finders and
 village names, the way township clerks write them. The form itself (columns,
-vocabularies, townships) always comes from pipeline/spec.py, never from here. Every
+vocabularies, townships) always comes from pipeline/rules/spec.py, never from here. Every
 person made from these lists is fictitious.
 """
 

@@ -2,7 +2,7 @@
 pandera's failure cases into Issues that say where, what, and what to do.
 
 Each check is named after the problem it finds; CHECK_CODES maps those names to the
-stable codes of DESIGN §2. Cross-field rules (the same person twice, 办理结果 that does
+stable codes of docs/design.md §2. Cross-field rules (the same person twice, 办理结果 that does
 not add up) are checks on helper columns, so that pandera reports them per row too.
 """
 

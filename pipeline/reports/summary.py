@@ -301,7 +301,7 @@ def write_summary(path: Path, *, db: sqlite3.Connection, report: dict, classifie
                   pdf: bool = False, mask: bool = True, files_from: date | None = None) -> list[str]:
     """Write 汇总报告.html (and 汇总报告.pdf when asked); return warnings for the operator.
 
-    `files` may be FileReport objects or the §6 dicts; report["files"] is used when it is None.
+    `files` may be FileReport objects or the docs/design.md §6 dicts; report["files"] is used when it is None.
     Example: write_summary(out / "汇总报告.html", db=db, report=report, classified=c, gap_rows=g, table=t,
                            files=report["files"], as_of=date(2026, 11, 28))
     """

@@ -52,7 +52,7 @@ def classify(roster: pd.DataFrame, as_of: date, reminded: dict[str, str] | None 
 
 
 def counts(classified: pd.DataFrame) -> dict[str, int]:
-    """The §6 `roster` object."""
+    """The docs/design.md §6 `roster` object."""
     status = classified["status"]
     return {"total": int(len(classified)), "new_assisted": int((status == "new_assisted").sum()),
             "observation": int((status == "observation").sum()), "closed": int((status == "closed").sum()),

@@ -1,4 +1,4 @@
-"""Merge checked submissions into the district roster (DESIGN §3).
+"""Merge checked submissions into the district roster (docs/design.md §3).
 
 Identity is the ID number when the row has one, else township + village + name; always
 within one township, so that the same person reported by two townships stays two records

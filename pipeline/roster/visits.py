@@ -115,7 +115,7 @@ def gaps(classified: pd.DataFrame, visits: pd.DataFrame, as_of: date) -> pd.Data
 
 
 def figures(gap_rows: pd.DataFrame) -> dict[str, int]:
-    """The §6 `visits` object."""
+    """The docs/design.md §6 `visits` object."""
     return {"key_population": int(len(gap_rows)),
             "seen_this_month": int(gap_rows["seen_this_month"].sum()),
             "gaps": int(gap_rows["gap"].sum())}

@@ -1,4 +1,4 @@
-"""The form, its vocabularies, the townships and the thresholds, loaded from schemas/.
+"""The form, its vocabularies, the thresholds and the bureau's words, loaded from schemas/.
 
 Everything the bureau may change is data under schemas/; this module turns it into typed
 records and the look-ups the reader and the validator need. Files are read once per

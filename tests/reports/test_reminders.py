@@ -1,4 +1,4 @@
-"""超期催办 (pipeline/reminders.py): a summary, and a printable 催办通知 per township."""
+"""超期催办 (pipeline/reports/reminders.py): a summary, and a printable 催办通知 per township."""
 
 from __future__ import annotations
 

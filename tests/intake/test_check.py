@@ -1,4 +1,4 @@
-"""check_file on real workbooks written by the synthetic-data module: every §2 row code, in
+"""check_file on real workbooks written by the synthetic-data module: every docs/design.md §2 row code, in
 every format, lands on the row and column where it was put."""
 
 from __future__ import annotations

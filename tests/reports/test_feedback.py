@@ -1,4 +1,4 @@
-"""退回意见 (pipeline/feedback.py), on reports made by the real checker from real workbooks."""
+"""退回意见 (pipeline/reports/feedback.py), on reports made by the real checker from real workbooks."""
 
 from __future__ import annotations
 

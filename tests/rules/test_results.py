@@ -38,7 +38,7 @@ CASES = [
     # A 纳入时间 written but not readable is said to be unreadable, not missing.
     ("纳入低保 二〇二二年十一月二十日", NEW, "城乡低保", None, BAD_DATE),
     ("纳入低保 11/20/2022", NEW, "城乡低保", None, BAD_DATE),
-    # The six examples of DESIGN §3.
+    # The six examples of docs/design.md §3.
     ("纳入城乡低保，2022年11月20日", NEW, "城乡低保", DAY, None),
     ("2022.11.20纳入临时救助", NEW, "临时救助", DAY, None),
     ("不符合救助条件", CLOSED, None, None, None),

@@ -1,4 +1,4 @@
-"""The blank form (pipeline/template.py) and the shared workbook helpers (pipeline/xlsx.py)."""
+"""The blank form (pipeline/reports/template.py) and the shared workbook helpers (pipeline/tools/xlsx.py)."""
 
 from __future__ import annotations
 
@@ -393,7 +393,7 @@ def test_template_prints_landscape(tmp_path, template):
     assert abs((x1 - x0) - 841.9) < 2 and abs((y1 - y0) - 595.3) < 2  # A4
 
 
-# --- pipeline/xlsx.py -------------------------------------------------------------------
+# --- pipeline/tools/xlsx.py -------------------------------------------------------------------
 
 TRICKY_TEXT = ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "-2", "=1+1", "0012",
                "500101199001011234", "http://example.com", "1e5", " 张三 "]

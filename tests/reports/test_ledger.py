@@ -1,4 +1,4 @@
-"""全区汇总台账 (pipeline/ledger.py) and the fast row writer it uses (xlsx.write_blocks)."""
+"""全区汇总台账 (pipeline/reports/ledger.py) and the fast row writer it uses (xlsx.write_blocks)."""
 
 from __future__ import annotations
 

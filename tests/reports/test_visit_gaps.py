@@ -1,4 +1,4 @@
-"""走访缺口 (pipeline/visit_report.py): who to visit, who to visit again, and everyone."""
+"""走访缺口 (pipeline/reports/visit_gaps.py): who to visit, who to visit again, and everyone."""
 
 from __future__ import annotations
 
