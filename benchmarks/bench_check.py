@@ -21,8 +21,8 @@ from pathlib import Path
 from baseline import bare_read, best
 
 from pipeline.demo import synth
-from pipeline.rules import townships
 from pipeline.intake.check import check_files
+from pipeline.rules import townships
 
 AS_OF = date(2026, 11, 28)
 

@@ -177,7 +177,9 @@ def stage_times(inbox: Path, work: Path) -> tuple[dict[str, float], float]:
     """Seconds per stage of one in-process run, by wrapping the functions run.py calls."""
     from pipeline import run
     from pipeline.intake import check
-    from pipeline.reports import build as outputs, feedback, ledger, reminders, summary, visit_gaps as visit_report
+    from pipeline.reports import build as outputs
+    from pipeline.reports import feedback, ledger, reminders, summary
+    from pipeline.reports import visit_gaps as visit_report
     from pipeline.roster import merge, visits
 
     stages = {

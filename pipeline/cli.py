@@ -65,8 +65,8 @@ def check(files: tuple[Path, ...], as_json: bool, as_of: date | None) -> None:
       jiuzhu check 城西街道1128.xlsx
       jiuzhu check inbox/ --json
     """
-    from pipeline.intake.check import check_files
     from pipeline.console import print_check
+    from pipeline.intake.check import check_files
     from pipeline.intake.inbox import expand, nothing_to_check
 
     try:

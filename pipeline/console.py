@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from pipeline import settings
-from pipeline.rules import spec
 from pipeline.model import CODE_LABELS, STATUS_LABELS, FileReport, Report
+from pipeline.rules import spec
 
 PROGRESS_NOTES = 3  # notes shown under a file's line as a run reads the inbox
 _MARKS = {"accepted": "✓", "empty": "✓", "duplicate": "•", "partial": "!", "rejected": "✗"}

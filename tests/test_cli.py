@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pipeline.cli import main
 from pipeline.demo import synth
 from pipeline.intake.check import check_files
-from pipeline.cli import main
 
 AS_OF = date(2026, 11, 28)
 

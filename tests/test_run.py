@@ -18,12 +18,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from pipeline.demo import synth
-
-from pipeline.roster import cases, merge
 from pipeline.cli import main
+from pipeline.demo import synth
 from pipeline.errors import JiuzhuError
 from pipeline.publish import Lock
+from pipeline.roster import cases, merge
 from pipeline.run import run
 
 AS_OF = date(2026, 11, 28)
@@ -180,7 +179,8 @@ def test_a_second_run_for_the_same_date_keeps_the_first_runs_feedback(tmp_path: 
 
 
 def test_the_roster_holds_one_string_per_repeated_value(tmp_path: Path, monkeypatch):
-    from pipeline.roster import cases as roster, store
+    from pipeline.roster import cases as roster
+    from pipeline.roster import store
     from pipeline.tools import frames
 
     make_week(tmp_path / "inbox")

@@ -32,9 +32,9 @@ import pytest
 
 from pipeline import settings
 from pipeline.demo import synth
+from pipeline.demo.synth_text import INVESTIGATION
 from pipeline.rules import townships
 from pipeline.run import run
-from pipeline.demo.synth_text import INVESTIGATION
 
 NOV6, NOV13, NOV20, NOV27, DEC4 = (date(2026, 11, 6), date(2026, 11, 13), date(2026, 11, 20),
                                    date(2026, 11, 27), date(2026, 12, 4))

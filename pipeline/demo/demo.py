@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline.demo import synth
-from pipeline.rules import townships
 from pipeline.errors import JiuzhuError
+from pipeline.rules import townships
 from pipeline.run import RunResult, run
 
 MARKER = ".jiuzhu-demo"

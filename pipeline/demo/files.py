@@ -11,11 +11,10 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from pathlib import Path
 
-from pipeline.rules import spec
-from pipeline.rules import townships as district  # make_district takes a list called townships
-
 from pipeline.demo.people import AS_OF, rng_for
 from pipeline.demo.plans import MAIN_SHEET, Plan, Submission, form_plan, lookup_plans, visits_plan
+from pipeline.rules import spec
+from pipeline.rules import townships as district  # make_district takes a list called townships
 
 FORMATS = ("xlsx", "xlsm", "xls", "csv")
 XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"

@@ -13,10 +13,9 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.demo import synth_text as words
+from pipeline.demo.people import short_form
 from pipeline.rules import spec
 from pipeline.rules import townships as district  # make_district takes a list called townships
-
-from pipeline.demo.people import short_form
 
 HEADER_STYLES = ("official", "short", "messy")
 MAIN_SHEET = "Sheet1"

@@ -19,12 +19,12 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from pipeline.demo import synth_text as words
-from pipeline.demo.synth_text import villages
-from pipeline.rules import spec
-from pipeline.rules import townships as district  # make_district takes a list called townships
 from pipeline.demo.files import FORMATS, XLSM_MAIN, format_of, save, write_submission
 from pipeline.demo.people import AS_OF, IDENTITY_KEYS, Person, make_id, make_people, make_visits, people_of, rng_for
 from pipeline.demo.plans import HEADER_STYLES, Expected, Plan, Submission
+from pipeline.demo.synth_text import villages
+from pipeline.rules import spec
+from pipeline.rules import townships as district  # make_district takes a list called townships
 
 __all__ = ["AS_OF", "ERROR_CODES", "Expected", "Person", "Submission", "make_district", "make_id",
            "make_people", "make_submission", "make_visits", "villages", "write_assistants",

@@ -17,12 +17,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.errors import InputFileError
 from pipeline.intake import guard, read, verdict
+from pipeline.intake.tables import Located, locate
+from pipeline.model import FileReport, Issue, Report, rows_text
 from pipeline.rules import spec
 from pipeline.tools import parallel
-from pipeline.errors import InputFileError
-from pipeline.model import FileReport, Issue, Report, rows_text
-from pipeline.intake.tables import Located, locate
 
 if TYPE_CHECKING:
     pass

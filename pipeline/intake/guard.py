@@ -23,10 +23,20 @@ from pathlib import Path
 
 from pipeline.errors import InputFileError
 from pipeline.intake import guard_xlsx
-from pipeline.intake.refusals import (ACCEPTED, AGAIN, CORRUPT, ENCRYPTED, FOREIGN_MAGIC, RESAVE,  # noqa: F401
-                                      SUFFIX_MESSAGES, UNOPENABLE, megabytes)
+from pipeline.intake.refusals import (  # noqa: F401
+    ACCEPTED,
+    AGAIN,
+    CORRUPT,
+    ENCRYPTED,
+    FOREIGN_MAGIC,
+    RESAVE,
+    SUFFIX_MESSAGES,
+    UNOPENABLE,
+    megabytes,
+)
 from pipeline.rules import spec
 from pipeline.settings import SUBMISSION_SUFFIXES
+
 CHUNK = 64 * 1024
 HEAD_BYTES = 2048
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")

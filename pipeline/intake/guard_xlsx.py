@@ -19,8 +19,7 @@ from defusedxml import DefusedXmlException
 from isal import isal_zlib
 
 from pipeline.errors import InputFileError
-from pipeline.intake.refusals import (ACCEPTED, BOMB, CORRUPT, ENCRYPTED, SUFFIX_MESSAGES, TAMPERED, UNZIP,
-                                      megabytes)
+from pipeline.intake.refusals import ACCEPTED, BOMB, CORRUPT, ENCRYPTED, SUFFIX_MESSAGES, TAMPERED, UNZIP, megabytes
 from pipeline.rules import spec
 
 CHUNK = 64 * 1024

@@ -8,12 +8,12 @@ stays "城北街道". Work is done once per distinct value, since columns repeat
 from __future__ import annotations
 
 import re
-from functools import cache
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING
 
-from pipeline.rules import dates, spec, townships
 from pipeline.intake.tables import Located, cell_text
+from pipeline.rules import dates, spec, townships
 
 if TYPE_CHECKING:
     import pandas as pd

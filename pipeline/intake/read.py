@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import InputFileError
 from pipeline.intake import guard
 from pipeline.rules import spec
-from pipeline.errors import InputFileError
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 _SEP_LINE = re.compile(r"sep=([,;\t|])\r?\n")

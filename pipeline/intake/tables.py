@@ -9,8 +9,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from pipeline.rules import spec
 from pipeline.intake.read import Sheet
+from pipeline.rules import spec
 
 MIN_HEADER_MATCHES = 3
 

@@ -17,10 +17,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pipeline.intake import messages
+from pipeline.model import Issue
 from pipeline.rules import identity, results, spec, townships
 from pipeline.rules.dates import EARLIEST_DATE
 from pipeline.rules.idcard import id_problem
-from pipeline.model import Issue
 
 CHECK_CODES = {
     "not_nullable": "required",

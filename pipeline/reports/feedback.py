@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.rules import spec
 from pipeline.model import CODE_LABELS, STATUS_LABELS, FileReport, Issue
+from pipeline.rules import spec
 from pipeline.tools.chinese import cn_date
 from pipeline.tools.xlsx import (
     FORMAT_PROPERTIES,

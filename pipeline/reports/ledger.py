@@ -40,8 +40,8 @@ from pipeline.tools.xlsx import (
     new_workbook,
     print_setup,
     row_heights,
-    write_merged,
     write_blocks,
+    write_merged,
 )
 
 ALL_SHEET = "全部"

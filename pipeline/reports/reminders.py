@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pandas as pd
 
-
 from pipeline.rules import overdue, spec, townships, workdays
 from pipeline.tools.chinese import cn_date
 from pipeline.tools.xlsx import (

@@ -28,11 +28,11 @@ from markupsafe import Markup
 from pipeline import model as issues
 from pipeline.reports import quality, reminders
 from pipeline.reports.masking import mask_id, mask_name
+from pipeline.reports.pdf import print_pdf
 from pipeline.roster import assistants, cases, merge, runs, scorecard
 from pipeline.rules import dates, spec, townships
 from pipeline.tools import charts, frames
 from pipeline.tools.chinese import cn_date
-from pipeline.reports.pdf import print_pdf
 
 TEMPLATE = "summary.html.j2"
 TREND_POINTS = 52          # the trend chart shows at most this many runs (a year of weeks)

@@ -14,6 +14,7 @@ from pathlib import Path
 from xlsxwriter.exceptions import XlsxWriterException
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
+from pipeline.errors import JiuzhuError
 from pipeline.reports.template_columns import (
     DATE_CHECK,
     DATE_EXAMPLE,
@@ -28,7 +29,6 @@ from pipeline.reports.template_columns import (
     validation,
 )
 from pipeline.rules import spec, townships
-from pipeline.errors import JiuzhuError
 from pipeline.tools.xlsx import (
     add_validation,
     border_when_filled,

@@ -21,10 +21,10 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline.rules import identity, results, spec, townships
-from pipeline.tools import frames
 from pipeline.model import FileReport, rows_text
 from pipeline.roster.store import dumps, loads
+from pipeline.rules import identity, results, spec, townships
+from pipeline.tools import frames
 
 FORM_KEYS = [c.key for c in spec.form().columns]
 CORRECTED_BLANK = ("investigation", "result", "remark")  # a corrected row's blanks here clear the record's

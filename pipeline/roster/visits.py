@@ -13,11 +13,10 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline.rules import spec, townships
-from pipeline.tools import frames
 from pipeline.model import FileReport, Issue
 from pipeline.roster.merge import Roster
-
+from pipeline.rules import spec, townships
+from pipeline.tools import frames
 
 
 def _find(roster: Roster, row: dict) -> str | None:

@@ -22,6 +22,7 @@ from pipeline.rules import spec
 from pipeline.rules.dates import DateLike, date_likes
 from pipeline.tools.chinese import cn_date
 
+
 @dataclass(frozen=True)
 class Outcome:
     """What a 办理结果 says.

@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 
 from pipeline.demo import synth
-from pipeline.rules import spec
 from pipeline.intake.check import check_file, check_files
 from pipeline.intake.normalise import clean_column, cleaner
 from pipeline.intake.tables import cell_text
+from pipeline.rules import spec
 
 AS_OF = date(2026, 11, 28)
 ROW_CODES = ["required", "invalid_value", "invalid_date", "invalid_id", "duplicate_row", "inconsistent_result"]

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.intake import guard, guard_xlsx
 from pipeline.errors import InputFileError
+from pipeline.intake import guard, guard_xlsx
 from tests import hostile
 
 MAX_SECONDS = 3.0

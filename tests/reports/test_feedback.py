@@ -9,11 +9,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pipeline.intake.check import check_file
+from pipeline.model import CODE_LABELS
 from pipeline.reports import feedback
 from pipeline.rules import spec
 from pipeline.tools import xlsx
-from pipeline.intake.check import check_file
-from pipeline.model import CODE_LABELS
 
 AS_OF = date(2026, 11, 28)
 FORM = spec.form()

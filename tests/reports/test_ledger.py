@@ -19,8 +19,8 @@ from openpyxl.utils.escape import unescape
 from pipeline.demo import synth
 from pipeline.reports import ledger, ledger_sheets
 from pipeline.rules import spec, townships
-from pipeline.tools import xlsx, xlsx_cells, xlsx_stream
 from pipeline.run import run
+from pipeline.tools import xlsx, xlsx_cells, xlsx_stream
 from tests.browser import require
 
 AS_OF = date(2026, 11, 28)

@@ -23,15 +23,15 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import settings
+from pipeline.cli import main
 from pipeline.demo import synth
+from pipeline.errors import JiuzhuError
 from pipeline.rebuild import rebuild
-from pipeline.reports import pdf as pdf_printing, reminders, summary
+from pipeline.reports import pdf as pdf_printing
+from pipeline.reports import reminders, summary
 from pipeline.roster import cases, store
 from pipeline.rules import spec, townships
-from pipeline.cli import main
-from pipeline.errors import JiuzhuError
 from pipeline.run import run
-
 from tests.browser import Chromium, dump_dom, pdf_pages, print_pdf, require, screenshot
 
 AS_OF = date(2026, 11, 28)

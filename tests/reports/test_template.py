@@ -14,9 +14,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.rules import spec, townships
-from pipeline.rules.dates import EARLIEST_DATE
-from pipeline.tools import xlsx
 from pipeline.errors import JiuzhuError
 from pipeline.reports.template import (
     FORM_SHEET,
@@ -26,6 +23,9 @@ from pipeline.reports.template import (
     write_assistants_template,
     write_template,
 )
+from pipeline.rules import spec, townships
+from pipeline.rules.dates import EARLIEST_DATE
+from pipeline.tools import xlsx
 
 CREATED = date(2022, 11, 9)
 AS_OF = date(2026, 11, 28)

@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.demo import synth
-from pipeline.tools import parallel
-from pipeline.intake.check import check_files
 from pipeline.errors import InputFileError, WorkerError
+from pipeline.intake.check import check_files
 from pipeline.publish import Lock
 from pipeline.run import run
-
+from pipeline.tools import parallel
 from tests.test_run import make_week, snapshot
 
 AS_OF = date(2026, 11, 28)
