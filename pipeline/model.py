@@ -111,25 +111,12 @@ class FileReport:
     other_rejected: dict[str, int] = field(default_factory=dict)  # bad rows of 走访记录 / 协理员名册
     tables: Tables = field(default_factory=Tables)
 
-    @property
-    def records(self) -> pd.DataFrame | None:
-        return self.tables.records
-
-    @property
-    def rejected_rows(self) -> pd.DataFrame | None:
-        return self.tables.rejected_rows
-
-    @property
-    def raw(self) -> pd.DataFrame | None:
-        return self.tables.raw
-
-    @property
-    def visits(self) -> pd.DataFrame | None:
-        return self.tables.visits
-
-    @property
-    def assistants(self) -> pd.DataFrame | None:
-        return self.tables.assistants
+    # The reader's tables, read as the report's own (report.records, report.visits …).
+    records = property(lambda self: self.tables.records)
+    rejected_rows = property(lambda self: self.tables.rejected_rows)
+    raw = property(lambda self: self.tables.raw)
+    visits = property(lambda self: self.tables.visits)
+    assistants = property(lambda self: self.tables.assistants)
 
     def release(self) -> None:
         """Drop the tables once merged; `raw` (kept by check only for a file with problems)
