@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from pipeline import settings
+from pipeline.intake.inbox import shown_name
 from pipeline.model import CODE_LABELS, STATUS_LABELS, FileReport, Report
 from pipeline.rules import spec
 
@@ -100,4 +101,4 @@ def print_run(result) -> None:
 
 def print_reading(path) -> None:
     """One dim line as each file is opened, so that a long run shows it is alive."""
-    console().print(escape(f"  读取 {path.name} …"), style="dim")
+    console().print(escape(f"  读取 {shown_name(path)} …"), style="dim")

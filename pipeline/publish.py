@@ -11,7 +11,6 @@ journal found at start whose run the store does not have is rolled back.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import json
 import os
@@ -24,29 +23,97 @@ from pathlib import Path
 from pipeline import settings
 from pipeline.errors import RunLockedError
 from pipeline.model import FileReport
+from pipeline.tools import names
+
+try:  # Linux, macOS
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+try:
+    import msvcrt
+except ImportError:
+    msvcrt = None
 
 
 class Lock:
-    """An exclusive lock beside the store, released by the kernel if the process dies."""
+    """Exclusive locks on the store and on the folders a run moves files in and out of, taken on
+    their resolved paths (another spelling or a symlink is the same store), released by the
+    system when the process dies. fcntl on Linux and macOS, msvcrt on Windows."""
 
-    def __init__(self, store_path: Path):
-        self.path = Path(f"{store_path}.lock")
+    def __init__(self, store_path: Path, *folders: Path):
+        store_path = Path(store_path).resolve()
+        self.targets = [(Path(f"{store_path}.lock"), f"台账数据库（{store_path.name}）")]
+        seen = {store_path}
+        for folder in map(lambda f: Path(f).resolve(), folders):
+            if folder not in seen:
+                seen.add(folder)
+                self.targets.append((folder / settings.LOCK_NAME, f"文件夹 {folder}"))
+        self.held: list = []
+        self.path = self.targets[0][0]
 
     def __enter__(self) -> Lock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = self.path.open("a")
         try:
-            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            self.fh.close()
-            raise RunLockedError(
-                f"另一个 jiuzhu run 正在使用台账数据库（{self.path.name}），本次没有运行。"
-                "请等它结束后再运行；如果确定没有在运行，请稍后重试。") from exc
+            for path, what in self.targets:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                held = _lock(path)
+                if held is None:
+                    raise RunLockedError(
+                        f"另一个 jiuzhu run 正在使用{what}，本次没有运行。"
+                        "请等它结束后再运行；如果确定没有在运行，请稍后重试。")
+                self.held.append((path, held))
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
-        fcntl.flock(self.fh, fcntl.LOCK_UN)
-        self.fh.close()
+        while self.held:
+            _unlock(*self.held.pop())
+
+
+def _lock(path: Path):
+    """What holds the lock on `path` (the store's lock file, or a folder's lock name in it);
+    None when another process holds it. On Linux and macOS a folder is locked itself (its own
+    descriptor), so nothing is left in the inbox; on Windows a lock file is made and removed."""
+    if fcntl is not None:
+        folder = path.name == settings.LOCK_NAME
+        fd = os.open(path.parent if folder else path, os.O_RDONLY if folder else os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
+    if msvcrt is not None:
+        fh = path.open("a+b")
+        try:
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            fh.close()
+            return None
+        return fh
+    try:  # neither: the lock is the file's existence, removed on the way out
+        return os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return None
+
+
+def _unlock(path: Path, held) -> None:
+    if fcntl is not None:
+        fcntl.flock(held, fcntl.LOCK_UN)
+        os.close(held)
+        return
+    if msvcrt is not None:
+        held.seek(0)
+        with contextlib.suppress(OSError):
+            msvcrt.locking(held.fileno(), msvcrt.LK_UNLCK, 1)
+        held.close()
+    else:
+        os.close(held)
+    if path.name == settings.LOCK_NAME or msvcrt is None:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def checkpoint(stage: str) -> None:
@@ -77,7 +144,7 @@ def _unique(path: Path) -> Path:
     """path, or path with （2）, （3）… when a file of that name is already there."""
     candidate, n = path, 2
     while candidate.exists():
-        candidate = path.with_name(f"{path.stem}（{n}）{path.suffix}")
+        candidate = path.with_name(names.fitted(f"{path.stem}（{n}）", path.suffix))
         n += 1
     return candidate
 
@@ -177,7 +244,7 @@ def finish(store_path: Path, outdir: Path, token: str) -> None:
 def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False)
+        json.dump(data, fh)  # ASCII: a name that is not UTF-8 (escaped bytes) survives the round trip
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)

@@ -72,7 +72,7 @@ def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path
     inbox, outbox, store_path = Path(inbox), Path(outbox), Path(store_path)
     if not inbox.is_dir():
         raise JiuzhuError(f"收件箱文件夹 {inbox} 不存在。请先建立该文件夹并放入各乡镇报来的明细表。")
-    with publish.Lock(store_path):
+    with publish.Lock(store_path, inbox, outbox):
         warnings = [w for w in (recover(store_path), unread_folders(inbox)) if w]
         publish.sweep(store_path)
         db = store.connect(store_path)

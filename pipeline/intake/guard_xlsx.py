@@ -56,6 +56,7 @@ NARROW_COLUMNS = 26
 # calamine reads it. Such a sheet is measured again, tag by tag (_implicit_extent).
 TAG = re.compile(rb'<(row|c)(?=[\s/>])([^>]*)>|<[^>]*>')  # a row, a cell, or any other tag
 REF = re.compile(rb'\br="([A-Z]*)([0-9]*)"')
+LONG_TAG = 4096
 EXTENT_OVERLAP = 256  # a far cell's tag, read again whole in the next window
 
 
@@ -188,7 +189,7 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Extent | None:
                 if (b"<!" in window and DTD.search(window)) or b"\x00" in chunk:
                     raise InputFileError("unreadable", TAMPERED)
                 if extent:
-                    extent.scan(window)
+                    extent.scan(window, len(chunk))
                 tail = window[-max(DTD_OVERLAP, EXTENT_OVERLAP):]
     if size != info.file_size:
         raise InputFileError("unreadable", CORRUPT)
@@ -204,14 +205,12 @@ class _Extent:
         self.member, self.rows, self.columns, self.farthest = member, 0, NARROW_COLUMNS, ""
         self.errors: dict[tuple[int, int], str] = {}  # (row index, column index) → "#N/A"
         self.implicit = False  # a cell or row without its r= attribute was seen
+        self._rest = b""  # the start of a tag that goes on in the next window
 
-    def scan(self, xml: bytes) -> None:
-        # Every writer we know puts r= first in each <c> and <row>: a count apiece finds the
-        # exceptions without a look at each tag (a split tag at most sends the sheet to the
-        # careful measure, never past it).
-        if not self.implicit and (xml.count(b"<c ") != xml.count(b'<c r="') or b"<c>" in xml
-                                  or xml.count(b"<row ") != xml.count(b'<row r="') or b"<row>" in xml):
-            self.implicit = True
+    def scan(self, xml: bytes, new: int) -> None:
+        """Look at a window of the sheet's XML, whose last `new` bytes are new."""
+        if not self.implicit:
+            self._count(xml[len(xml) - new:])
         if b't="e"' in xml:
             for letters, number, text in ERROR_CELL.findall(xml):
                 self.errors[(int(number) - 1, _column_number(letters) - 1)] = text.decode("ascii", "replace")
@@ -223,6 +222,19 @@ class _Extent:
             if column > self.columns or int(number) > self.rows:
                 self.farthest = match[1].decode()
             self.rows, self.columns = max(self.rows, int(number)), max(self.columns, column)
+
+    def _count(self, xml: bytes) -> None:
+        """Every writer we know puts r= first in each <c> and <row>: a count apiece finds the
+        exceptions without a look at each tag. Each tag is counted once, in the window where it
+        is whole (up to the last "<" of the window; the rest waits for the next one)."""
+        text = self._rest + xml
+        cut = text.rfind(b"<")
+        text, self._rest = (text[:cut], text[cut:]) if cut >= 0 else (text, b"")
+        if len(self._rest) > LONG_TAG:  # no writer makes such a tag: measure the sheet with care
+            self.implicit, self._rest = True, b""
+        if (text.count(b"<c ") != text.count(b'<c r="') or b"<c>" in text
+                or text.count(b"<row ") != text.count(b'<row r="') or b"<row>" in text):
+            self.implicit = True
 
     def check(self, max_cells: int) -> None:
         if self.rows * self.columns > max_cells:
@@ -243,7 +255,9 @@ def _implicit_extent(zf: zipfile.ZipFile, info: zipfile.ZipInfo, extent: _Extent
         while chunk := member.read(CHUNK):
             text = rest + chunk
             cut = text.rfind(b"<")  # a tag may go on in the next chunk
-            text, rest = text[:cut], text[cut:]
+            text, rest = (text[:cut], text[cut:]) if cut >= 0 else (text, b"")
+            if len(rest) > CHUNK:  # a tag longer than 64 KB is no sheet's
+                raise InputFileError("unreadable", TAMPERED)
             for match in TAG.finditer(text):
                 name, attributes = match[1], match[2]
                 if pending is not None:  # the open cell holds something unless it closes at once

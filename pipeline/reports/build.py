@@ -16,7 +16,7 @@ from pathlib import Path
 from pipeline import settings
 from pipeline.model import FileReport
 from pipeline.roster import assistants, cases, merge, scorecard, visits
-from pipeline.tools import parallel
+from pipeline.tools import names, parallel
 
 REPORT_KEYS = ("as_of", "files", "roster", "visits", "missing_townships", "outputs")  # docs/design.md §6
 OUTPUT_NAMES = {"ledger": settings.LEDGER_NAME, "visit_gaps": settings.VISIT_GAPS_NAME,
@@ -39,15 +39,17 @@ def feedback_names(reports: list[FileReport], earlier: dict[str, tuple] | None =
     numbered （2）, （3）… where another file of this run has the same stem (附件.xlsx and
     附件.xls) or an earlier run of the same date wrote that name for another file.
     `earlier` maps the names already in the date's folder to the (file, township) they are
-    for; a file sent again replaces its own."""
+    for; a file sent again replaces its own. A name too long for the file system is shortened
+    in its middle, keeping the township and the date (tools/names.py)."""
     earlier = earlier or {}
     used: set[str] = set()
     for report in reports:
         if not report.errors or report.status == "duplicate":
             continue
-        stem, n = Path(report.file).stem, 1
+        stem, n = names.windows_safe(Path(report.file).stem), 1
         while True:
-            name = f"{settings.FEEDBACK_DIR}/{stem}{'' if n == 1 else f'（{n}）'}_退回意见.xlsx"
+            numbered = f"{stem}{'' if n == 1 else f'（{n}）'}"
+            name = f"{settings.FEEDBACK_DIR}/{names.fitted(numbered, '_退回意见.xlsx', keep=report.township)}"
             if name not in used and earlier.get(name, (report.file, report.township)) == (report.file, report.township):
                 break
             n += 1

@@ -15,7 +15,7 @@ import orjson
 
 from pipeline.errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry migrates from version N-1 to N.
 MIGRATIONS = [
@@ -128,6 +128,12 @@ MIGRATIONS = [
     """
     ALTER TABLE persons ADD COLUMN decided_on TEXT;
     ALTER TABLE submissions ADD COLUMN sender TEXT;
+    """,
+    # Looking up a sent-back row's first problem, and the rows a corrected file resolves, was a
+    # scan per row: 20,000 rows sent back took 154 s, and every later week paid for it again.
+    """
+    CREATE INDEX problems_row ON problems(submission_id, sheet, row);
+    CREATE INDEX rejected_open ON rejected_rows(township, name) WHERE resolved_by IS NULL;
     """,
 ]
 
