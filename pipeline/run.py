@@ -124,8 +124,9 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
         try:
             owners = submissions.feedback_owners(db, as_of)
             earlier = {name: owners.get(name, (None, None)) for name in publish.feedback_in(outdir)}
+            week = runs.week_files(db, as_of)
             built = build.build(db, reports, standing, as_of, work, submissions.missing_townships(db, as_of),
-                                pdf=pdf, mask=mask, earlier_feedback=earlier)
+                                pdf=pdf, mask=mask, earlier_feedback=earlier, earlier_files=week[:2])
             warnings.extend(built.warnings)
             publish.keep_earlier_feedback(outdir, work)
             moves = []
@@ -133,7 +134,8 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
                 dst = publish.destination(inbox, report, as_of)
                 moves.append((str(report.path), str(dst)))
                 submissions.set_placed(db, ids[id(report)], str(dst.relative_to(inbox)), report.feedback)
-            runs.finish(db, run_id, built.report)
+            files, notes = build.own_files(reports)  # the store keeps this run's own; the week is read back
+            runs.finish(db, run_id, {**built.report, "files": files, "notes": notes})
             publish.checkpoint("rendered")
             publish.publish(store_path, token, work, outdir, moves)
             publish.checkpoint("published")

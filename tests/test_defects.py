@@ -111,3 +111,36 @@ def test_a_second_run_on_the_same_inbox_or_outbox_refuses(tmp_path: Path, shared
         with pytest.raises(RunLockedError, match=f"文件夹 {folders[shared].resolve()}"):
             run(mine["inbox"], mine["outbox"], tmp_path / "second.sqlite3", AS_OF)
     assert not (folders["inbox"] / ".jiuzhu-lock").exists()
+
+
+def _week_outputs(outbox: Path) -> dict[str, bytes]:
+    folder = outbox / AS_OF.isoformat()
+    return {name: (folder / name).read_bytes() for name in ("run-report.json", "汇总报告.html")}
+
+
+def test_a_late_attachment_run_the_same_day_gives_the_report_of_one_run_with_all_files(tmp_path: Path):
+    def inbox_of(root: Path, late: bool) -> Path:
+        inbox = root / "inbox"
+        synth.make_district(inbox, rows_per_township=6, seed=5, as_of=AS_OF, townships=["城西街道", "石会镇"],
+                            errors={"石会镇": {"required": 1}})
+        if late:
+            synth.make_submission(inbox / "濯水镇1128.xlsx", "濯水镇", 4, seed=6, as_of=AS_OF)
+        return inbox
+
+    once = tmp_path / "once"
+    run(inbox_of(once, late=True), once / "outbox", once / "s.sqlite3", AS_OF)
+    twice = tmp_path / "twice"
+    inbox = inbox_of(twice, late=False)
+    run(inbox, twice / "outbox", twice / "s.sqlite3", AS_OF)
+    synth.make_submission(inbox / "濯水镇1128.xlsx", "濯水镇", 4, seed=6, as_of=AS_OF)
+    run(inbox, twice / "outbox", twice / "s.sqlite3", AS_OF)
+    assert _week_outputs(twice / "outbox") == _week_outputs(once / "outbox")
+    assert len(_report(twice / "outbox")["files"]) == 3
+    # A run again with nothing new (a kill after COMMIT, then the rerun) keeps the week whole.
+    run(inbox, twice / "outbox", twice / "s.sqlite3", AS_OF)
+    assert _week_outputs(twice / "outbox") == _week_outputs(once / "outbox")
+    # and `jiuzhu report` rebuilds exactly that page.
+    from pipeline.rebuild import rebuild
+    page = (twice / "outbox" / AS_OF.isoformat() / "汇总报告.html").read_bytes()
+    rebuild(twice / "outbox", twice / "s.sqlite3", AS_OF)
+    assert (twice / "outbox" / AS_OF.isoformat() / "汇总报告.html").read_bytes() == page

@@ -96,7 +96,9 @@ def test_same_files_again_change_no_count(tmp_path: Path):
         shutil.copy(path, inbox / path.name)
     result = run(inbox, outbox, store, AS_OF)
     second = result.report
-    assert {f["status"] for f in second["files"]} == {"duplicate"}
+    assert {r.status for r in result.files} == {"duplicate"}
+    # The week's record lists every file received, the first copies and the second (issue 16.2).
+    assert second["files"] == sorted([*first["files"], *(r.to_dict() for r in result.files)], key=lambda f: f["file"])
     assert all(r.notes == [f"与2026-11-28 收到的「{r.file}」完全相同，不重复计算。"] for r in result.files)
     assert second["roster"] == first["roster"] and second["visits"] == first["visits"]
     assert second["missing_townships"] == first["missing_townships"]
@@ -298,10 +300,10 @@ def test_feedback_workbooks_of_files_with_the_same_stem_do_not_overwrite_each_ot
         "石会镇": "退回/附件_退回意见.xlsx", "城西街道": "退回/附件（2）_退回意见.xlsx"}
     send("金溪镇", "附件.xlsx", 3)
     second = run(inbox, outbox, store, AS_OF)
-    assert [f["feedback"] for f in second.report["files"]] == ["退回/附件（3）_退回意见.xlsx"]
+    assert [r.feedback for r in second.files] == ["退回/附件（3）_退回意见.xlsx"]
     send("城西街道", "附件.xlsx", 4)
     third = run(inbox, outbox, store, AS_OF)
-    assert [f["feedback"] for f in third.report["files"]] == ["退回/附件（2）_退回意见.xlsx"]  # its own, replaced
+    assert [r.feedback for r in third.files] == ["退回/附件（2）_退回意见.xlsx"]  # its own, replaced
     folder = third.outdir / "退回"
     assert sorted(p.name for p in folder.iterdir()) == ["附件_退回意见.xlsx", "附件（2）_退回意见.xlsx",
                                                         "附件（3）_退回意见.xlsx"]
@@ -328,7 +330,7 @@ def test_a_run_for_a_date_before_the_latest_run_is_refused_and_changes_nothing(t
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == sent
     assert sorted(p.name for p in outbox.iterdir()) == [AS_OF.isoformat()]
     assert (first.outdir / "run-report.json").read_bytes() == before
-    assert run(inbox, outbox, store, AS_OF).report["files"][0]["status"] == "accepted"  # the same date again is fine
+    assert run(inbox, outbox, store, AS_OF).files[0].status == "accepted"  # the same date again is fine
 
 
 def test_a_refused_earlier_date_that_was_run_points_to_its_outputs(tmp_path: Path):

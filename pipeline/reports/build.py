@@ -73,10 +73,29 @@ def week_report(as_of: date, files: list[dict], standing: cases.Standing, missin
     }
 
 
+def own_files(reports: list[FileReport]) -> tuple[list[dict], dict[str, list[str]]]:
+    """This run's files (docs/design.md §6 objects) by name, and their notes: what the store keeps of the run."""
+    files = sorted(reports, key=lambda r: r.file)
+    return [r.to_dict() for r in files], {r.file: list(r.notes) for r in files if r.notes}
+
+
+def week_of(earlier: tuple[list[dict], dict[str, list[str]]], reports: list[FileReport]) -> tuple[list[dict], dict]:
+    """The week's files, by name (earlier runs' first where a name repeats), and their notes."""
+    files, notes = own_files(reports)
+    week_notes = {file: list(said) for file, said in earlier[1].items()}
+    for file, said in notes.items():
+        week_notes.setdefault(file, []).extend(said)
+    return sorted([*earlier[0], *files], key=lambda f: f["file"]), week_notes
+
+
 def build(db: sqlite3.Connection, reports: list[FileReport], standing: cases.Standing, as_of: date, work: Path,
           missing: list[str], *, pdf: bool = False, mask: bool = True,
-          earlier_feedback: dict[str, tuple] | None = None) -> Built:
+          earlier_feedback: dict[str, tuple] | None = None,
+          earlier_files: tuple[list[dict], dict[str, list[str]]] = ([], {})) -> Built:
     """Write every output of a run into `work` and return run-report.json's content.
+
+    The report and the summary describe the whole reporting week: `earlier_files` are the files
+    and notes of the week's earlier runs (roster/runs.week_files), this run's come after them.
     `earlier_feedback`: see feedback_names."""
     from pipeline.reports import feedback, ledger, reminders, summary, visit_gaps
 
@@ -97,9 +116,8 @@ def build(db: sqlite3.Connection, reports: list[FileReport], standing: cases.Sta
     def write_rest() -> tuple[dict, list[str]]:
         visit_gaps.write_gaps(work / settings.VISIT_GAPS_NAME, gap_rows, as_of=as_of)
         reminders.write_reminders(work / settings.OVERDUE_NAME, classified, as_of=as_of)
-        files = sorted(reports, key=lambda r: r.file)
-        report = week_report(as_of, [r.to_dict() for r in files], standing, missing,
-                             {r.file: list(r.notes) for r in files if r.notes})
+        files, notes = week_of(earlier_files, reports)
+        report = week_report(as_of, files, standing, missing, notes)
         warnings = summary.write_summary(work / settings.SUMMARY_NAME, db=db, report=report,
                                          classified=classified, gap_rows=gap_rows, table=table, files=files,
                                          as_of=as_of, pdf=pdf, mask=mask)
