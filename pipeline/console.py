@@ -14,8 +14,15 @@ PROGRESS_NOTES = 3  # notes shown under a file's line as a run reads the inbox
 _MARKS = {"accepted": "✓", "empty": "✓", "duplicate": "•", "partial": "!", "rejected": "✗"}
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader has gone (`jiuzhu run | head`): say nothing more; the run goes on (rich's own
+        answer is SystemExit(1), which would stop a run over its progress lines)."""
+        self.quiet = True
+
+
 def console() -> Console:
-    return Console(highlight=False, soft_wrap=True)  # a path is never cut in two
+    return _Console(highlight=False, soft_wrap=True)  # a path is never cut in two
 
 
 def file_line(f: FileReport) -> str:

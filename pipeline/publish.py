@@ -15,13 +15,16 @@ import glob
 import json
 import os
 import shutil
+import signal
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from pipeline import settings
-from pipeline.errors import RunLockedError
+from pipeline.errors import JiuzhuError, RunLockedError
 from pipeline.model import FileReport
 from pipeline.tools import names
 
@@ -114,6 +117,48 @@ def _unlock(path: Path, held) -> None:
     if path.name == settings.LOCK_NAME or msvcrt is None:
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+def preflight(inbox: Path, outbox: Path, store_path: Path) -> None:
+    """Refuse at once, with what to do, a run that could not move its files at the end: a
+    read-only inbox, outbox or store folder, a file where a folder must go."""
+    if outbox.exists() and not outbox.is_dir():
+        raise JiuzhuError(f"输出文件夹 {outbox} 是一个文件，不是文件夹。请把它改名或移走，或用 --outbox 指定另一个文件夹。")
+    for name in (settings.ARCHIVE_DIR, settings.REJECTED_DIR):
+        if (inbox / name).exists() and not (inbox / name).is_dir():
+            raise JiuzhuError(f"收件箱中有一个名为「{name}」的文件，而 jiuzhu 要用这个名字的文件夹存放处理过的文件。"
+                              "请把这个文件改名后重新运行。")
+    for folder, what in ((inbox, "收件箱"), (outbox if outbox.is_dir() else outbox.parent, "输出文件夹"),
+                         (Path(store_path).parent, "台账数据库所在的文件夹")):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise JiuzhuError(f"{what} {folder} 无法写入（{exc.strerror or exc}），本次没有运行。"
+                              "jiuzhu 要在其中写入或移动文件：请检查文件夹的权限和磁盘空间后重新运行。") from exc
+
+
+class InterruptsHeld:
+    """Ctrl-C held back from the first move of a run's files to the end of its COMMIT, so that a
+    run is either undone or whole; `interrupted` tells that one came in meanwhile."""
+
+    def __init__(self):
+        self.interrupted, self._previous = False, None
+
+    def __enter__(self) -> InterruptsHeld:
+        return self
+
+    def arm(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._note)
+
+    def _note(self, *_) -> None:
+        self.interrupted = True
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def checkpoint(stage: str) -> None:
@@ -227,12 +272,24 @@ def publish(store_path: Path, token: str, work: Path, outdir: Path, moves: list)
         os.rename(work, staging)
     except OSError:  # the outbox is on another disk
         shutil.copytree(work, staging)
+    shared_mode(staging)
     if outdir.exists():
         os.replace(outdir, old)
     os.replace(staging, outdir)
     for src, dst in moves:
         Path(dst).parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, dst)
+
+
+def shared_mode(folder: Path) -> None:
+    """Give a published date folder the mode a folder the operator makes would have. The work
+    folder is private (0700) while the roster is rendered into it beside the store; once the
+    outputs are in the outbox, who may read them is the outbox's business (its folder and the
+    user's umask), as for any folder the bureau shares."""
+    mask = os.umask(0)
+    os.umask(mask)
+    with contextlib.suppress(OSError):
+        os.chmod(folder, 0o777 & ~mask)
 
 
 def finish(store_path: Path, outdir: Path, token: str) -> None:

@@ -87,7 +87,8 @@ def test_a_file_that_is_no_database_is_refused(tmp_path: Path):
     path.write_bytes("这不是数据库".encode() * 200)
     with pytest.raises(StoreError) as refused:
         store.connect(path)
-    assert str(refused.value) == f"台账数据库 {path} 无法打开（file is not a database）。请确认路径正确、文件没有损坏。"
+    assert str(refused.value) == (f"台账数据库 {path} 文件已损坏，无法读取。请用备份恢复这个文件"
+                                  "（jiuzhu backup 写的副本，或运行前自动保存的快照）。")
 
 
 @pytest.mark.parametrize("existing", [False, True], ids=["new store", "existing store"])
