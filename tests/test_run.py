@@ -59,8 +59,9 @@ def test_week_run(tmp_path: Path):
     subs = make_week(inbox)
     result = run(inbox, outbox, store, AS_OF)
     report = json.loads((outbox / "2026-11-28" / "run-report.json").read_text(encoding="utf-8"))
-    # the file is docs/design.md §6; the run's own report also carries the township table and the notes for the summary
-    assert report == {k: v for k, v in json.loads(json.dumps(result.report)).items() if k not in ("townships", "notes")}
+    # the file is docs/design.md §6 (with its townships object); the run's own report also carries the notes for the summary
+    assert report == {k: v for k, v in json.loads(json.dumps(result.report)).items()
+                      if k not in ("notes", "not_due_unseen")}
     by_file = {f["file"]: f for f in report["files"]}
     statuses = {f["township"]: f["status"] for f in report["files"]}
     assert statuses["城西街道"] == "accepted" and statuses["石会镇"] == "partial" and statuses["太极镇"] == "empty"
@@ -347,12 +348,20 @@ def test_run_report_holds_exactly_the_design_keys(tmp_path: Path):
     make_week(inbox)
     result = run(inbox, outbox, store, AS_OF)
     written = json.loads((result.outdir / "run-report.json").read_text(encoding="utf-8"))
-    assert list(written) == ["as_of", "files", "roster", "visits", "missing_townships", "outputs"]
+    assert list(written) == ["as_of", "files", "roster", "visits", "missing_townships", "townships", "outputs"]
     assert list(written["files"][0]) == ["file", "sha256", "status", "township", "rows", "accepted", "rejected",
                                          "errors", "feedback"]
     assert list(written["roster"]) == ["total", "new_assisted", "observation", "closed", "pending", "overdue"]
     assert list(written["visits"]) == ["key_population", "seen_this_month", "gaps"]
     assert list(written["outputs"]) == ["ledger", "visit_gaps", "overdue", "summary"]
+    from pipeline.rules import townships
+    assert list(written["townships"]) == list(townships.names())  # every township, in the district's order
+    design = {"found_week", "total", "new_assisted", "observation", "closed", "pending", "overdue", "still_overdue",
+              "key_population", "seen_this_month", "gaps", "visit_coverage", "in_time_share", "rows_rejected_week",
+              "files_week"}
+    assert all(design <= set(figures) for figures in written["townships"].values())
+    quiet = written["townships"]["黄溪镇"]  # sent nothing, has nobody: zeros, and no share without a denominator
+    assert quiet["total"] == 0 and quiet["visit_coverage"] is None and quiet["in_time_share"] is None
 
 
 def test_visits_to_someone_not_on_the_roster_are_told_at_the_end_of_the_run(tmp_path: Path):

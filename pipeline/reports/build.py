@@ -18,7 +18,7 @@ from pipeline.model import FileReport
 from pipeline.roster import assistants, cases, merge, scorecard, visits
 from pipeline.tools import names, parallel
 
-REPORT_KEYS = ("as_of", "files", "roster", "visits", "missing_townships", "outputs")  # docs/design.md §6
+REPORT_KEYS = ("as_of", "files", "roster", "visits", "missing_townships", "townships", "outputs")  # §6, in its order
 OUTPUT_NAMES = {"ledger": settings.LEDGER_NAME, "visit_gaps": settings.VISIT_GAPS_NAME,
                 "overdue": settings.OVERDUE_NAME, "summary": settings.SUMMARY_NAME}
 # A forked child that writes the ledger reads every text of the roster, and in CPython a read
@@ -70,6 +70,7 @@ def week_report(as_of: date, files: list[dict], standing: cases.Standing, missin
         "outputs": dict(OUTPUT_NAMES),
         "townships": scorecard.townships_json(standing.townships),
         "notes": notes,
+        "not_due_unseen": visits.not_due_unseen(standing.gaps),
     }
 
 
@@ -130,6 +131,6 @@ def build(db: sqlite3.Connection, reports: list[FileReport], standing: cases.Sta
         write_ledger()
     # The file holds exactly docs/design.md §6; the store's copy also keeps the township table and the notes.
     (work / settings.REPORT_NAME).write_text(
-        json.dumps({k: v for k, v in report.items() if k in REPORT_KEYS}, ensure_ascii=False, indent=2) + "\n",
+        json.dumps({k: report[k] for k in REPORT_KEYS}, ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8")
     return Built(report, warnings or [])
