@@ -7,6 +7,7 @@ that `jiuzhu --help` answers at once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -21,6 +22,9 @@ from pipeline.errors import JiuzhuError
 click_zh.install()
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # a run date outside them is a typing mistake
+
+
 class DateType(click.ParamType):
     name = "YYYY-MM-DD"
 
@@ -28,9 +32,13 @@ class DateType(click.ParamType):
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             self.fail(f"日期「{value}」格式不对，请写成 YYYY-MM-DD，如 2026-11-28。", param, ctx)
+        if not FIRST_DAY <= day <= LAST_DAY:
+            self.fail(f"日期「{value}」不在 {FIRST_DAY.year} 年到 {LAST_DAY.year} 年之间，多半是年份输错了，"
+                      "请写成 YYYY-MM-DD，如 2026-11-28。", param, ctx)
+        return day
 
 
 DATE = DateType()
@@ -38,6 +46,28 @@ DATE = DateType()
 
 def _fail(exc: JiuzhuError) -> None:
     raise click.ClickException(str(exc)) from exc
+
+
+def _settings() -> None:
+    """Every setting under schemas/ read before a command does anything: one written wrong is named
+    with its file and key, instead of a traceback halfway through a run."""
+    from pipeline.rules import spec
+
+    try:
+        spec.check_all()
+    except JiuzhuError as exc:
+        _fail(exc)
+
+
+def _quietly(show):
+    """`show`, but a terminal that is gone (| head, a closed window) or cannot take Chinese
+    never changes what a run does or its exit code: the run goes on and says nothing more."""
+    def call(*args) -> None:
+        try:
+            show(*args)
+        except (OSError, ValueError, UnicodeError):
+            pass
+    return call
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,6 +95,7 @@ def check(files: tuple[Path, ...], as_json: bool, as_of: date | None) -> None:
       jiuzhu check 城西街道1128.xlsx
       jiuzhu check inbox/ --json
     """
+    _settings()
     from pipeline.console import print_check
     from pipeline.intake.check import check_files
     from pipeline.intake.inbox import expand, nothing_to_check
@@ -95,6 +126,7 @@ def template(township: str | None, output: Path | None, assistants: bool) -> Non
       jiuzhu template --township 城西街道 -o 城西街道明细表.xlsx
       jiuzhu template --assistants -o 协理员名册.xlsx
     """
+    _settings()
     from pipeline.reports.template import write_assistants_template, write_template
 
     try:
@@ -133,15 +165,16 @@ def run(inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool, n
       jiuzhu run
       jiuzhu run --inbox 收件箱 --outbox 输出 --as-of 2026-11-28
     """
+    _settings()
     from pipeline.console import print_file_progress, print_reading, print_run
     from pipeline.run import run as run_week
 
     try:
-        result = run_week(inbox, outbox, store, as_of, pdf=pdf, mask=not no_mask, on_file=print_file_progress,
-                          on_read=print_reading)
+        result = run_week(inbox, outbox, store, as_of, pdf=pdf, mask=not no_mask, on_file=_quietly(print_file_progress),
+                          on_read=_quietly(print_reading))
     except JiuzhuError as exc:
         _fail(exc)
-    print_run(result)
+    _quietly(print_run)(result)
 
 
 @main.command()
@@ -155,14 +188,15 @@ def demo(folder: Path, as_of: date | None) -> None:
       jiuzhu demo
       jiuzhu demo 演示 --as-of 2026-11-28
     """
+    _settings()
     from pipeline.console import print_file_progress, print_run
     from pipeline.demo.demo import run_demo
 
     try:
-        result = run_demo(folder, as_of or date.today(), on_file=print_file_progress)
+        result = run_demo(folder, as_of or date.today(), on_file=_quietly(print_file_progress))
     except JiuzhuError as exc:
         _fail(exc)
-    print_run(result)
+    _quietly(print_run)(result)
 
 
 @main.command()
@@ -174,6 +208,7 @@ def report(outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bo
     示例：
       jiuzhu report --as-of 2026-11-28 --pdf
     """
+    _settings()
     from pipeline.rebuild import rebuild
 
     try:
@@ -197,6 +232,9 @@ def entry() -> None:
     ends at once with main's exit code. An unexpected exception still ends the ordinary
     way, with its traceback.
     """
+    for stream in (sys.stdout, sys.stderr):  # PYTHONIOENCODING=ascii: a ? for each 汉字, never a crash
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="replace")
     try:
         main()
         code = 0
@@ -210,7 +248,7 @@ def entry() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`jiuzhu check … | head`): nothing left to tell
+        except (OSError, ValueError, AttributeError):  # a closed pipe (`… | head`), or no stdout at all
             pass
     os._exit(code)
 

@@ -45,7 +45,7 @@ CHINESE = {
     "directory": "文件夹",
     "path": "路径",
     "default: {default}": "默认：{default}",
-    "Aborted!": "已中止。",
+    "Aborted!": "已中断。没有做完的部分已恢复到运行前的样子，可以直接重新运行。",
 }
 MODULES = ("click.core", "click.exceptions", "click.formatting", "click.decorators", "click.parser", "click.types")
 

@@ -11,42 +11,154 @@ journal found at start whose run the store does not have is rolled back.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import json
 import os
 import shutil
+import signal
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from pipeline import settings
-from pipeline.errors import RunLockedError
+from pipeline.errors import JiuzhuError, RunLockedError
 from pipeline.model import FileReport
+from pipeline.tools import names
+
+try:  # Linux, macOS
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+try:
+    import msvcrt
+except ImportError:
+    msvcrt = None
 
 
 class Lock:
-    """An exclusive lock beside the store, released by the kernel if the process dies."""
+    """Exclusive locks on the store and on the folders a run moves files in and out of, taken on
+    their resolved paths (another spelling or a symlink is the same store), released by the
+    system when the process dies. fcntl on Linux and macOS, msvcrt on Windows."""
 
-    def __init__(self, store_path: Path):
-        self.path = Path(f"{store_path}.lock")
+    def __init__(self, store_path: Path, *folders: Path):
+        store_path = Path(store_path).resolve()
+        self.targets = [(Path(f"{store_path}.lock"), f"台账数据库（{store_path.name}）")]
+        seen = {store_path}
+        for folder in map(lambda f: Path(f).resolve(), folders):
+            if folder not in seen:
+                seen.add(folder)
+                self.targets.append((folder / settings.LOCK_NAME, f"文件夹 {folder}"))
+        self.held: list = []
+        self.path = self.targets[0][0]
 
     def __enter__(self) -> Lock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = self.path.open("a")
         try:
-            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            self.fh.close()
-            raise RunLockedError(
-                f"另一个 jiuzhu run 正在使用台账数据库（{self.path.name}），本次没有运行。"
-                "请等它结束后再运行；如果确定没有在运行，请稍后重试。") from exc
+            for path, what in self.targets:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                held = _lock(path)
+                if held is None:
+                    raise RunLockedError(
+                        f"另一个 jiuzhu run 正在使用{what}，本次没有运行。"
+                        "请等它结束后再运行；如果确定没有在运行，请稍后重试。")
+                self.held.append((path, held))
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
-        fcntl.flock(self.fh, fcntl.LOCK_UN)
-        self.fh.close()
+        while self.held:
+            _unlock(*self.held.pop())
+
+
+def _lock(path: Path):
+    """What holds the lock on `path` (the store's lock file, or a folder's lock name in it);
+    None when another process holds it. On Linux and macOS a folder is locked itself (its own
+    descriptor), so nothing is left in the inbox; on Windows a lock file is made and removed."""
+    if fcntl is not None:
+        folder = path.name == settings.LOCK_NAME
+        fd = os.open(path.parent if folder else path, os.O_RDONLY if folder else os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
+    if msvcrt is not None:
+        fh = path.open("a+b")
+        try:
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            fh.close()
+            return None
+        return fh
+    try:  # neither: the lock is the file's existence, removed on the way out
+        return os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return None
+
+
+def _unlock(path: Path, held) -> None:
+    if fcntl is not None:
+        fcntl.flock(held, fcntl.LOCK_UN)
+        os.close(held)
+        return
+    if msvcrt is not None:
+        held.seek(0)
+        with contextlib.suppress(OSError):
+            msvcrt.locking(held.fileno(), msvcrt.LK_UNLCK, 1)
+        held.close()
+    else:
+        os.close(held)
+    if path.name == settings.LOCK_NAME or msvcrt is None:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def preflight(inbox: Path, outbox: Path, store_path: Path) -> None:
+    """Refuse at once, with what to do, a run that could not move its files at the end: a
+    read-only inbox, outbox or store folder, a file where a folder must go."""
+    if outbox.exists() and not outbox.is_dir():
+        raise JiuzhuError(f"输出文件夹 {outbox} 是一个文件，不是文件夹。请把它改名或移走，或用 --outbox 指定另一个文件夹。")
+    for name in (settings.ARCHIVE_DIR, settings.REJECTED_DIR):
+        if (inbox / name).exists() and not (inbox / name).is_dir():
+            raise JiuzhuError(f"收件箱中有一个名为「{name}」的文件，而 jiuzhu 要用这个名字的文件夹存放处理过的文件。"
+                              "请把这个文件改名后重新运行。")
+    for folder, what in ((inbox, "收件箱"), (outbox if outbox.is_dir() else outbox.parent, "输出文件夹"),
+                         (Path(store_path).parent, "台账数据库所在的文件夹")):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise JiuzhuError(f"{what} {folder} 无法写入（{exc.strerror or exc}），本次没有运行。"
+                              "jiuzhu 要在其中写入或移动文件：请检查文件夹的权限和磁盘空间后重新运行。") from exc
+
+
+class InterruptsHeld:
+    """Ctrl-C held back from the first move of a run's files to the end of its COMMIT, so that a
+    run is either undone or whole; `interrupted` tells that one came in meanwhile."""
+
+    def __init__(self):
+        self.interrupted, self._previous = False, None
+
+    def __enter__(self) -> InterruptsHeld:
+        return self
+
+    def arm(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._note)
+
+    def _note(self, *_) -> None:
+        self.interrupted = True
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def checkpoint(stage: str) -> None:
@@ -77,7 +189,7 @@ def _unique(path: Path) -> Path:
     """path, or path with （2）, （3）… when a file of that name is already there."""
     candidate, n = path, 2
     while candidate.exists():
-        candidate = path.with_name(f"{path.stem}（{n}）{path.suffix}")
+        candidate = path.with_name(names.fitted(f"{path.stem}（{n}）", path.suffix))
         n += 1
     return candidate
 
@@ -160,12 +272,24 @@ def publish(store_path: Path, token: str, work: Path, outdir: Path, moves: list)
         os.rename(work, staging)
     except OSError:  # the outbox is on another disk
         shutil.copytree(work, staging)
+    shared_mode(staging)
     if outdir.exists():
         os.replace(outdir, old)
     os.replace(staging, outdir)
     for src, dst in moves:
         Path(dst).parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, dst)
+
+
+def shared_mode(folder: Path) -> None:
+    """Give a published date folder the mode a folder the operator makes would have. The work
+    folder is private (0700) while the roster is rendered into it beside the store; once the
+    outputs are in the outbox, who may read them is the outbox's business (its folder and the
+    user's umask), as for any folder the bureau shares."""
+    mask = os.umask(0)
+    os.umask(mask)
+    with contextlib.suppress(OSError):
+        os.chmod(folder, 0o777 & ~mask)
 
 
 def finish(store_path: Path, outdir: Path, token: str) -> None:
@@ -177,7 +301,7 @@ def finish(store_path: Path, outdir: Path, token: str) -> None:
 def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False)
+        json.dump(data, fh)  # ASCII: a name that is not UTF-8 (escaped bytes) survives the round trip
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)

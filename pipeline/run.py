@@ -16,6 +16,7 @@ outbox as they were (or, after the last step, fully done):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable
@@ -24,8 +25,8 @@ from datetime import date
 from pathlib import Path
 
 from pipeline import publish, settings
-from pipeline.errors import JiuzhuError
-from pipeline.intake import check, copies
+from pipeline.errors import InputFileError, JiuzhuError
+from pipeline.intake import check, copies, guard
 from pipeline.intake.inbox import list_submissions, unread_folders
 from pipeline.model import FileReport, Report
 from pipeline.roster import runs, store, submissions
@@ -72,7 +73,8 @@ def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path
     inbox, outbox, store_path = Path(inbox), Path(outbox), Path(store_path)
     if not inbox.is_dir():
         raise JiuzhuError(f"收件箱文件夹 {inbox} 不存在。请先建立该文件夹并放入各乡镇报来的明细表。")
-    with publish.Lock(store_path):
+    publish.preflight(inbox, outbox, store_path)
+    with publish.Lock(store_path, inbox, outbox):
         warnings = [w for w in (recover(store_path), unread_folders(inbox)) if w]
         publish.sweep(store_path)
         db = store.connect(store_path)
@@ -106,38 +108,80 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
 
     publish.checkpoint("checked")
     token = os.urandom(8).hex()
-    with store.transaction(db):
-        run_id = runs.start(db, token, as_of)
-        ids = ingest.ingest(db, run_id, reports, as_of)
-        warnings.extend(f"{report.file}：{note}" for report in sorted(reports, key=lambda r: r.file)
-                        for note in report.notes[shown[id(report)]:])
+    held = publish.InterruptsHeld()
+    try:
+        with held, store.transaction(db):
+            run_id = runs.start(db, token, as_of)
+            ids = ingest.ingest(db, run_id, reports, as_of)
+            warnings.extend(f"{report.file}：{note}" for report in sorted(reports, key=lambda r: r.file)
+                            for note in report.notes[shown[id(report)]:])
 
-        publish.checkpoint("merged")
-        warning = cases.calendar_warning(as_of)
-        if warning:
-            warnings.append(warning)
-        standing = cases.standing(db, as_of)
-        cases.issue_reminders(db, standing.people, as_of)
-        outdir = outbox / as_of.isoformat()
-        work = publish.work_path(store_path, token)
-        work.mkdir(mode=0o700)
-        try:
-            owners = submissions.feedback_owners(db, as_of)
-            earlier = {name: owners.get(name, (None, None)) for name in publish.feedback_in(outdir)}
-            built = build.build(db, reports, standing, as_of, work, submissions.missing_townships(db, as_of),
-                                pdf=pdf, mask=mask, earlier_feedback=earlier)
-            warnings.extend(built.warnings)
-            publish.keep_earlier_feedback(outdir, work)
-            moves = []
-            for report in reports:
-                dst = publish.destination(inbox, report, as_of)
-                moves.append((str(report.path), str(dst)))
-                submissions.set_placed(db, ids[id(report)], str(dst.relative_to(inbox)), report.feedback)
-            runs.finish(db, run_id, built.report)
-            publish.checkpoint("rendered")
-            publish.publish(store_path, token, work, outdir, moves)
-            publish.checkpoint("published")
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+            publish.checkpoint("merged")
+            warning = cases.calendar_warning(as_of)
+            if warning:
+                warnings.append(warning)
+            standing = cases.standing(db, as_of)
+            cases.issue_reminders(db, standing.people, as_of)
+            outdir = outbox / as_of.isoformat()
+            work = publish.work_path(store_path, token)
+            work.mkdir(mode=0o700)
+            try:
+                owners = submissions.feedback_owners(db, as_of)
+                earlier = {name: owners.get(name, (None, None)) for name in publish.feedback_in(outdir)}
+                week = runs.week_files(db, as_of)
+                built = build.build(db, reports, standing, as_of, work, submissions.missing_townships(db, as_of),
+                                    pdf=pdf, mask=mask, earlier_feedback=earlier, earlier_files=week[:2])
+                warnings.extend(built.warnings)
+                publish.keep_earlier_feedback(outdir, work)
+                moves = _moves(db, inbox, reports, ids, as_of, warnings)
+                files, notes = build.own_files(reports)  # the store keeps this run's own; the week is read back
+                runs.finish(db, run_id, {**built.report, "files": files, "notes": notes})
+                publish.checkpoint("rendered")
+                held.arm()  # from the first move to the COMMIT, a Ctrl-C waits: the run is undone or whole
+                _publish(store_path, token, work, outdir, moves)
+                publish.checkpoint("published")
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+    except BaseException:
+        # Not committed (a failed move, a full disk at COMMIT, Ctrl-C before the moves): what was
+        # moved goes back now, not at the next run.
+        if publish.journal_path(store_path).exists():
+            with contextlib.suppress(Exception):
+                recover(store_path)
+        raise
     publish.finish(store_path, outdir, token)
+    if held.interrupted:
+        warnings.append("收到了中断（Ctrl-C），当时汇总已在收尾，已全部完成，结果有效。")
     return RunResult(as_of, outdir, built.report, sorted(reports, key=lambda r: r.file), warnings)
+
+
+def _moves(db, inbox: Path, reports: list[FileReport], ids: dict, as_of: date, warnings: list[str]) -> list:
+    """Where each submission goes, recorded in the store. A file whose bytes are no longer those
+    that were read (replaced while the run went on) stays in the inbox for the next run."""
+    moves = []
+    for report in reports:
+        if report.sha256 and _now(report.path) != report.sha256:
+            warnings.append(f"{report.file}：汇总过程中这个文件被替换了。本次按替换前读到的内容汇总；"
+                            "替换后的文件留在收件箱，下次运行时读取。")
+            submissions.set_placed(db, ids[id(report)], None, report.feedback)
+            continue
+        dst = publish.destination(inbox, report, as_of)
+        moves.append((str(report.path), str(dst)))
+        submissions.set_placed(db, ids[id(report)], str(dst.relative_to(inbox)), report.feedback)
+    return moves
+
+
+def _now(path: Path) -> str | None:
+    """The file's sha256 as it is now; None when it cannot be read any more."""
+    try:
+        return guard.sha256(path)
+    except InputFileError:
+        return None
+
+
+def _publish(store_path: Path, token: str, work: Path, outdir: Path, moves: list) -> None:
+    try:
+        publish.publish(store_path, token, work, outdir, moves)
+    except OSError as exc:
+        raise JiuzhuError(f"移动文件时出错（{exc.strerror or exc}：{exc.filename or ''}），本次汇总没有完成，"
+                          "台账数据库、收件箱和输出文件夹已恢复到运行前的样子。请检查文件夹的权限和磁盘空间后重新运行。") from exc

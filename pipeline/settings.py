@@ -11,7 +11,10 @@ REJECTED_DIR = "rejected"      # inbox/rejected/ for files that could not be rea
 FEEDBACK_DIR = "退回"          # outbox/<as-of>/退回/
 
 SUBMISSION_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
-LOCK_PREFIX = "~$"             # Excel's own lock files are not submissions
+LOCK_PREFIX = "~$"             # Excel's and WPS's own lock files are not submissions
+OFFICE_LOCK_PREFIX = ".~lock."  # nor are LibreOffice's
+LOCK_NAME = ".jiuzhu-lock"     # jiuzhu's own, in the inbox and the outbox while a run holds them
+SYSTEM_FILES = frozenset({"Thumbs.db", "desktop.ini", ".DS_Store", LOCK_NAME})  # not submissions either
 
 LEDGER_NAME = "全区汇总台账.xlsx"
 VISIT_GAPS_NAME = "走访缺口.xlsx"

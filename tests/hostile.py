@@ -80,6 +80,33 @@ def stray_far_cell(folder: Path, cell: str = "XFD200000", xml: str = '<c r="{cel
     return path
 
 
+def implicit_far_cells(folder: Path, row: int = 200_000, cells: int = 400) -> Path:
+    """8 KB that name no far cell: one row far down holding `cells` cells without their r=
+    attribute, each the one after the previous. calamine would make 200,000 × 400 cells."""
+    path = rows_xlsx(folder, rows=2, name="隐式位置.xlsx")
+    with zipfile.ZipFile(path) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    far = f'<row r="{row}">' + '<c t="inlineStr"><is><t>x</t></is></c>' * cells + "</row>"
+    parts[SHEET] = parts[SHEET].replace(b"</sheetData>", far.encode() + b"</sheetData>")
+    return _write_parts(path, parts)
+
+
+def without_positions(folder: Path, rows: int = 3) -> Path:
+    """An ordinary submission whose cells and rows leave out r=, as some exporters write them."""
+    path = rows_xlsx(folder, rows=rows, name="无位置.xlsx")
+    with zipfile.ZipFile(path) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    parts[SHEET] = re.sub(rb'(<(?:c|row)) r="[A-Z]*[0-9]+"', rb"\1", parts[SHEET])
+    return _write_parts(path, parts)
+
+
+def _write_parts(path: Path, parts: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    return path
+
+
 def formula_cells(folder: Path) -> Path:
     """Cells holding formulas (never evaluated here): accepted."""
     path = folder / "公式.xlsx"

@@ -117,7 +117,7 @@ def test_check_line_counts_bad_rows_of_the_visits_sheet(tmp_path: Path):
     wb.save(path)
     result = CliRunner().invoke(main, ["check", str(path), "--as-of", AS_OF.isoformat()])
     assert result.exit_code == 1
-    assert "部分退回：4 行，合格 4 行，有误 0 行；走访记录有误 2 行" in result.output
+    assert "需修改：4 行，合格 4 行，需修改 0 行；走访记录需修改 2 行" in result.output
 
 
 @pytest.mark.parametrize("args, said", [

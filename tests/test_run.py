@@ -59,8 +59,9 @@ def test_week_run(tmp_path: Path):
     subs = make_week(inbox)
     result = run(inbox, outbox, store, AS_OF)
     report = json.loads((outbox / "2026-11-28" / "run-report.json").read_text(encoding="utf-8"))
-    # the file is docs/design.md §6; the run's own report also carries the township table and the notes for the summary
-    assert report == {k: v for k, v in json.loads(json.dumps(result.report)).items() if k not in ("townships", "notes")}
+    # the file is docs/design.md §6 (with its townships object); the run's own report also carries the notes for the summary
+    assert report == {k: v for k, v in json.loads(json.dumps(result.report)).items()
+                      if k not in ("notes", "not_due_unseen")}
     by_file = {f["file"]: f for f in report["files"]}
     statuses = {f["township"]: f["status"] for f in report["files"]}
     assert statuses["城西街道"] == "accepted" and statuses["石会镇"] == "partial" and statuses["太极镇"] == "empty"
@@ -96,7 +97,9 @@ def test_same_files_again_change_no_count(tmp_path: Path):
         shutil.copy(path, inbox / path.name)
     result = run(inbox, outbox, store, AS_OF)
     second = result.report
-    assert {f["status"] for f in second["files"]} == {"duplicate"}
+    assert {r.status for r in result.files} == {"duplicate"}
+    # The week's record lists every file received, the first copies and the second (issue 16.2).
+    assert second["files"] == sorted([*first["files"], *(r.to_dict() for r in result.files)], key=lambda f: f["file"])
     assert all(r.notes == [f"与2026-11-28 收到的「{r.file}」完全相同，不重复计算。"] for r in result.files)
     assert second["roster"] == first["roster"] and second["visits"] == first["visits"]
     assert second["missing_townships"] == first["missing_townships"]
@@ -298,10 +301,10 @@ def test_feedback_workbooks_of_files_with_the_same_stem_do_not_overwrite_each_ot
         "石会镇": "退回/附件_退回意见.xlsx", "城西街道": "退回/附件（2）_退回意见.xlsx"}
     send("金溪镇", "附件.xlsx", 3)
     second = run(inbox, outbox, store, AS_OF)
-    assert [f["feedback"] for f in second.report["files"]] == ["退回/附件（3）_退回意见.xlsx"]
+    assert [r.feedback for r in second.files] == ["退回/附件（3）_退回意见.xlsx"]
     send("城西街道", "附件.xlsx", 4)
     third = run(inbox, outbox, store, AS_OF)
-    assert [f["feedback"] for f in third.report["files"]] == ["退回/附件（2）_退回意见.xlsx"]  # its own, replaced
+    assert [r.feedback for r in third.files] == ["退回/附件（2）_退回意见.xlsx"]  # its own, replaced
     folder = third.outdir / "退回"
     assert sorted(p.name for p in folder.iterdir()) == ["附件_退回意见.xlsx", "附件（2）_退回意见.xlsx",
                                                         "附件（3）_退回意见.xlsx"]
@@ -328,7 +331,7 @@ def test_a_run_for_a_date_before_the_latest_run_is_refused_and_changes_nothing(t
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == sent
     assert sorted(p.name for p in outbox.iterdir()) == [AS_OF.isoformat()]
     assert (first.outdir / "run-report.json").read_bytes() == before
-    assert run(inbox, outbox, store, AS_OF).report["files"][0]["status"] == "accepted"  # the same date again is fine
+    assert run(inbox, outbox, store, AS_OF).files[0].status == "accepted"  # the same date again is fine
 
 
 def test_a_refused_earlier_date_that_was_run_points_to_its_outputs(tmp_path: Path):
@@ -345,12 +348,20 @@ def test_run_report_holds_exactly_the_design_keys(tmp_path: Path):
     make_week(inbox)
     result = run(inbox, outbox, store, AS_OF)
     written = json.loads((result.outdir / "run-report.json").read_text(encoding="utf-8"))
-    assert list(written) == ["as_of", "files", "roster", "visits", "missing_townships", "outputs"]
+    assert list(written) == ["as_of", "files", "roster", "visits", "missing_townships", "townships", "outputs"]
     assert list(written["files"][0]) == ["file", "sha256", "status", "township", "rows", "accepted", "rejected",
                                          "errors", "feedback"]
     assert list(written["roster"]) == ["total", "new_assisted", "observation", "closed", "pending", "overdue"]
     assert list(written["visits"]) == ["key_population", "seen_this_month", "gaps"]
     assert list(written["outputs"]) == ["ledger", "visit_gaps", "overdue", "summary"]
+    from pipeline.rules import townships
+    assert list(written["townships"]) == list(townships.names())  # every township, in the district's order
+    design = {"found_week", "total", "new_assisted", "observation", "closed", "pending", "overdue", "still_overdue",
+              "key_population", "seen_this_month", "gaps", "visit_coverage", "in_time_share", "rows_rejected_week",
+              "files_week"}
+    assert all(design <= set(figures) for figures in written["townships"].values())
+    quiet = written["townships"]["黄溪镇"]  # sent nothing, has nobody: zeros, and no share without a denominator
+    assert quiet["total"] == 0 and quiet["visit_coverage"] is None and quiet["in_time_share"] is None
 
 
 def test_visits_to_someone_not_on_the_roster_are_told_at_the_end_of_the_run(tmp_path: Path):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import InputFileError
 from pipeline.intake import guard, read, verdict
+from pipeline.intake.inbox import shown_name
 from pipeline.intake.tables import Located, locate
 from pipeline.model import FileReport, Issue, Report, rows_text
 from pipeline.rules import spec
@@ -66,13 +67,13 @@ def _missing_columns(file: str, located: Located) -> Issue:
 def _read(path: Path, digest: str | None = None) -> _Read:
     """Guard, read and locate one file; file-level problems end up in report.errors.
     `digest`: the file's sha256 when the caller has it already."""
-    report = FileReport(file=path.name, path=path, sha256="")
+    report = FileReport(file=shown_name(path), path=path, sha256="")
     done = _Read(report)
     try:
         report.sha256 = digest or guard.sha256(path)
         sheets = read.read_sheets(path, guard.examine(path))
     except InputFileError as exc:
-        report.errors = [_file_issue(path.name, exc.code, exc.message)]
+        report.errors = [_file_issue(report.file, exc.code, exc.message)]
         return done
     found = [locate(sheet) for sheet in sheets]
     tables = [table for table in found if table is not None]
@@ -86,7 +87,7 @@ def _read(path: Path, digest: str | None = None) -> _Read:
         # An empty form, and people on a hidden sheet: not a zero report, or they are lost unseen.
         rows = sum(len(t.rows) for t in hidden if t.kind == "form")
         sheets_named = "、".join(f"「{t.sheet}」" for t in hidden if t.kind == "form")
-        report.errors = [_file_issue(path.name, "no_header", HIDDEN_PEOPLE.format(sheets=sheets_named, rows=rows))]
+        report.errors = [_file_issue(report.file, "no_header", HIDDEN_PEOPLE.format(sheets=sheets_named, rows=rows))]
         return done
     for table in hidden:
         report.notes.append(f"隐藏工作表「{table.sheet}」中有 {len(table.rows)} 行，未读取；"
@@ -111,13 +112,13 @@ def _read(path: Path, digest: str | None = None) -> _Read:
         hidden = "、".join(f"「{t.sheet}」" for t in tables if not t.visible)
         message = (f"明细表在隐藏的工作表{hidden}中，隐藏的工作表不读取。请在 Excel 中取消隐藏（右键工作表标签，"
                    "选“取消隐藏”）后重新发送。" if hidden else NO_HEADER.format(rows=limit))
-        report.errors = [_file_issue(path.name, "no_header", message)]
+        report.errors = [_file_issue(report.file, "no_header", message)]
         return done
     from pipeline.intake.normalise import prepare  # plain Python: a reading child needs no pandas for it
 
     for table in located:
         if table.missing:
-            report.errors.append(_missing_columns(path.name, table))
+            report.errors.append(_missing_columns(report.file, table))
         else:
             if table.unknown:  # a column not read must not go unnoticed (办理情况 for 办理结果)
                 report.notes.append(

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from pipeline.errors import InputFileError
 from pipeline.intake import guard
+from pipeline.intake.inbox import shown_name
 from pipeline.model import FileReport
 from pipeline.rules import townships
 
@@ -42,7 +43,7 @@ def separate(paths: list[Path], known: Mapping[str, tuple]) -> Sorted:
             out.fresh.append(path)  # checking it says why it cannot be read
             continue
         if digest in known or digest in out.first:
-            out.copies[path] = FileReport(file=path.name, path=path, sha256=digest, status="duplicate")
+            out.copies[path] = FileReport(file=shown_name(path), path=path, sha256=digest, status="duplicate")
         else:
             out.first[digest], out.digests[path] = path, digest
             out.fresh.append(path)

@@ -29,6 +29,7 @@ from pipeline.intake.refusals import (  # noqa: F401
     CORRUPT,
     ENCRYPTED,
     FOREIGN_MAGIC,
+    LINK,
     RESAVE,
     SUFFIX_MESSAGES,
     UNOPENABLE,
@@ -118,9 +119,11 @@ def sha256(path: Path | str) -> str:
 def _regular_size(path: Path) -> int:
     """The size of a regular file; anything else is refused (a FIFO would block, a device never end)."""
     try:
-        info = path.stat()
+        info = path.lstat()
     except OSError as exc:
         raise InputFileError("unreadable", UNOPENABLE) from exc
+    if stat.S_ISLNK(info.st_mode):  # never followed: it may point anywhere, out of the inbox too
+        raise InputFileError("unsupported_type", LINK)
     if not stat.S_ISREG(info.st_mode):
         raise InputFileError("unreadable", "这不是一个普通文件（可能是文件夹或快捷方式），无法读取。")
     return info.st_size

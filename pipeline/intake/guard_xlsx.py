@@ -52,6 +52,11 @@ CELL_REF = re.compile(rb"([A-Z]+)([0-9]+)")
 ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]{0,200}? t="e"[^>]{0,200}?>'
                         rb'(?:<f\b[^>]{0,200}?/>|<f\b[^>]{0,200}?>[^<]{0,2000}</f>)?<v>(#[^<]{1,20})</v>')
 NARROW_COLUMNS = 26
+# A cell or row may leave out its r= attribute: it then comes one after the previous one, as
+# calamine reads it. Such a sheet is measured again, tag by tag (_implicit_extent).
+TAG = re.compile(rb'<(row|c)(?=[\s/>])([^>]*)>|<[^>]*>')  # a row, a cell, or any other tag
+REF = re.compile(rb'\br="([A-Z]*)([0-9]*)"')
+LONG_TAG = 4096
 EXTENT_OVERLAP = 256  # a far cell's tag, read again whole in the next window
 
 
@@ -150,6 +155,9 @@ def _check_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[st
         if info.flag_bits & 0x1:
             raise InputFileError("encrypted", ENCRYPTED)  # zip-level password, rare but same remedy
         extent = _inflate(zf, info)
+        if extent and extent.implicit:
+            _implicit_extent(zf, info, extent)
+            extent.check(limits["max_cells"])
         if extent and extent.errors:
             errors[info.filename] = extent.errors
     return errors
@@ -181,7 +189,7 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Extent | None:
                 if (b"<!" in window and DTD.search(window)) or b"\x00" in chunk:
                     raise InputFileError("unreadable", TAMPERED)
                 if extent:
-                    extent.scan(window)
+                    extent.scan(window, len(chunk))
                 tail = window[-max(DTD_OVERLAP, EXTENT_OVERLAP):]
     if size != info.file_size:
         raise InputFileError("unreadable", CORRUPT)
@@ -196,8 +204,13 @@ class _Extent:
     def __init__(self, member: str):
         self.member, self.rows, self.columns, self.farthest = member, 0, NARROW_COLUMNS, ""
         self.errors: dict[tuple[int, int], str] = {}  # (row index, column index) → "#N/A"
+        self.implicit = False  # a cell or row without its r= attribute was seen
+        self._rest = b""  # the start of a tag that goes on in the next window
 
-    def scan(self, xml: bytes) -> None:
+    def scan(self, xml: bytes, new: int) -> None:
+        """Look at a window of the sheet's XML, whose last `new` bytes are new."""
+        if not self.implicit:
+            self._count(xml[len(xml) - new:])
         if b't="e"' in xml:
             for letters, number, text in ERROR_CELL.findall(xml):
                 self.errors[(int(number) - 1, _column_number(letters) - 1)] = text.decode("ascii", "replace")
@@ -210,9 +223,75 @@ class _Extent:
                 self.farthest = match[1].decode()
             self.rows, self.columns = max(self.rows, int(number)), max(self.columns, column)
 
+    def _count(self, xml: bytes) -> None:
+        """Every writer we know puts r= first in each <c> and <row>: a count apiece finds the
+        exceptions without a look at each tag. Each tag is counted once, in the window where it
+        is whole (up to the last "<" of the window; the rest waits for the next one)."""
+        text = self._rest + xml
+        cut = text.rfind(b"<")
+        text, self._rest = (text[:cut], text[cut:]) if cut >= 0 else (text, b"")
+        if len(self._rest) > LONG_TAG:  # no writer makes such a tag: measure the sheet with care
+            self.implicit, self._rest = True, b""
+        if (text.count(b"<c ") != text.count(b'<c r="') or b"<c>" in text
+                or text.count(b"<row ") != text.count(b'<row r="') or b"<row>" in text):
+            self.implicit = True
+
     def check(self, max_cells: int) -> None:
         if self.rows * self.columns > max_cells:
             raise _FarCell(self, max_cells)
+
+
+def _implicit_extent(zf: zipfile.ZipFile, info: zipfile.ZipInfo, extent: _Extent) -> None:
+    """Measure a sheet whose cells or rows leave out their position, counting positions as the
+    reader will: a row without r= is the one after the previous row, a cell without r= the one
+    after the previous cell of its row. Only cells that hold something count, as in FAR_CELL.
+    The member's size was verified by _inflate, so reading it again is bounded."""
+    row = column = 0
+    pending: tuple[int, int] | None = None  # an open <c> whose content is not seen yet
+    rest = b""
+    with zf.open(info) as member:
+        if info.compress_type == zipfile.ZIP_DEFLATED:
+            member._decompressor = isal_zlib.decompressobj(-15)
+        while chunk := member.read(CHUNK):
+            text = rest + chunk
+            cut = text.rfind(b"<")  # a tag may go on in the next chunk
+            text, rest = (text[:cut], text[cut:]) if cut >= 0 else (text, b"")
+            if len(rest) > CHUNK:  # a tag longer than 64 KB is no sheet's
+                raise InputFileError("unreadable", TAMPERED)
+            for match in TAG.finditer(text):
+                name, attributes = match[1], match[2]
+                if pending is not None:  # the open cell holds something unless it closes at once
+                    if match[0] != b"</c>":
+                        _reach(extent, *pending)
+                    pending = None
+                if name is None:
+                    continue
+                ref = REF.search(attributes)
+                if name == b"row":
+                    row = int(ref[2]) if ref and ref[2] else row + 1
+                    column = 0
+                    continue
+                if ref and ref[1]:
+                    column, row = _column_number(ref[1]), int(ref[2]) if ref[2] else row
+                else:
+                    column += 1
+                if not attributes.endswith(b"/"):
+                    pending = (row, column)
+
+
+def _reach(extent: _Extent, row: int, column: int) -> None:
+    if row > extent.rows or column > extent.columns:
+        extent.farthest = f"{xl_column(column)}{row}"
+    extent.rows, extent.columns = max(extent.rows, row), max(extent.columns, column)
+
+
+def xl_column(number: int) -> str:
+    """1 → A, 28 → AB."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _column_number(letters: bytes) -> int:

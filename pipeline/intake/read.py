@@ -50,9 +50,9 @@ def _read_workbook(path: Path, kind: str, error_cells: dict[str, dict[tuple[int,
 
     max_cells = spec.thresholds()["max_cells"]
     try:
-        if (kind == "xls") == (path.suffix.lower() == ".xls"):
+        if (kind == "xls") == (path.suffix.lower() == ".xls") and _utf8(path):
             book = calamine.CalamineWorkbook.from_path(str(path))
-        else:  # an .xlsx saved under the name .xls, or the other way round: calamine goes by the name
+        else:  # calamine goes by the name (an .xlsx saved as .xls), and takes only a UTF-8 one
             with path.open("rb") as fh:
                 book = calamine.CalamineWorkbook.from_filelike(fh)
         sheets = []
@@ -80,6 +80,14 @@ def _read_workbook(path: Path, kind: str, error_cells: dict[str, dict[tuple[int,
             f"文件内容已损坏，无法作为表格读取（{type(exc).__name__}）。"
             "请用 Excel 或 WPS 打开确认后另存为 .xlsx 再发送。") from exc
     return sheets
+
+
+def _utf8(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # a GBK name's bytes, escaped (intake/inbox.shown_name)
+        return False
+    return True
 
 
 def decode_csv(data: bytes) -> str:

@@ -115,7 +115,10 @@ def _labelled(rows: list[list], labels: list[str], all_labels: list[str]):
             label = next((lb for lb in labels if lb in compact), None)
             if label is None:
                 continue
-            rest = compact.split(label, 1)[1].lstrip(":：")
+            rest = compact.split(label, 1)[1]
+            if bracket := _BRACKETED.match(rest):  # 填报单位（盖章）：, 填报日期（年月日）：
+                rest = rest[bracket.end():]
+            rest = rest.lstrip(":：")
             # Another label on the same line ends the value: 填报单位：… 填报日期：…
             ends = [rest.find(lb) for lb in all_labels if lb in rest]
             rest = rest[: min(ends)] if ends else rest

@@ -80,7 +80,7 @@ def finish(report: FileReport, unit: str | None, kinds: set[str], validated: dic
                             "可能年份或月份填错了；汇总时不按这个日期判断先后，请改正后再报送。")
         report.filled_date = filled_on = None
     if not filled_on:  # no 填报日期 row (a CSV never has one): the date in the file's name
-        report.filled_date = date_in_name(report.path.stem, as_of)
+        report.filled_date = date_in_name(Path(report.file).stem, as_of)
         filled_on = _iso(report.filled_date)
     report.filled_on = filled_on
     clean = None
@@ -91,8 +91,8 @@ def finish(report: FileReport, unit: str | None, kinds: set[str], validated: dic
         report.tables.records, report.tables.rejected_rows = _split_bad(clean)
         report.rows, report.rejected = len(clean), len(report.rejected_rows)
         report.accepted = report.rows - report.rejected
-    report.township = file_township(report.path, clean, unit)
-    named = named_township(report.path, unit)
+    report.township = file_township(Path(report.file), clean, unit)
+    named = named_township(Path(report.file), unit)
     if named and report.township and named != report.township:
         # 舟白街道 sends the people it found of 冯家街道: their rows, but 舟白's report of the week.
         report.sender = named

@@ -16,9 +16,9 @@ from pathlib import Path
 from pipeline import settings
 from pipeline.model import FileReport
 from pipeline.roster import assistants, cases, merge, scorecard, visits
-from pipeline.tools import parallel
+from pipeline.tools import names, parallel
 
-REPORT_KEYS = ("as_of", "files", "roster", "visits", "missing_townships", "outputs")  # docs/design.md §6
+REPORT_KEYS = ("as_of", "files", "roster", "visits", "missing_townships", "townships", "outputs")  # §6, in its order
 OUTPUT_NAMES = {"ledger": settings.LEDGER_NAME, "visit_gaps": settings.VISIT_GAPS_NAME,
                 "overdue": settings.OVERDUE_NAME, "summary": settings.SUMMARY_NAME}
 # A forked child that writes the ledger reads every text of the roster, and in CPython a read
@@ -39,15 +39,17 @@ def feedback_names(reports: list[FileReport], earlier: dict[str, tuple] | None =
     numbered （2）, （3）… where another file of this run has the same stem (附件.xlsx and
     附件.xls) or an earlier run of the same date wrote that name for another file.
     `earlier` maps the names already in the date's folder to the (file, township) they are
-    for; a file sent again replaces its own."""
+    for; a file sent again replaces its own. A name too long for the file system is shortened
+    in its middle, keeping the township and the date (tools/names.py)."""
     earlier = earlier or {}
     used: set[str] = set()
     for report in reports:
         if not report.errors or report.status == "duplicate":
             continue
-        stem, n = Path(report.file).stem, 1
+        stem, n = names.windows_safe(Path(report.file).stem), 1
         while True:
-            name = f"{settings.FEEDBACK_DIR}/{stem}{'' if n == 1 else f'（{n}）'}_退回意见.xlsx"
+            numbered = f"{stem}{'' if n == 1 else f'（{n}）'}"
+            name = f"{settings.FEEDBACK_DIR}/{names.fitted(numbered, '_退回意见.xlsx', keep=report.township)}"
             if name not in used and earlier.get(name, (report.file, report.township)) == (report.file, report.township):
                 break
             n += 1
@@ -68,13 +70,33 @@ def week_report(as_of: date, files: list[dict], standing: cases.Standing, missin
         "outputs": dict(OUTPUT_NAMES),
         "townships": scorecard.townships_json(standing.townships),
         "notes": notes,
+        "not_due_unseen": visits.not_due_unseen(standing.gaps),
     }
+
+
+def own_files(reports: list[FileReport]) -> tuple[list[dict], dict[str, list[str]]]:
+    """This run's files (docs/design.md §6 objects) by name, and their notes: what the store keeps of the run."""
+    files = sorted(reports, key=lambda r: r.file)
+    return [r.to_dict() for r in files], {r.file: list(r.notes) for r in files if r.notes}
+
+
+def week_of(earlier: tuple[list[dict], dict[str, list[str]]], reports: list[FileReport]) -> tuple[list[dict], dict]:
+    """The week's files, by name (earlier runs' first where a name repeats), and their notes."""
+    files, notes = own_files(reports)
+    week_notes = {file: list(said) for file, said in earlier[1].items()}
+    for file, said in notes.items():
+        week_notes.setdefault(file, []).extend(said)
+    return sorted([*earlier[0], *files], key=lambda f: f["file"]), week_notes
 
 
 def build(db: sqlite3.Connection, reports: list[FileReport], standing: cases.Standing, as_of: date, work: Path,
           missing: list[str], *, pdf: bool = False, mask: bool = True,
-          earlier_feedback: dict[str, tuple] | None = None) -> Built:
+          earlier_feedback: dict[str, tuple] | None = None,
+          earlier_files: tuple[list[dict], dict[str, list[str]]] = ([], {})) -> Built:
     """Write every output of a run into `work` and return run-report.json's content.
+
+    The report and the summary describe the whole reporting week: `earlier_files` are the files
+    and notes of the week's earlier runs (roster/runs.week_files), this run's come after them.
     `earlier_feedback`: see feedback_names."""
     from pipeline.reports import feedback, ledger, reminders, summary, visit_gaps
 
@@ -95,9 +117,8 @@ def build(db: sqlite3.Connection, reports: list[FileReport], standing: cases.Sta
     def write_rest() -> tuple[dict, list[str]]:
         visit_gaps.write_gaps(work / settings.VISIT_GAPS_NAME, gap_rows, as_of=as_of)
         reminders.write_reminders(work / settings.OVERDUE_NAME, classified, as_of=as_of)
-        files = sorted(reports, key=lambda r: r.file)
-        report = week_report(as_of, [r.to_dict() for r in files], standing, missing,
-                             {r.file: list(r.notes) for r in files if r.notes})
+        files, notes = week_of(earlier_files, reports)
+        report = week_report(as_of, files, standing, missing, notes)
         warnings = summary.write_summary(work / settings.SUMMARY_NAME, db=db, report=report,
                                          classified=classified, gap_rows=gap_rows, table=table, files=files,
                                          as_of=as_of, pdf=pdf, mask=mask)
@@ -110,6 +131,6 @@ def build(db: sqlite3.Connection, reports: list[FileReport], standing: cases.Sta
         write_ledger()
     # The file holds exactly docs/design.md §6; the store's copy also keeps the township table and the notes.
     (work / settings.REPORT_NAME).write_text(
-        json.dumps({k: v for k, v in report.items() if k in REPORT_KEYS}, ensure_ascii=False, indent=2) + "\n",
+        json.dumps({k: report[k] for k in REPORT_KEYS}, ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8")
     return Built(report, warnings or [])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date
+from pathlib import Path
 
 from pipeline.model import FileReport
 from pipeline.roster import merge, submissions, visits
@@ -19,8 +20,8 @@ def merge_order(reports: list[FileReport]) -> list[FileReport]:
     """Earlier 填报日期 first; for the same date a corrected re-send (修改, 更正… in its name)
     after the others, then by name."""
     markers = spec.correction_markers()
-    return sorted(reports, key=lambda r: (r.filled_on or "", any(m in r.path.stem for m in markers),
-                                          r.path.stem, r.path.suffix))
+    return sorted(reports, key=lambda r: (r.filled_on or "", any(m in Path(r.file).stem for m in markers),
+                                          Path(r.file).stem, Path(r.file).suffix))
 
 
 def ingest(db: sqlite3.Connection, run_id: int, reports: list[FileReport], as_of: date) -> dict[int, int]:

@@ -222,9 +222,16 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         # Rows, not names: the notes are printed in 汇总报告 too, where names are masked.
         report.notes.append(f"第{rows_text(moved)}行 {len(moved)} 人的发现日期比之前报送的晚，仍按之前的发现日期计算办理时限和超期；"
                             "如果之前的日期是填错的，请乡镇（街道）核实后告知区民政局更正。")
-    db.execute("UPDATE rejected_rows SET resolved_by = ? WHERE resolved_by IS NULL AND township = ? AND name IN "
-               "(SELECT value FROM json_each(?))",
-               (submission_id, report.township, dumps(sorted(set(records["name"])))))
+    # A row sent back is kept under its own township, or the file's when its own was no township:
+    # a corrected row resolves it under either.
+    by_township: dict[str, set[str]] = {}
+    for township, name in zip(records["township"].tolist(), records["name"].tolist()):
+        for where in {township, report.township}:
+            by_township.setdefault(where, set()).add(name)
+    db.executemany("UPDATE rejected_rows SET resolved_by = ? WHERE resolved_by IS NULL AND township = ? AND name IN "
+                   "(SELECT value FROM json_each(?))",
+                   [(submission_id, township, dumps(sorted(names))) for township, names in sorted(by_township.items(),
+                                                                                             key=lambda kv: str(kv[0]))])
 
 
 def _fill_from_late_row(roster: Roster, old: dict, data: dict, outcome: tuple, as_of: date, reported: str) -> bool:

@@ -10,6 +10,7 @@ from datetime import date
 
 from pipeline.errors import JiuzhuError
 from pipeline.roster import store
+from pipeline.rules import dates
 
 
 def start(db: sqlite3.Connection, token: str, as_of: date) -> int:
@@ -69,6 +70,29 @@ def stored_report(db: sqlite3.Connection, as_of: date) -> tuple[date, dict] | No
         if "files" in stored:
             return date.fromisoformat(day), stored
     return None
+
+
+def week_files(db: sqlite3.Connection, as_of: date) -> tuple[list[dict], dict[str, list[str]], date | None]:
+    """The files every run of the reporting week ending on the date received, in the order they
+    came, with their notes, and the date of the week's latest run (None when it had none).
+
+    A feedback workbook of a run on another day of the week is named from this date's folder
+    (../2026-11-27/退回/…), so that the week's list links to it."""
+    files: list[dict] = []
+    notes: dict[str, list[str]] = {}
+    latest = None
+    start = dates.week_start(as_of).isoformat()
+    for day, stored in _reports(db, as_of, newest_first=False):
+        if day < start or not isinstance(stored.get("files"), list):
+            continue
+        latest = date.fromisoformat(day)
+        for entry in stored["files"]:
+            if entry.get("feedback") and day != as_of.isoformat():
+                entry = {**entry, "feedback": f"../{day}/{entry['feedback']}"}
+            files.append(entry)
+        for file, said in (stored.get("notes") or {}).items():
+            notes.setdefault(file, []).extend(said)
+    return files, notes, latest
 
 
 def roster_figures(db: sqlite3.Connection, as_of: date) -> dict[str, dict]:

@@ -100,10 +100,11 @@ def _sums(township: pd.Series, flags: dict) -> dict[str, dict[str, int]]:
 
 
 def townships_json(table: pd.DataFrame) -> dict:
-    """The run-report `townships` object, keyed by township."""
+    """The run-report `townships` object (docs/design.md §6), keyed by township, in the district's order;
+    a share with no denominator is null."""
     keys = ["found_week", "total", "new_assisted", "observation", "closed", "pending", "overdue",
             "still_overdue", "key_population", "seen_this_month", "gaps", "visit_coverage",
-            "in_time_share", "rows_rejected_week", "rows_rejected"]
+            "in_time_share", "rows_rejected_week", "files_week", "rows_rejected"]
     out = {}
     for row in table.to_dict("records"):
         out[row["township"]] = {k: (None if pd.isna(row[k]) else row[k]) for k in keys}

@@ -8,14 +8,14 @@ inside one transaction; WAL mode keeps the main file untouched until it commits.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import orjson
 
 from pipeline.errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry migrates from version N-1 to N.
 MIGRATIONS = [
@@ -129,27 +129,76 @@ MIGRATIONS = [
     ALTER TABLE persons ADD COLUMN decided_on TEXT;
     ALTER TABLE submissions ADD COLUMN sender TEXT;
     """,
+    # Looking up a sent-back row's first problem, and the rows a corrected file resolves, was a
+    # scan per row: 20,000 rows sent back took 154 s, and every later week paid for it again.
+    """
+    CREATE INDEX problems_row ON problems(submission_id, sheet, row);
+    CREATE INDEX rejected_open ON rejected_rows(township, name) WHERE resolved_by IS NULL;
+    """,
 ]
 
 
+TABLES = ("runs", "submissions", "persons", "versions", "rejected_rows", "problems", "visits", "reminders",
+          "assistants")
+
+
 def connect(path: Path) -> sqlite3.Connection:
-    """Open the store; the schema is created or migrated by the first `transaction`.
+    """Open the store; the schema is created or migrated by the first `transaction`. A file that
+    is not a jiuzhu store (empty, foreign, damaged, from a newer jiuzhu) is refused with a sentence.
 
     Example: db = connect(Path("jiuzhu.sqlite3")); db.execute("SELECT count(*) FROM persons")
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise StoreError(f"台账数据库 {path} 是一个文件夹，不是数据库文件。请用 --store 指定数据库文件（如 jiuzhu.sqlite3）。")
+    if path.is_file() and path.stat().st_size == 0:
+        raise StoreError(f"台账数据库 {path} 是空文件（0 字节），多半是复制或保存时出错，而不是新的名册。"
+                         "请用备份恢复这个文件（jiuzhu backup 写的副本，或运行前自动保存的快照）；"
+                         "确实要从头建立新名册的，请先把它删除或改名。")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, isolation_level=None, timeout=5)
         db.row_factory = sqlite3.Row
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except (OSError, sqlite3.Error) as exc:
+        raise explain(exc, path) from exc
+    problem = None
+    if version > SCHEMA_VERSION:
+        problem = f"台账数据库 {path} 由更新版本的 jiuzhu 创建（版本 {version}），请升级 jiuzhu。"
+    elif version < 0 or (version == 0 and tables):
+        problem = (f"{path} 不是 jiuzhu 的台账数据库（其中有别的数据表，或版本号 {version} 不对），没有改动它。"
+                   "请用 --store 指定 jiuzhu 的数据库文件（默认 jiuzhu.sqlite3）。")
+    elif version > 0 and (missing := [t for t in TABLES if t not in tables]):
+        problem = (f"台账数据库 {path} 缺少数据表 {'、'.join(missing)}，已损坏或被改动过，没有读取。"
+                   "请用备份恢复这个文件（jiuzhu backup 写的副本，或运行前自动保存的快照）。")
+    if problem:
+        db.close()
+        raise StoreError(problem)
+    try:  # only a file known to be ours is switched to WAL (which rewrites its header)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"台账数据库 {path} 无法打开（{exc}）。请确认路径正确、文件没有损坏。") from exc
-    if version > SCHEMA_VERSION:
-        raise StoreError(f"台账数据库 {path} 由更新版本的 jiuzhu 创建（版本 {version}），请升级 jiuzhu。")
+    except sqlite3.Error as exc:
+        db.close()
+        raise explain(exc, path) from exc
     return db
+
+
+def explain(exc: BaseException, path: Path) -> StoreError:
+    """What went wrong with the store, for the operator: full disk, no write permission, damage."""
+    text = str(exc).lower()
+    if "disk is full" in text or getattr(exc, "errno", None) == 28:
+        why = "磁盘空间已满，没有写入。请清理磁盘（或把数据库放到空间足够的磁盘）后重新运行；台账保持运行前的样子。"
+    elif "readonly" in text or "read-only" in text or isinstance(exc, PermissionError) or "unable to open" in text:
+        why = ("无法写入（文件或所在文件夹是只读的，或没有权限）。请检查文件和文件夹的权限后重新运行；"
+               "台账保持运行前的样子。")
+    elif "not a database" in text or "malformed" in text or "no such table" in text or "corrupt" in text:
+        why = "文件已损坏，无法读取。请用备份恢复这个文件（jiuzhu backup 写的副本，或运行前自动保存的快照）。"
+    elif "locked" in text or "busy" in text:
+        why = "正被另一个程序使用。请关闭打开它的程序（如数据库查看工具）后重新运行。"
+    else:
+        why = f"无法使用（{exc}）。请确认路径正确、文件没有损坏。"
+    return StoreError(f"台账数据库 {path} {why}")
 
 
 def has_schema(db: sqlite3.Connection) -> bool:
@@ -169,7 +218,9 @@ def transaction(db: sqlite3.Connection):
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         yield db
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # SQLite rolls back by itself on a full disk: the first error is the one to tell
+            with suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
 

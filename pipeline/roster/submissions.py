@@ -48,8 +48,9 @@ def set_status(db: sqlite3.Connection, submission_id: int, status: str) -> None:
     db.execute("UPDATE submissions SET status = ? WHERE id = ?", (status, submission_id))
 
 
-def set_placed(db: sqlite3.Connection, submission_id: int, archived: str, feedback: str | None) -> None:
-    """Where the file went (relative to the inbox) and its feedback workbook (relative to outbox/<date>/)."""
+def set_placed(db: sqlite3.Connection, submission_id: int, archived: str | None, feedback: str | None) -> None:
+    """Where the file went (relative to the inbox; None: it stayed there) and its feedback workbook
+    (relative to outbox/<date>/)."""
     db.execute("UPDATE submissions SET archived = ?, feedback = ? WHERE id = ?", (archived, feedback, submission_id))
 
 

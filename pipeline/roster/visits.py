@@ -118,3 +118,8 @@ def figures(gap_rows: pd.DataFrame) -> dict[str, int]:
     return {"key_population": int(len(gap_rows)),
             "seen_this_month": int(gap_rows["seen_this_month"].sum()),
             "gaps": int(gap_rows["gap"].sum())}
+
+
+def not_due_unseen(gap_rows: pd.DataFrame) -> int:
+    """Joined this month, not yet due a visit, and not seen: with seen_this_month and gaps, the key population."""
+    return int((~gap_rows["due_this_month"].astype(bool) & ~gap_rows["seen_this_month"].astype(bool)).sum())

@@ -23,7 +23,8 @@ _EXCEL_EPOCH = date(1899, 12, 30)  # Excel's 1900 system; its 1900-02-29 bug is 
 _SERIAL_MIN, _SERIAL_MAX = 20000, 80000  # 1954-10-03 .. 2119-01-09: no plain count looks like that
 _YEAR_MIN, _YEAR_MAX = 1900, 2099
 
-_TIME = r"(?:[\sT]*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_CLOCK = r"(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?"  # 25:00 is no time: the text is no date
+_TIME = rf"(?:[\sT]*{_CLOCK})?"
 _CELL_DATE = re.compile(r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*[日号]?" + _TIME)
 _CELL_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _CELL_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
@@ -33,7 +34,7 @@ _CELL_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
 # (20000元) and ID or phone numbers (guarded by the digit look-arounds) are left alone.
 _TEXT_DATE = re.compile(
     r"(?<!\d)(?P<y>\d{4})\s*[年./-]\s*(?P<m>\d{1,2})\s*[月./-]\s*(?P<d>\d{1,2})(?!\d)\s*[日号]?"
-    r"(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
+    rf"(?:\s*{_CLOCK})?"
     r"|(?<!\d)(?P<cy>(?:19|20)\d{2})(?P<cm>0[1-9]|1[0-2])(?P<cd>0[1-9]|[12]\d|3[01])(?!\d)"
     r"|(?<!\d)(?P<my>\d{4})\s*年\s*(?P<mm>\d{1,2})\s*月(?!\s*\d)"
     r"|(?<![\d.])(?P<dy>(?:19|20)\d{2})[./-](?P<dm>0?[1-9]|1[0-2])(?![\d./-]|\s*[元万%])"

@@ -19,7 +19,7 @@ from functools import cache, lru_cache
 
 from pipeline.errors import SpecError
 from pipeline.rules import spec
-from pipeline.rules.dates import DateLike, date_likes
+from pipeline.rules.dates import EARLIEST_DATE, DateLike, date_likes
 from pipeline.tools.chinese import cn_date
 
 
@@ -124,6 +124,11 @@ def _rules() -> _Rules:
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise SpecError(f"schemas/results.yaml 格式有误：{exc!r}") from exc
+
+
+def rules_check() -> None:
+    """Read schemas/results.yaml (spec.check_all)."""
+    _rules()
 
 
 _PUNCT = "。.,;:!?、()\"'“”‘’"
@@ -359,6 +364,9 @@ def _outcome(reading: _Reading, hardship: bool, no_investigation: bool,
     # Outcomes are frozen, so rows that read the same share one object.
     status = "observation" if hardship else reading.status
     problems = list(reading.problems)
+    if reading.date is not None and reading.date < EARLIEST_DATE:  # 1900年1月1日: a year typed wrong
+        label = "纳入时间" if status == "new_assisted" else "办理结果中的日期"
+        problems.insert(0, ("invalid_date", f"{label}{cn_date(reading.date)}早于{EARLIEST_DATE.year}年，请核对年份，{_EXAMPLE}"))
     if late_as_of is not None:
         label = "纳入时间" if status == "new_assisted" else "办理结果中的日期"
         problems.append(("inconsistent_result",

@@ -36,12 +36,20 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @cache
 def load_yaml(name: str) -> dict:
+    """A file of schemas/ as a mapping; a SpecError that names the file and says what to do."""
     path = data_dir("schemas") / name
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_YAML_LOADER) or {}
+            data = yaml.load(fh, Loader=_YAML_LOADER)
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"设置文件 {path} 不是 UTF-8 编码（可能用记事本另存为了 ANSI 或 GBK）。"
+                        "请用 UTF-8 编码重新保存这个文件。") from exc
     except (OSError, yaml.YAMLError) as exc:
-        raise SpecError(f"schemas/{name} 无法读取：{exc}") from exc
+        raise SpecError(f"设置文件 {path} 无法读取：{exc}。请改正后重新运行，或从安装包恢复原文件。") from exc
+    if not isinstance(data, dict):
+        raise SpecError(f"设置文件 {path} 的内容应是“名称: 值”的列表（如 overdue_workdays: 30），"
+                        f"现在是{'空的' if data is None else '一段' + type(data).__name__}。请改正后重新运行，或从安装包恢复原文件。")
+    return data
 
 
 @lru_cache(maxsize=4096)  # asked again and again for the same few spellings (each part of 疑似符合救助)
@@ -237,7 +245,50 @@ def unknown_placeholders() -> frozenset[str]:
 
 @cache
 def thresholds() -> dict:
-    return load_yaml("thresholds.yaml")
+    """schemas/thresholds.yaml, each limit checked against THRESHOLD_RANGES."""
+    values = load_yaml("thresholds.yaml")
+    path = data_dir("schemas") / "thresholds.yaml"
+    for key, (low, high, meaning) in THRESHOLD_RANGES.items():
+        value = values.get(key)
+        if value is None:
+            raise SpecError(f"设置文件 {path} 缺少 {key}（{meaning}），应为 {low:,} 到 {high:,} 之间的整数。")
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise SpecError(f"设置文件 {path} 中 {key}（{meaning}）为「{value}」，应为 {low:,} 到 {high:,} 之间的整数。")
+    return values
+
+
+# key → (least, most, what it is): a limit outside these is a typing mistake, not a choice.
+THRESHOLD_RANGES = {
+    "overdue_workdays": (1, 365, "超期的工作日数"),
+    "visits_per_month": (1, 31, "重点人群每月走访次数"),
+    "missing_window_days": (1, 31, "统计未报送的天数"),
+    "reminder_workdays": (1, 60, "催办通知的办理期限（工作日）"),
+    "max_file_bytes": (1 << 20, 2 << 30, "文件大小上限（字节）"),
+    "max_unpacked_bytes": (1 << 20, 8 << 30, "解压后大小上限（字节）"),
+    "max_unpack_ratio": (10, 100_000, "压缩比上限"),
+    "max_cells": (10_000, 200_000_000, "一个工作表的单元格上限"),
+    "max_text_length": (50, 32_767, "一个文字单元格的字数上限"),
+    "header_scan_rows": (5, 1_000, "查找表头的行数"),
+}
+
+
+def check_all() -> None:
+    """Read every file of schemas/ once, so that a setting written wrong is named at the start
+    of a command, not halfway through a run. Raises SpecError naming the file and the key."""
+    from pipeline.rules import results, townships  # the rules made of these files
+
+    readers = (("thresholds.yaml", thresholds), ("form.yaml", form), ("form.yaml", visits_table),
+               ("form.yaml", assistants_table), ("letterhead.yaml", letterhead),
+               ("townships.yaml", townships.listed), ("results.yaml", results.rules_check),
+               *((("vocabularies.yaml", lambda n=name: vocabulary(n))) for name in ("methods", "assistance_types", "seen")))
+    for name, read in readers:
+        try:
+            read()
+        except SpecError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SpecError(f"设置文件 {data_dir('schemas') / name} 格式有误（{exc!r}），"
+                            "请对照安装包中的原文件改正后重新运行。") from exc
 
 
 # --- vocabularies -------------------------------------------------------------------

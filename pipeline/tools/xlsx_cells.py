@@ -48,6 +48,17 @@ def _has_date_format(fmt: Format | None) -> bool:
     return isinstance(num_format, str) and "yy" in num_format.lower()
 
 
+# Text that Excel would take for a formula once a clerk edits the cell: stored as text and shown
+# with Excel's quote prefix (quotePrefix), which keeps it text when the cell is edited.
+FORMULA_STARTS = "=+-@"
+
+
+def quoted(fmt: Format | None) -> Format | None:
+    """The twin of a format with Excel's quote prefix (xlsx_stream.Workbook makes it when needed)."""
+    twin = getattr(fmt, "quoted_twin", None)
+    return twin() if twin is not None else fmt
+
+
 def write_text(ws: Worksheet, row: int, col: int, value, fmt: Format | None = None, *,
                date_fmt: Format | None = None) -> None:
     """Write one value so that Excel shows exactly it: text as text, never a formula.
@@ -60,6 +71,8 @@ def write_text(ws: Worksheet, row: int, col: int, value, fmt: Format | None = No
     """
     value = _plain(value)
     if isinstance(value, str):
+        if value[:1] in FORMULA_STARTS:
+            fmt = quoted(fmt)
         if value.startswith("<r>") and value.endswith("</r>"):
             _write_literal_markup(ws, row, col, value, fmt)
         elif value:
@@ -112,6 +125,8 @@ def cell_xml(value, fmt: Format | None, date_fmt: Format | None) -> str:
     """The same decisions as write_text, as XML."""
     value = _plain(value)
     if isinstance(value, str):
+        if value[:1] in FORMULA_STARTS:
+            fmt = quoted(fmt)
         return string_xml(value, style_attr(fmt)) if value else f'"{style_attr(fmt)}/>'
     if _is_missing(value):
         return f'"{style_attr(fmt)}/>'
@@ -185,10 +200,12 @@ def texts_xml(values: Sequence, style: str, prefix: str, fmt: Format | None, dat
         careful = set(np.searchsorted(seps, np.flatnonzero(kinds & _ESCAPE)).tolist())
         careful.update(np.flatnonzero((kinds[starts] | kinds[ends]) & _SPACE).tolist())
         careful.update(np.flatnonzero(ends - starts >= MAX_CELL_CHARS // 2).tolist())
+        careful.update(np.flatnonzero(kinds[starts] & _FORMULA).tolist())
         if "_x" in joined:
             careful.update(n for n, text in enumerate(texts) if _EXCEL_ESCAPED.search(text))
     for n in careful:
-        out[where[n]] = string_xml(texts[n], style, prefix)
+        text = texts[n]
+        out[where[n]] = string_xml(text, style_attr(quoted(fmt)) if text[:1] in FORMULA_STARTS else style, prefix)
     if careful:
         plain = [n for n in range(len(texts)) if n not in careful]
         joined = _CELL_SEP.join(texts[n] for n in plain)
@@ -204,7 +221,7 @@ def texts_xml(values: Sequence, style: str, prefix: str, fmt: Format | None, dat
     return out
 
 
-_ESCAPE, _SPACE = 1, 2
+_ESCAPE, _SPACE, _FORMULA = 1, 2, 4
 
 
 @functools.cache
@@ -218,6 +235,8 @@ def _char_kinds():
         if _NEEDS_ESCAPE.match(char):
             kinds[ord(char)] |= _ESCAPE
     kinds[ord(_CELL_SEP)] = 0  # between the texts; a text that holds it is rendered on its own
+    for char in FORMULA_STARTS:
+        kinds[ord(char)] |= _FORMULA
     for code in range(0x10000):  # no white space lies beyond U+3000
         if chr(code).isspace():
             kinds[code] |= _SPACE

@@ -10,6 +10,7 @@ which xlsxwriter later copies into the sheet unchanged. Everything else in the f
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import threading
@@ -103,6 +104,19 @@ class Workbook(xlsxwriter.Workbook):
     """
 
     worksheet_class = _SpooledWorksheet
+
+    def add_format(self, properties: dict | None = None) -> Format:
+        """A format that can make its twin with Excel's quote prefix (xlsx_cells.quoted), only
+        when a text that looks like a formula is written in it, so that other files are unchanged."""
+        fmt = super().add_format(properties)
+        fmt.quoted_twin = functools.partial(self._quoted, fmt, dict(properties or {}))
+        return fmt
+
+    def _quoted(self, fmt: Format, properties: dict) -> Format:
+        twins = self.__dict__.setdefault("_twins", {})
+        if id(fmt) not in twins:
+            twins[id(fmt)] = super().add_format({**properties, "quote_prefix": True})
+        return twins[id(fmt)]
     _zip_lock = threading.Lock()
 
     def close(self) -> None:

@@ -7,8 +7,11 @@ whatever the file claims to contain.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 import resource
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -241,6 +244,44 @@ def test_a_value_typed_far_away_is_refused_before_reading_and_the_other_files_go
     assert "Ctrl+End" in far.errors[0].message
     assert not any(e.code == "too_large" for e in close.errors)  # 300 rows × 52 columns is read
     assert fine.rows == 3 and not any(e.file_level for e in fine.errors)  # read, and judged row by row
+
+
+def test_cells_without_their_position_are_counted_as_the_reader_counts_them(tmp_path):
+    # Each cell without r= is the one after the previous: 400 of them on row 200,000 reach
+    # 200,000 × 400 cells, which calamine would allocate (13 GB) and abort the process.
+    started, before = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    outcome, message, _ = run_guard(hostile.implicit_far_cells(tmp_path))
+    assert outcome == "too_large"
+    assert "200,000 行 × 400 列" in message and "「明细表」的 OJ200000 单元格有内容" in message
+    assert time.monotonic() - started < 5
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KB
+
+
+def test_a_form_written_without_positions_reads_as_with_them(tmp_path):
+    from pipeline.intake.check import check_file
+
+    (tmp_path / "with").mkdir()
+    plain = check_file(hostile.rows_xlsx(tmp_path / "with", rows=4), date(2026, 11, 28))
+    bare = check_file(hostile.without_positions(tmp_path, rows=4), date(2026, 11, 28))
+    assert bare.rows == plain.rows == 4
+    assert bare.raw.drop(columns="_file", errors="ignore").equals(plain.raw.drop(columns="_file", errors="ignore"))
+
+
+def test_a_run_goes_on_past_a_workbook_of_implicit_far_cells(tmp_path):
+    from pipeline.demo import synth
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    hostile.implicit_far_cells(inbox)
+    synth.make_submission(inbox / "城西街道1128.xlsx", "城西街道", 5, seed=3, as_of=date(2026, 11, 28))
+    env = {**os.environ, "JIUZHU_WORKERS": "1"}
+    done = subprocess.run([sys.executable, "-m", "pipeline", "run", "--inbox", str(inbox), "--outbox",
+                           str(tmp_path / "outbox"), "--store", str(tmp_path / "s.sqlite3"), "--as-of", "2026-11-28"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "outbox" / "2026-11-28" / "run-report.json").read_text(encoding="utf-8"))
+    statuses = {f["file"]: (f["status"], [e["code"] for e in f["errors"]]) for f in report["files"]}
+    assert statuses == {"隐式位置.xlsx": ("rejected", ["too_large"]), "城西街道1128.xlsx": ("accepted", [])}
 
 
 @pytest.mark.parametrize("build", [hostile.real_xls_named_xlsx, hostile.xlsx_named_xls])

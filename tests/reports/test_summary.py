@@ -300,7 +300,7 @@ def test_rebuild_gives_the_run_s_page_byte_for_byte(district: District, tmp_path
 def test_rebuild_a_day_without_a_run_says_whose_files_it_shows(district: District, tmp_path: Path):
     html, _ = rebuild(tmp_path / "outbox", district.store, AS_OF + timedelta(days=2))
     text = html.read_text(encoding="utf-8")
-    assert "2026年11月30日没有运行汇总" in text and "2026年11月28日那次汇总的文件" in text
+    assert "2026年11月30日没有运行汇总" in text and "本周截至2026年11月28日各次汇总收到的文件" in text
 
 
 def test_rebuild_refuses_without_a_store_or_a_run(district: District, tmp_path: Path):

@@ -270,8 +270,6 @@ def test_a_row_sent_back_is_resolved_by_its_correction_and_counts_from_when_it_w
                                                                     ("李四", "2026-11-20", "2026-11-27")]
 
 
-@pytest.mark.xfail(reason="merge.apply_rows resolves rejected rows by the file's township, not each row's: a row "
-                          "of another township sent back and corrected by the same sender stays awaiting", strict=True)
 def test_a_corrected_row_of_another_township_in_the_senders_file_is_resolved(district: District):
     other = {"township": "石会镇", "village": "中元村"}
     district.week(NOV20, ("城西1120.xlsx", [person("张三"), person("王五"), person("李四", method=None, **other)], NOV20))

@@ -45,7 +45,7 @@ def test_a_new_file_has_no_schema_until_the_first_transaction(db):
     with store.transaction(db):
         pass
     assert store.has_schema(db) and tables(db) == TABLES
-    assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == len(store.MIGRATIONS) == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == len(store.MIGRATIONS)
 
 
 def test_migrations_bring_a_version_1_store_to_the_current_schema(tmp_path: Path):
@@ -64,7 +64,7 @@ def test_migrations_bring_a_version_1_store_to_the_current_schema(tmp_path: Path
     assert "decided_on" not in columns(db, "persons")
     with store.transaction(db):
         pass
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
     assert columns(db, "persons")[-1] == "decided_on" and columns(db, "submissions")[-1] == "sender"
     assert [tuple(r) for r in db.execute("SELECT key, status, decided_on FROM persons")] == [
         ("城西街道||张三", "pending", None)]
@@ -79,7 +79,7 @@ def test_a_store_from_a_newer_jiuzhu_is_refused(tmp_path: Path):
     newer.close()
     with pytest.raises(StoreError) as refused:
         store.connect(path)
-    assert str(refused.value) == f"台账数据库 {path} 由更新版本的 jiuzhu 创建（版本 3），请升级 jiuzhu。"
+    assert str(refused.value) == f"台账数据库 {path} 由更新版本的 jiuzhu 创建（版本 {store.SCHEMA_VERSION + 1}），请升级 jiuzhu。"
 
 
 def test_a_file_that_is_no_database_is_refused(tmp_path: Path):
@@ -87,7 +87,8 @@ def test_a_file_that_is_no_database_is_refused(tmp_path: Path):
     path.write_bytes("这不是数据库".encode() * 200)
     with pytest.raises(StoreError) as refused:
         store.connect(path)
-    assert str(refused.value) == f"台账数据库 {path} 无法打开（file is not a database）。请确认路径正确、文件没有损坏。"
+    assert str(refused.value) == (f"台账数据库 {path} 文件已损坏，无法读取。请用备份恢复这个文件"
+                                  "（jiuzhu backup 写的副本，或运行前自动保存的快照）。")
 
 
 @pytest.mark.parametrize("existing", [False, True], ids=["new store", "existing store"])
