@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pipeline import publish, settings
 from pipeline.errors import JiuzhuError
-from pipeline.intake import check, copies
+from pipeline.intake import copies
 from pipeline.intake.inbox import list_submissions, unread_folders
 from pipeline.model import FileReport, Report
 from pipeline.roster import runs, store, submissions
@@ -84,12 +84,7 @@ def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path
 
 def _check_all(db, paths: list[Path], as_of: date, on_file, on_read) -> list[FileReport]:
     """Check the inbox; a byte-identical file already ingested is a duplicate and is not read."""
-    known = submissions.known(db)
-    found = copies.separate(paths, known)
-    checked = dict(zip(found.fresh, check.check_files(found.fresh, as_of, on_read=on_read,
-                                                       digests=found.digests).files))
-    copies.describe(found, checked, known)
-    reports = [found.copies.get(path) or checked[path] for path in paths]
+    reports = copies.check_inbox(paths, submissions.known(db), as_of, on_read=on_read)
     for report in reports:
         if on_file:
             on_file(report)
@@ -128,11 +123,14 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
                                 pdf=pdf, mask=mask, earlier_feedback=earlier)
             warnings.extend(built.warnings)
             publish.keep_earlier_feedback(outdir, work)
-            moves = []
-            for report in reports:
-                dst = publish.destination(inbox, report, as_of)
-                moves.append((str(report.path), str(dst)))
-                submissions.set_placed(db, ids[id(report)], str(dst.relative_to(inbox)), report.feedback)
+            moves, placed = [], {}
+            for report in reports:  # the forms of one archive share its path: it moves once
+                if report.path not in placed:
+                    placed[report.path] = publish.destination(inbox, [r for r in reports if r.path == report.path],
+                                                              as_of)
+                    moves.append((str(report.path), str(placed[report.path])))
+                submissions.set_placed(db, ids[id(report)], str(placed[report.path].relative_to(inbox)),
+                                       report.feedback)
             runs.finish(db, run_id, built.report)
             publish.checkpoint("rendered")
             publish.publish(store_path, token, work, outdir, moves)
