@@ -53,6 +53,8 @@ class Member:
 
 def members(path: Source) -> list[Member]:
     """The files of a .zip, in the archive's order, unpacked in memory after every check.
+    `path` is a file, or a Blob of bytes already in memory (an e-mail's attachment:
+    Blob(PurePosixPath("附件.zip"), data)); system files (__MACOSX/, Thumbs.db …) are left out.
 
     Raises InputFileError: too_large (a bomb, or more than max_archive_members files), encrypted,
     unreadable (damaged, a name outside the archive), unsupported_type (an archive inside).

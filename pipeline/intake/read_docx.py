@@ -27,6 +27,8 @@ from pipeline.intake.refusals import CORRUPT, TAMPERED
 DOCUMENT_PART = "word/document.xml"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_SPAN = 1000  # columns one cell may span (Word's own limit is 63)
+VAL = f"{W}val"
+CHUNK = 64 * 1024
 
 
 def read_docx(path: Source) -> list[Sheet]:
@@ -85,7 +87,9 @@ class _Table:
 
 
 class _Reader:
-    """Walks document.xml once; tables may nest inside cells (each is a table of its own)."""
+    """The parser's target: told each element's start and end and the text between, it builds
+    no tree (defusedxml's parser calls it directly). Tables may nest inside cells; each is a
+    table of its own, and its text is not its outer cell's."""
 
     def __init__(self) -> None:
         self.budget = CellBudget()
@@ -93,71 +97,84 @@ class _Reader:
         self.open: list[_Table] = []
         self.lines: list[str] = []  # paragraphs outside tables since the last table
         self.paragraph: list[str] = []
+        self.in_text = False  # inside a w:t, whose text is the document's
 
     def read(self, part) -> list[Sheet]:
-        for event, element in safe_xml.iterparse(part, events=("start", "end"), forbid_dtd=True):
-            tag = element.tag
-            if not tag.startswith(W):
-                continue
-            tag = tag[len(W):]
-            if event == "start":
-                self._start(tag)
-            else:
-                self._end(tag, element)
+        parser = safe_xml.DefusedXMLParser(target=self, forbid_dtd=True)
+        while chunk := part.read(CHUNK):
+            parser.feed(chunk)
+        parser.close()
         return [table.sheet() for table in self.tables if table.rows]
 
-    def _start(self, tag: str) -> None:
+    def _text(self) -> list[str]:
         table = self.open[-1] if self.open else None
-        if tag == "tbl":
+        return self.paragraph if table is None or table.cell is None else table.cell
+
+    def start(self, tag: str, attrib: dict) -> None:
+        if not tag.startswith(W):
+            return
+        tag = tag[len(W):]
+        table = self.open[-1] if self.open else None
+        if tag == "t":
+            self.in_text = True
+        elif tag in ("tab", "ptab"):
+            self._text().append("\t")
+        elif tag in ("br", "cr"):
+            self._text().append("\n")
+        elif tag == "noBreakHyphen":
+            self._text().append("-")
+        elif tag == "tbl":
             self.budget.add_table()
             new = _Table(len(self.tables) + 1, [line for line in self.lines if line.strip()])
             self.tables.append(new)
             self.open.append(new)
             self.lines = []
-        elif table is not None and tag == "tr":
+        elif table is None:
+            return
+        elif tag == "tr":
             table.end_row(self.budget)
             table.row = []
-        elif table is not None and tag == "tc":
+        elif tag == "tc":
             table.end_cell(self.budget)
             if table.row is None:
                 table.row = []
             table.cell = []
+        elif tag == "gridSpan" and table.cell is not None:
+            table.span = _number(attrib.get(VAL), 1, MAX_SPAN)
+        elif tag == "vMerge" and table.cell is not None:
+            table.merge = attrib.get(VAL) or "continue"
+        elif tag == "gridBefore" and table.row is not None and table.cell is None:
+            table.before = _number(attrib.get(VAL), 0, MAX_SPAN)
 
-    def _end(self, tag: str, element) -> None:
+    def end(self, tag: str) -> None:
+        if not tag.startswith(W):
+            return
+        tag = tag[len(W):]
         table = self.open[-1] if self.open else None
-        text = self.paragraph if table is None or table.cell is None else table.cell
         if tag == "t":
-            text.append(element.text or "")
-        elif tag in ("tab", "ptab"):
-            text.append("\t")
-        elif tag in ("br", "cr"):
-            text.append("\n")
-        elif tag == "noBreakHyphen":
-            text.append("-")
+            self.in_text = False
         elif tag == "p":
             if table is None:
                 self.lines = self.lines[-8:] + ["".join(self.paragraph)]
                 self.paragraph = []
-            else:
-                text.append("\n")
-            element.clear()
+            elif table.cell is not None:
+                table.cell.append("\n")
         elif table is None:
             return
-        elif tag == "gridSpan" and table.cell is not None:
-            table.span = _number(element.get(f"{W}val"), 1, MAX_SPAN)
-        elif tag == "vMerge" and table.cell is not None:
-            table.merge = element.get(f"{W}val") or "continue"
-        elif tag == "gridBefore" and table.row is not None and table.cell is None:
-            table.before = _number(element.get(f"{W}val"), 0, MAX_SPAN)
         elif tag == "tc":
             table.end_cell(self.budget)
         elif tag == "tr":
             table.end_row(self.budget)
-            element.clear()
         elif tag == "tbl":
             table.end_row(self.budget)
             self.open.pop()
-            element.clear()
+
+    def data(self, text: str) -> None:
+        if self.in_text:
+            self._text().append(text)
+
+    def close(self) -> None:
+        return None
 
 
 def _number(value: str | None, default: int, limit: int) -> int:

@@ -20,20 +20,8 @@ def _small_docx(folder: Path) -> Path:
 
 def docx_bomb(folder: Path, inflated: int = 200 * 1024 * 1024) -> Path:
     """A .docx whose document part inflates to `inflated` bytes of spaces (declared honestly)."""
-    src, path = _small_docx(folder), folder / "炸弹.docx"
-    with zipfile.ZipFile(src) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
-        for info in old.infolist():
-            if info.filename != DOCUMENT:
-                new.writestr(info, old.read(info))
-                continue
-            member = zipfile.ZipInfo(DOCUMENT, date_time=info.date_time)
-            member.compress_type = zipfile.ZIP_DEFLATED
-            with new.open(member, "w", force_zip64=True) as out:
-                out.write(b'<?xml version="1.0"?>' + _W)
-                for _ in range(inflated // (1024 * 1024)):
-                    out.write(b" " * (1024 * 1024))
-                out.write(b"</w:body></w:document>")
-    return path
+    return hostile.stream_bomb(_small_docx(folder), folder / "炸弹.docx", DOCUMENT, b'<?xml version="1.0"?>' + _W,
+                               b"</w:body></w:document>", inflated)
 
 
 def lying_docx_bomb(folder: Path) -> Path:

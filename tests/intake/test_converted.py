@@ -16,6 +16,7 @@ from pipeline.demo import synth
 from pipeline.intake import convert, guard
 from pipeline.intake.check import check_file
 from pipeline.rules import spec
+from tests import hostile
 from tests.browser import require
 from tests.intake import formats
 
@@ -59,11 +60,14 @@ def test_libreoffice_converts_and_the_rows_are_the_originals(made, kind: str, or
 
 
 @pytest.mark.parametrize("kind", ["doc", "wps", "et"])
-def test_without_libreoffice_the_message_names_what_to_install(made, kind: str, tmp_path: Path, monkeypatch):
+def test_without_libreoffice_the_message_names_what_to_install(kind: str, tmp_path: Path, monkeypatch):
+    # Made without LibreOffice: an OLE2 file with a WordDocument stream (.doc, .wps) or a Workbook (.et).
+    made = hostile.et_file(tmp_path) if kind == "et" else hostile.doc_named_xlsx(tmp_path)
+    path = made.rename(tmp_path / f"城西街道1128.{kind}")
     monkeypatch.setenv("PATH", str(tmp_path))  # a machine where LibreOffice is not installed
-    assert convert.soffice() is None
-    report = check_file(made[kind], AS_OF)
-    assert [e.code for e in report.errors] == ["unsupported_type"]
+    assert convert.soffice() is None and guard.inspect(path) == kind
+    report = check_file(path, AS_OF)
+    assert [e.code for e in report.errors] == ["unsupported_type"] and report.township == "城西街道"
     message = report.errors[0].message
     assert "LibreOffice" in message and "apt-get install" in message and "另存为" in message
     if kind == "et":
@@ -88,3 +92,17 @@ def _converting() -> list[str]:
         except OSError:
             continue  # ended meanwhile
     return found
+
+
+def test_a_web_page_libreoffice_exported_named_xls_reads_as_its_workbook(made, tmp_path: Path):
+    # A business system's export as another program writes it: <col>, styles, <font> around the text.
+    soffice = require("soffice")
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+                    "--convert-to", "html", "--outdir", str(tmp_path), str(made["xlsx"])],
+                   check=True, capture_output=True, timeout=240)
+    page = (tmp_path / f"{made['xlsx'].stem}.html").rename(tmp_path / "系统导出.xls")
+    report, source = check_file(page, AS_OF), check_file(made["xlsx"], AS_OF)
+    assert (report.kind, report.status, report.rows, report.rejected) == ("html", source.status, 12, source.rejected)
+    fields = [c for c in source.records.columns if not c.startswith("_")]
+    assert report.records[fields].fillna("").values.tolist() == source.records[fields].fillna("").values.tolist()
+    assert all(len(i) == 18 for i in report.records["id_number"] if i)
