@@ -73,7 +73,8 @@ def check_inbox(paths: list[Path], known: Mapping[str, tuple], as_of: date, *,
             repeats.append(found.copies[path])
             continue
         for report in by_path[path]:
-            if report.sha256 and (report.sha256 in known or report.sha256 in first):  # an archive's form seen before, or seen zipped
+            # A form of an archive received before, or a file this inbox holds loose and zipped too.
+            if report.sha256 and (report.sha256 in known or report.sha256 in first):
                 report = FileReport(file=report.file, path=report.path, sha256=report.sha256, status="duplicate",
                                     kind=report.kind)
                 repeats.append(report)

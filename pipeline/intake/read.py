@@ -14,7 +14,6 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from pipeline.errors import InputFileError
 from pipeline.intake import guard

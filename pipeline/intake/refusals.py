@@ -39,9 +39,9 @@ SUFFIX_MESSAGES = {
 
 # Word, web pages and WPS files are read, but Excel is what the bureau asks for.
 AS_EXCEL = "以后也可以直接用 Excel 填写区民政局下发的模板（.xlsx），检查和汇总更快、更不容易出错。"
-NO_OFFICE = ("本机没有安装 LibreOffice，无法转换这种格式。区民政局请安装 LibreOffice（例如 "
-             "apt-get install libreoffice-writer-nogui libreoffice-calc-nogui）后重新运行；报送单位也可以用 Word、WPS "
-             "或 Excel 打开后另存为 {target} 再发送。")
+NO_OFFICE = ("本机没有安装 LibreOffice，无法转换这种格式。区民政局请安装 LibreOffice（Windows 从 LibreOffice 官方网站"
+             "下载安装；Debian、Ubuntu 运行 apt-get install libreoffice-writer-nogui libreoffice-calc-nogui）后重新运行；"
+             "报送单位也可以用 Word、WPS 或 Excel 打开后另存为 {target} 再发送。")
 NESTED = ("压缩包「{archive}」中还有压缩包「{member}」，本系统不解开压缩包里的压缩包。请把明细表解压出来，"
           "直接作为附件发送（或只把明细表压缩成一个 .zip）。")
 

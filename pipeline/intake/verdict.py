@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from pipeline.model import FileReport
+from pipeline.model import DOCUMENT_KINDS, FileReport
 from pipeline.rules import dates, townships
 
 if TYPE_CHECKING:
@@ -117,9 +117,10 @@ def finish(report: FileReport, unit: str | None, kinds: set[str], validated: dic
             if len(bad):
                 report.other_rejected[KIND_LABELS[kind]] = len(bad)
     if report.records is not None and report.township:
-        for row, township in zip(report.records["_row"], report.records["township"]):
+        document = report.kind in DOCUMENT_KINDS  # a row is found in its table: 表格2第5行
+        for sheet, row, township in zip(report.records["_sheet"], report.records["_row"], report.records["township"]):
             if township != report.township:
-                report.notes.append(f"第{row}行所属乡镇为「{township}」，与本文件（{report.township}）"
+                report.notes.append(f"{sheet if document else ''}第{row}行所属乡镇为「{township}」，与本文件（{report.township}）"
                                     f"不同，已计入{township}。")
     report.has_form = "form" in kinds
     if not report.has_form and "visits" in kinds:

@@ -33,7 +33,8 @@ def lying_docx_bomb(folder: Path) -> Path:
 def docx_external_entity(folder: Path) -> Path:
     """XXE: a table cell that would pull in /etc/passwd."""
     document = (b'<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' + _W +
-                b"<w:tbl><w:tr><w:tc><w:p><w:r><w:t>&xxe;</w:t></w:r></w:p></w:tc></w:tr></w:tbl></w:body></w:document>")
+                b"<w:tbl><w:tr><w:tc><w:p><w:r><w:t>&xxe;</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+                b"</w:body></w:document>")
     return hostile._rewrite(_small_docx(folder), folder / "外部实体.docx", {DOCUMENT: document})
 
 

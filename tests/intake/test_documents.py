@@ -40,7 +40,8 @@ def _found(report) -> list[tuple]:
 def _same_rows(report, workbook_report) -> None:
     """The same people, field for field, as read from the workbook."""
     fields = [c for c in workbook_report.records.columns if not c.startswith("_")]
-    assert report.records[fields].fillna("").values.tolist() == workbook_report.records[fields].fillna("").values.tolist()
+    read, expected = (r.records[fields].fillna("").values.tolist() for r in (report, workbook_report))
+    assert read == expected
 
 
 # --- Word --------------------------------------------------------------------------------
@@ -157,7 +158,8 @@ def test_web_page_spans_entities_nested_tags_and_several_tables(tmp_path: Path):
     table[3][method] = ""
     path = formats.write_html(tmp_path / "导出.xls", table, spans={(1, township): (3, 1), (3, method - 1): (1, 2)})
     page = path.read_bytes().decode("gb18030")
-    page = page.replace("<table", "<div><span><b>统计</b></span></div><table><tr><td>合计</td><td>3</td></tr></table><table", 1)
+    page = page.replace("<table", "<div><span><b>统计</b></span></div>"
+                                  "<table><tr><td>合计</td><td>3</td></tr></table><table", 1)
     path.write_bytes(page.replace("<td x:str>", "<td x:str><span><font>", 3).encode("gb18030"))
     report = check_file(path, AS_OF)
     assert report.records["township"].tolist() == ["城西街道"] * 2
@@ -210,7 +212,8 @@ def test_a_zip_is_checked_file_by_file(tmp_path: Path, names: str):
         ("附件.zip/城西街道1128.xlsx", "accepted", "城西街道", 5, path),
         ("附件.zip/城南/城南街道1128.docx", "partial", "城南街道", 4, path)]
     assert report.files[0].notes == ["压缩包「附件.zip」中的「盖章扫描件.pdf」不是明细表，没有读取。"]
-    assert [(e.file, e.sheet, e.code) for e in report.files[1].errors] == [("附件.zip/城南/城南街道1128.docx", "表格1", "required")]
+    assert [(e.file, e.sheet, e.code) for e in report.files[1].errors] == \
+        [("附件.zip/城南/城南街道1128.docx", "表格1", "required")]
     assert report.files[0].sha256 == check_file(one.path, AS_OF).sha256  # the workbook's own
 
 
@@ -303,3 +306,19 @@ def test_the_same_week_from_word_web_pages_and_a_zip_gives_the_same_roster(tmp_p
     assert [(f["file"], f["status"]) for f in again.report["files"]] == [
         ("两镇报表.zip/濯水镇1128.xlsx", "duplicate"), ("两镇报表.zip/黑溪镇1128.xlsx", "duplicate")]
     assert _persons(tmp_path / "sent.sqlite3") == _persons(tmp_path / "books.sqlite3")
+
+
+def test_check_says_where_a_word_forms_problem_is(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    _, above, table = _submission(tmp_path, n=3)
+    keys = spec.form().keys
+    table[2][keys.index("name")] = ""
+    table[3][keys.index("township")] = "城南街道"  # another township's person: noted where it is
+    path = formats.write_docx(tmp_path / "城西街道1128.docx", table, above=above)
+    result = CliRunner().invoke(main, ["check", str(path), "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 1
+    assert "[表格1，第3行，对象姓名]" in result.output
+    assert "表格1第4行所属乡镇为「城南街道」" in result.output

@@ -31,7 +31,8 @@ seconds = time.perf_counter() - start
 status = Path("/proc/self/status")
 peak = [int(line.split()[1]) for line in status.read_text().splitlines() if line.startswith("VmHWM")] \
     if status.exists() else [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]
-print(json.dumps({"codes": [e.code for e in report.errors], "message": report.errors[0].message if report.errors else "",
+print(json.dumps({"codes": [e.code for e in report.errors],
+                  "message": report.errors[0].message if report.errors else "",
                   "rows": report.rows, "seconds": seconds, "rss_mb": peak[0] / 1024,
                   "passwd": [name for name in opened if "passwd" in name]}))
 """
