@@ -59,6 +59,7 @@ class _Table:
             return
         row, here = self.row, len(self.rows)
         if not row and self.before:
+            budget.add_cells(self.before)
             row.extend([""] * self.before)
         column = len(row)
         budget.add_cells(self.span)

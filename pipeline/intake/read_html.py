@@ -35,11 +35,11 @@ def read_html(path: Source) -> list[Sheet]:
 
 
 class _Table:
-    def __init__(self, number: int, preamble: list[str]):
-        self.number, self.preamble = number, preamble
+    def __init__(self, number: int, preamble: list[str], budget: CellBudget):
+        self.number, self.preamble, self.budget = number, preamble, budget
         self.rows: list[list] = []
         self.spans_down: dict[tuple[int, int], int] = {}  # (top row, column) → last row covered
-        self.covered: dict[int, int] = {}  # column → rows still covered by a rowspan from above
+        self.covered: dict[int, int] = {}  # column → the last row a rowspan from above covers
         self.row: list | None = None
         self.cell: list[str] | None = None
         self.cell_span = (1, 1)
@@ -52,14 +52,12 @@ class _Table:
         self.end_cell()
         if self.row is not None:
             self.rows.append(self.row)
-            self.covered = {c: n - 1 for c, n in self.covered.items() if n > 1}
             self.row = None
 
-    def start_cell(self, colspan: int, rowspan: int, budget: CellBudget) -> None:
+    def start_cell(self, colspan: int, rowspan: int) -> None:
         self.end_cell()
         if self.row is None:
             self.start_row()
-        budget.add_cells(colspan)
         self.cell, self.cell_span = [], (colspan, rowspan)
 
     def end_cell(self) -> None:
@@ -67,14 +65,16 @@ class _Table:
             return
         colspan, rowspan = self.cell_span
         row, top = self.row, len(self.rows)
-        while len(row) in self.covered:  # columns a rowspan from above still holds
-            row.append("")
         column = len(row)
+        while self.covered.get(column, -1) >= top:  # columns a rowspan from above still holds
+            column += 1
+        self.budget.add_cells(column - len(row) + colspan)  # every cell a row is given counts
+        row.extend([""] * (column - len(row)))
         row.append(_text(self.cell))
         row.extend([""] * (colspan - 1))
         if rowspan > 1:
             for c in range(column, column + colspan):
-                self.covered[c] = rowspan
+                self.covered[c] = top + rowspan - 1
             if colspan == 1:
                 self.spans_down[(top, column)] = top + rowspan - 1
         self.cell = None
@@ -103,7 +103,7 @@ class _Tables(HTMLParser):
         table = self.open[-1] if self.open else None
         if tag == "table":
             self.budget.add_table()
-            new = _Table(len(self.done) + 1, [line.strip() for line in self.lines if line.strip()])
+            new = _Table(len(self.done) + 1, [line.strip() for line in self.lines if line.strip()], self.budget)
             self.done.append(new)
             self.open.append(new)
             self.lines = [""]
@@ -111,8 +111,7 @@ class _Tables(HTMLParser):
             table.start_row()
         elif table is not None and tag in ("td", "th"):
             values = dict(attrs)
-            table.start_cell(_span(values.get("colspan"), MAX_COLSPAN), _span(values.get("rowspan"), MAX_ROWSPAN),
-                             self.budget)
+            table.start_cell(_span(values.get("colspan"), MAX_COLSPAN), _span(values.get("rowspan"), MAX_ROWSPAN))
         elif tag in _BLOCKS:
             self._newline()
 

@@ -85,9 +85,12 @@ class _Worksheet:
             while column in covered:
                 column += 1
             column = _index(cell.get(f"{SS}Index"), column + 1, MAX_COLUMN) - 1
+            if column < len(row):  # Excel writes each cell right of the one before
+                raise InputFileError("unreadable", CORRUPT)
             across = _index(cell.get(f"{SS}MergeAcross"), 0, MAX_COLUMN)
             down = _index(cell.get(f"{SS}MergeDown"), 0, MAX_ROW)
-            budget.add_cells((1 + across) * (1 + down))  # the cells a merge covers count too
+            # The cells a merge covers count too, and those an ss:Index skips.
+            budget.add_cells((1 + across) * (1 + down) + max(0, column - len(row)))
             row.extend([""] * (column - len(row)))
             row.append(_cell_text(cell))
             row.extend([""] * across)

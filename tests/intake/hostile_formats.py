@@ -95,3 +95,22 @@ CASES = [  # (builder, the code it must be refused with)
     (docx_without_form, "no_header"), (html_nested_tags, "missing_column"), (html_nested_tables, "too_large"),
     (html_huge, "too_large"), (zip_slip, "unreadable"), (zip_many, "too_large"), (zip_bomb, "too_large"),
 ]
+
+
+def html_span_flood(folder: Path) -> Path:
+    """Cells spanning 1,000 columns and 65,534 rows, then 20,000 empty rows under them."""
+    flood = '<td rowspan="65534" colspan="1000">x</td>' * 2000
+    return hostile._write(folder / "跨行.xls", (f"<html><table><tr>{flood}</tr>" + "<tr></tr>" * 20_000 +
+                                              "<tr><td>张三</td></tr></table></html>").encode())
+
+
+def xml2003_index_flood(folder: Path) -> Path:
+    """Excel 2003 XML whose rows each put one cell in column 16,384."""
+    row = '<Row><Cell ss:Index="16384"><Data ss:Type="String">x</Data></Cell></Row>'
+    return hostile._write(folder / "远处.xls", ('<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:'
+                                              'office:spreadsheet" xmlns:ss="urn:schemas-microsoft-com:office:'
+                                              'spreadsheet"><Worksheet ss:Name="Sheet1"><Table>' + row * 1000 +
+                                              "</Table></Worksheet></Workbook>").encode())
+
+
+CASES += [(html_span_flood, "too_large"), (xml2003_index_flood, "too_large")]

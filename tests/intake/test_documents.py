@@ -148,6 +148,15 @@ def test_web_page_named_xls_keeps_every_digit(tmp_path: Path, charset: str):
     _same_rows(report, workbook)
 
 
+@pytest.mark.parametrize("bom, encoding", [(b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le")])
+def test_web_page_with_a_byte_order_mark_is_read_by_it(tmp_path: Path, bom: bytes, encoding: str):
+    _, above, table = _submission(tmp_path, n=3)
+    path = formats.write_html(tmp_path / "导出.xls", table, above=above, charset="utf-8")
+    path.write_bytes(bom + path.read_bytes().decode("utf-8").replace("charset=utf-8", "charset=gbk").encode(encoding))
+    report = check_file(path, AS_OF)  # the mark wins over a charset that is wrong
+    assert (report.kind, report.status, report.rows, report.township) == ("html", "accepted", 3, "城西街道")
+
+
 def test_web_page_spans_entities_nested_tags_and_several_tables(tmp_path: Path):
     _, _, table = _submission(tmp_path, n=3)
     keys = spec.form().keys
