@@ -67,7 +67,7 @@ class Issue:
 
 # A table of a Word document or web page is the sheet 表格N (intake/document.py).
 _DOCUMENT_TABLE = re.compile(r"表格\d+")
-DOCUMENT_KINDS = frozenset({"docx", "doc", "wps", "html"})
+DOCUMENT_KINDS = frozenset({"docx", "doc", "wps", "rtf", "html"})
 
 
 def sheet_place(sheet: str) -> str:

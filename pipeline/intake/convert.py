@@ -1,5 +1,6 @@
-"""The formats only LibreOffice reads well: Word 97-2003 (.doc) and Kingsoft Writer (.wps)
-become a .docx, Kingsoft's spreadsheet (.et) an .xlsx, read then like any other.
+"""The formats only LibreOffice reads well: Word 97-2003 (.doc), RTF (which Word saves under a
+.doc name) and Kingsoft Writer (.wps) become a .docx, Kingsoft's spreadsheet (.et) an .xlsx,
+read then like any other.
 
 Each conversion runs `soffice --headless` in a temporary folder of its own: its own profile
 (-env:UserInstallation, so a LibreOffice already open elsewhere cannot take the job, and
@@ -26,8 +27,10 @@ from pipeline.rules import spec
 # kind → (LibreOffice's filter for the output, its suffix, what a person would save it as)
 TARGETS = {"doc": ("docx:MS Word 2007 XML", ".docx", ".docx 或 .xlsx"),
            "wps": ("docx:MS Word 2007 XML", ".docx", ".docx 或 .xlsx"),
+           "rtf": ("docx:MS Word 2007 XML", ".docx", ".docx 或 .xlsx"),
            "et": ("xlsx:Calc MS Excel 2007 XML", ".xlsx", ".xlsx")}
-WHAT = {"doc": "Word 97-2003 文档（.doc）", "wps": "WPS 文字文档（.wps）", "et": "WPS 表格文件（.et）"}
+WHAT = {"doc": "Word 97-2003 文档（.doc）", "wps": "WPS 文字文档（.wps）", "rtf": "RTF 格式的 Word 文档",
+        "et": "WPS 表格文件（.et）"}
 # Macros never run: the profile's security level is "very high" and macro execution disabled.
 NO_MACROS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"

@@ -47,6 +47,7 @@ CHUNK = 64 * 1024
 HEAD_BYTES = 2048
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+RTF_MAGIC = b"{\\rtf"
 
 
 @dataclass
@@ -54,7 +55,7 @@ class Examined:
     """What guard found: the file's real `kind`, and for an .xlsx the cells that show a
     formula's error, by sheet name: {sheet: {(row index, column index): "#N/A"}}.
 
-    Kinds: xlsx, xlsm, xls, csv; docx; doc, wps and et (read once LibreOffice converts them);
+    Kinds: xlsx, xlsm, xls, csv; docx; doc, wps, rtf and et (read once LibreOffice converts them);
     html and xml2003 (an export named .xls: a web page's tables, Excel 2003 XML); zip."""
 
     kind: str
@@ -97,6 +98,8 @@ def examine(path: Path | str | Blob) -> Examined:
             return Examined(_inspect_cfb(path, suffix))
         if kind := markup.sniff(head):  # a business system's "xls": a web page or Excel 2003 XML
             return Examined(kind)
+        if head.startswith(RTF_MAGIC):  # Word saves RTF under a .doc name; LibreOffice converts it
+            return Examined("rtf")
         if suffix == ".csv" or _looks_like_csv(head):  # a CSV saved under the name .xlsx is read as one
             return Examined(_inspect_csv(path))
     except InputFileError:

@@ -44,7 +44,7 @@ def read_sheets(path: Source, examined: guard.Examined | None = None) -> list[Sh
     """
     examined = examined or guard.examine(path)
     kind = examined.kind
-    if kind in ("doc", "wps", "et"):
+    if kind in ("doc", "wps", "rtf", "et"):
         from pipeline.intake.convert import converted
 
         made = converted(path, kind)

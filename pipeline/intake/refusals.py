@@ -27,7 +27,6 @@ FOREIGN_MAGIC = (
     (b"Rar!", "一个 RAR 压缩包（本系统只能解开 .zip 压缩包）", UNZIP),
     (b"7z\xbc\xaf\x27\x1c", "一个 7z 压缩包（本系统只能解开 .zip 压缩包）", UNZIP),
     (b"\x1f\x8b", "一个 gzip 压缩包", UNZIP),
-    (b"{\\rtf", "一个 RTF 文档", ACCEPTED),
 )
 SUFFIX_MESSAGES = {
     ".et": f"这是 WPS 表格专用格式（.et），不是 Excel 格式。{RESAVE}",

@@ -40,15 +40,17 @@ def made(tmp_path_factory):
                                 errors={"invalid_id": 1, "required": 1}, with_visits=False)
     above, table = formats.split_table(formats.workbook_rows(sub.path))
     word = formats.write_docx(folder / "城西街道1128.docx", table, above=above)
+    rtf = _soffice_convert(word, "rtf", folder)  # and saved under a .doc name, as Word lets one do
     return {"xlsx": sub.path, "docx": word, "doc": _soffice_convert(word, "doc", folder),
-            "wps": _soffice_convert(word, "wps", folder), "et": _soffice_convert(sub.path, "et", folder)}
+            "wps": _soffice_convert(word, "wps", folder), "et": _soffice_convert(sub.path, "et", folder),
+            "rtf": rtf.rename(rtf.with_name("城西街道1128（RTF）.doc"))}
 
 
 def _seen(report) -> list[tuple]:
     return sorted((e.sheet, e.row, spec.form().match(e.column), e.code) for e in report.errors)
 
 
-@pytest.mark.parametrize("kind, original", [("doc", "docx"), ("wps", "docx"), ("et", "xlsx")])
+@pytest.mark.parametrize("kind, original", [("doc", "docx"), ("wps", "docx"), ("rtf", "docx"), ("et", "xlsx")])
 def test_libreoffice_converts_and_the_rows_are_the_originals(made, kind: str, original: str):
     assert guard.inspect(made[kind]) == kind
     report, source = check_file(made[kind], AS_OF), check_file(made[original], AS_OF)
@@ -59,11 +61,12 @@ def test_libreoffice_converts_and_the_rows_are_the_originals(made, kind: str, or
     assert report.records[fields].fillna("").values.tolist() == source.records[fields].fillna("").values.tolist()
 
 
-@pytest.mark.parametrize("kind", ["doc", "wps", "et"])
+@pytest.mark.parametrize("kind", ["doc", "wps", "rtf", "et"])
 def test_without_libreoffice_the_message_names_what_to_install(kind: str, tmp_path: Path, monkeypatch):
     # Made without LibreOffice: an OLE2 file with a WordDocument stream (.doc, .wps) or a Workbook (.et).
-    made = hostile.et_file(tmp_path) if kind == "et" else hostile.doc_named_xlsx(tmp_path)
-    path = made.rename(tmp_path / f"城西街道1128.{kind}")
+    made = (hostile.et_file(tmp_path) if kind == "et" else hostile.doc_named_xlsx(tmp_path) if kind != "rtf"
+            else hostile._write(tmp_path / "x", b"{\\rtf1\\ansi {\\fonttbl}\\par }"))
+    path = made.rename(tmp_path / f"城西街道1128.{'doc' if kind == 'rtf' else kind}")
     monkeypatch.setenv("PATH", str(tmp_path))  # a machine where LibreOffice is not installed
     assert convert.soffice() is None and guard.inspect(path) == kind
     report = check_file(path, AS_OF)
