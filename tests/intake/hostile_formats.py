@@ -78,16 +78,22 @@ def zip_many(folder: Path, members: int = 10_000) -> Path:
     return folder / "一万个.zip"
 
 
-def zip_bomb(folder: Path) -> Path:
-    """A zip whose one workbook claims 5,000 bytes and inflates to 200 MB."""
-    path = folder / "压缩炸弹.zip"
+def zip_bomb(folder: Path, declared: int | None = 5000) -> Path:
+    """A zip whose one workbook inflates to 200 MB and claims `declared` bytes (None: the truth)."""
+    path = folder / f"压缩炸弹{declared or ''}.zip"
     member = zipfile.ZipInfo("城西.csv")
     member.compress_type = zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(path, "w") as zf:
         with zf.open(member, "w", force_zip64=True) as out:
             for _ in range(200):
                 out.write(b" " * (1024 * 1024))
-    return hostile._write(path, hostile._patch_directory(path.read_bytes(), "城西.csv", 24, "<L", 5000))
+    if declared is None:
+        return path
+    return hostile._write(path, hostile._patch_directory(path.read_bytes(), "城西.csv", 24, "<L", declared))
+
+
+def honest_zip_bomb(folder: Path) -> Path:
+    return zip_bomb(folder, None)
 
 
 CASES = [  # (builder, the code it must be refused with)
@@ -113,4 +119,4 @@ def xml2003_index_flood(folder: Path) -> Path:
                                               "</Table></Worksheet></Workbook>").encode())
 
 
-CASES += [(html_span_flood, "too_large"), (xml2003_index_flood, "too_large")]
+CASES += [(html_span_flood, "too_large"), (xml2003_index_flood, "too_large"), (honest_zip_bomb, "too_large")]
