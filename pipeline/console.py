@@ -7,7 +7,7 @@ from rich.markup import escape
 
 from pipeline import settings
 from pipeline.intake.inbox import shown_name
-from pipeline.model import CODE_LABELS, STATUS_LABELS, FileReport, Report
+from pipeline.model import CODE_LABELS, STATUS_LABELS, FileReport, Report, sheet_place
 from pipeline.rules import spec, townships
 
 PROGRESS_NOTES = 3  # notes shown under a file's line as a run reads the inbox
@@ -47,7 +47,7 @@ def file_line(f: FileReport, *, self_check: bool = False) -> str:
 def print_issues(out: Console, f: FileReport) -> None:
     """Each problem as two lines: where and what was written, then what to do."""
     for e in f.errors:
-        where = "，".join(x for x in (f"工作表「{e.sheet}」" if e.sheet else "",
+        where = "，".join(x for x in (sheet_place(e.sheet) if e.sheet else "",
                                        f"第{e.row}行" if e.row else "",
                                        spec.short_label(e.column) if e.column else "") if x)
         value = e.value if len(e.value) <= 40 else e.value[:40] + "…"

@@ -6,6 +6,7 @@ workbooks, the store and the tests.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -64,6 +65,16 @@ class Issue:
                 "code": self.code, "message": self.message}
 
 
+# A table of a Word document or web page is the sheet 表格N (intake/document.py).
+_DOCUMENT_TABLE = re.compile(r"表格\d+")
+DOCUMENT_KINDS = frozenset({"docx", "doc", "wps", "rtf", "html"})
+
+
+def sheet_place(sheet: str) -> str:
+    """How a person finds a sheet: 工作表「明细表」, or 表格2 (a table of a document)."""
+    return sheet if _DOCUMENT_TABLE.fullmatch(sheet) else f"工作表「{sheet}」"
+
+
 def rows_text(rows: list[int], shown: int = 5) -> str:
     """Excel rows for a note: 4、7、9, or the first `shown` of them and 等."""
     return "、".join(map(str, rows[:shown])) + ("等" if len(rows) > shown else "")
@@ -90,6 +101,9 @@ class FileReport:
     their verdict, its problems and notes, its 填报日期, and its rows in `tables`. The run
     (roster/ingest.py) may add problems found at the merge (a 走访记录 row naming no one on
     the roster) and the status follows; reports/build.py names the `feedback` workbook.
+
+    `path` is the inbox file, what the run archives; a workbook unpacked from a .zip is a
+    report of its own, named `file` 城西街道.zip/城西街道1128.xlsx, whose `path` is the archive.
     """
 
     file: str
@@ -109,6 +123,7 @@ class FileReport:
     filled_on: str | None = None  # the same as an ISO date, when it can be read and is not after the run
     has_form: bool = False  # a sheet with the form's header was read (a zero report has one)
     other_rejected: dict[str, int] = field(default_factory=dict)  # bad rows of 走访记录 / 协理员名册
+    kind: str | None = None  # what guard found it to be: xlsx, csv, docx, html … (DOCUMENT_KINDS: 表格N)
     tables: Tables = field(default_factory=Tables)
 
     # The reader's tables, read as the report's own (report.records, report.visits …).

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pipeline import settings
 from pipeline.errors import JiuzhuError, RunLockedError
+from pipeline.intake.inbox import shown_name
 from pipeline.model import FileReport
 from pipeline.tools import names
 
@@ -224,12 +225,13 @@ def recover(store_path: Path, committed: Callable[[str], bool]) -> str | None:
     return action
 
 
-def destination(inbox: Path, report: FileReport, as_of: date) -> Path:
+def destination(inbox: Path, reports: list[FileReport], as_of: date) -> Path:
     """Where a submission goes once the run commits: archive/<as-of>/, or rejected/ for a file
-    that could not be read at all."""
-    unreadable = any(e.file_level for e in report.errors) and not report.rows and report.status == "rejected"
+    that could not be read at all. `reports` are the file's (an archive has one per form in it)."""
+    unreadable = all(any(e.file_level for e in report.errors) and not report.rows and report.status == "rejected"
+                     for report in reports)
     folder = inbox / (settings.REJECTED_DIR if unreadable else Path(settings.ARCHIVE_DIR) / as_of.isoformat())
-    return _unique(folder / report.file)
+    return _unique(folder / shown_name(reports[0].path))
 
 
 def feedback_in(outdir: Path) -> list[str]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pipeline import publish, settings
 from pipeline.errors import InputFileError, JiuzhuError
-from pipeline.intake import check, copies, guard
+from pipeline.intake import copies, guard
 from pipeline.intake.inbox import list_submissions, unread_folders
 from pipeline.model import FileReport, Report
 from pipeline.roster import runs, store, submissions
@@ -86,12 +86,7 @@ def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path
 
 def _check_all(db, paths: list[Path], as_of: date, on_file, on_read) -> list[FileReport]:
     """Check the inbox; a byte-identical file already ingested is a duplicate and is not read."""
-    known = submissions.known(db)
-    found = copies.separate(paths, known)
-    checked = dict(zip(found.fresh, check.check_files(found.fresh, as_of, on_read=on_read,
-                                                       digests=found.digests).files))
-    copies.describe(found, checked, known)
-    reports = [found.copies.get(path) or checked[path] for path in paths]
+    reports = copies.check_inbox(paths, submissions.known(db), as_of, on_read=on_read)
     for report in reports:
         if on_file:
             on_file(report)
@@ -156,18 +151,24 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
 
 
 def _moves(db, inbox: Path, reports: list[FileReport], ids: dict, as_of: date, warnings: list[str]) -> list:
-    """Where each submission goes, recorded in the store. A file whose bytes are no longer those
-    that were read (replaced while the run went on) stays in the inbox for the next run."""
-    moves = []
+    """Where each submission goes, recorded in the store; the forms of one archive share its path,
+    and it moves once. A loose file whose bytes are no longer those that were read (replaced while
+    the run went on) stays in the inbox for the next run."""
+    moves, placed = [], {}
     for report in reports:
-        if report.sha256 and _now(report.path) != report.sha256:
-            warnings.append(f"{report.file}：汇总过程中这个文件被替换了。本次按替换前读到的内容汇总；"
-                            "替换后的文件留在收件箱，下次运行时读取。")
-            submissions.set_placed(db, ids[id(report)], None, report.feedback)
-            continue
-        dst = publish.destination(inbox, report, as_of)
-        moves.append((str(report.path), str(dst)))
-        submissions.set_placed(db, ids[id(report)], str(dst.relative_to(inbox)), report.feedback)
+        if report.path not in placed:
+            mine = [r for r in reports if r.path == report.path]
+            loose = len(mine) == 1 and "/" not in report.file
+            if loose and report.sha256 and _now(report.path) != report.sha256:
+                warnings.append(f"{report.file}：汇总过程中这个文件被替换了。本次按替换前读到的内容汇总；"
+                                "替换后的文件留在收件箱，下次运行时读取。")
+                placed[report.path] = None
+            else:
+                placed[report.path] = publish.destination(inbox, mine, as_of)
+                moves.append((str(report.path), str(placed[report.path])))
+        where = placed[report.path]
+        submissions.set_placed(db, ids[id(report)], None if where is None else str(where.relative_to(inbox)),
+                               report.feedback)
     return moves
 
 

@@ -403,12 +403,18 @@ def zip_bomb(folder: Path, inflated: int = GIGABYTE) -> Path:
     head = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
     tail = b"</sheetData></worksheet>"
+    return stream_bomb(src, path, SHEET, head, tail, inflated)
+
+
+def stream_bomb(src: Path, path: Path, part: str, head: bytes, tail: bytes, inflated: int) -> Path:
+    """A copy of the zip `src` whose `part` is `head`, `inflated` bytes of spaces and `tail`,
+    streamed into the zip 1 MB at a time (so building it needs no memory)."""
     with zipfile.ZipFile(src) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
         for info in old.infolist():
-            if info.filename != SHEET:
+            if info.filename != part:
                 new.writestr(info, old.read(info))
                 continue
-            member = zipfile.ZipInfo(SHEET, date_time=info.date_time)
+            member = zipfile.ZipInfo(part, date_time=info.date_time)
             member.compress_type = zipfile.ZIP_DEFLATED
             with new.open(member, "w", force_zip64=True) as out:
                 out.write(head)

@@ -36,7 +36,7 @@ def test_reading_and_cleaning_a_file_does_not_import_pandas(tmp_path: Path):
     """The reading child does this while its parent is still loading pandas and pandera."""
     path = synth.make_submission(tmp_path / "城西.xlsx", "城西街道", 12, seed=1, as_of=AS_OF, with_visits=True).path
     code = ("import sys; from pathlib import Path; from pipeline.intake import check\n"
-            f"done = check._read(Path({str(path)!r}))\n"
+            f"done = check._read(Path({str(path)!r}))[0]\n"
             "tables = [t for ts in done.tables.values() for t in ts]\n"
             "print(len(tables), all(t.prepared and not t.cells for t in tables), "
             "'pandas' in sys.modules or 'pandera' in sys.modules)")

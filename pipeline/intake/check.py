@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.errors import InputFileError
-from pipeline.intake import guard, read, verdict
+from pipeline.intake import guard, read, unpacked, verdict
+from pipeline.intake.blob import Blob
 from pipeline.intake.inbox import shown_name
+from pipeline.intake.refusals import NESTED
 from pipeline.intake.tables import Located, locate
-from pipeline.model import FileReport, Issue, Report, rows_text
+from pipeline.model import DOCUMENT_KINDS, FileReport, Issue, Report, rows_text, sheet_place
 from pipeline.rules import spec
 from pipeline.tools import parallel
 
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 
 NO_HEADER = ("在文件前{rows}行中找不到明细表的表头（应有 发现方式、发现人、所属乡镇（街道）、对象姓名、"
              "家庭基本情况、疑似符合救助 等列）。请使用区民政局下发的模板填写，不要删除或改动表头行。")
+NO_FORM_TABLE = ("文件中没有明细表：找不到带有 发现方式、发现人、所属乡镇（街道）、对象姓名、家庭基本情况、疑似符合救助 "
+                 "等表头的表格。请在通知附件的表格中填写（不要删除或改动表头行），或使用区民政局下发的 Excel 模板。")
 HIDDEN_PEOPLE = ("明细表中没有填写人员，但隐藏的工作表{sheets}中有 {rows} 行人员，隐藏的工作表不读取。"
                  "如要报送这些人员，请在 Excel 中取消隐藏（右键工作表标签，选“取消隐藏”），把他们填到明细表中"
                  "后重新发送；如果本周确实没有新发现对象（零报告），请删除隐藏的工作表后再发送。")
@@ -64,22 +68,49 @@ def _missing_columns(file: str, located: Located) -> Issue:
                        sheet=located.sheet, row=located.header_row, column="、".join(headers))
 
 
-def _read(path: Path, digest: str | None = None) -> _Read:
-    """Guard, read and locate one file; file-level problems end up in report.errors.
-    `digest`: the file's sha256 when the caller has it already."""
+def _read(path: Path, digest: str | None = None) -> list[_Read]:
+    """Guard, read and locate one file (each file of an archive: intake/archives.py); file-level
+    problems end up in report.errors. `digest`: the file's sha256 when the caller has it already."""
     report = FileReport(file=shown_name(path), path=path, sha256="")
-    done = _Read(report)
     try:
         report.sha256 = digest or guard.sha256(path)
-        sheets = read.read_sheets(path, guard.examine(path))
+        examined = guard.examine(path)
+        report.kind = examined.kind
+        if examined.kind == "zip":
+            return unpacked.read_members(path, report, _read_source)
+        sheets = read.read_sheets(path, examined)
     except InputFileError as exc:
         report.errors = [_file_issue(report.file, exc.code, exc.message)]
-        return done
+        return [_Read(report)]
+    return [_located(report, sheets)]
+
+
+def _read_source(source: Blob, report: FileReport) -> _Read:
+    """One file of an archive, held in memory, read as a file of the inbox is."""
+    try:
+        examined = guard.examine(source)
+        report.kind = examined.kind
+        if examined.kind == "zip":
+            raise InputFileError("unsupported_type", NESTED.format(archive=report.path.name, member=source.name))
+        sheets = read.read_sheets(source, examined)
+    except InputFileError as exc:
+        report.errors = [_file_issue(report.file, exc.code, exc.message)]
+        return _Read(report)
+    return _located(report, sheets)
+
+
+def _located(report: FileReport, sheets: list[read.Sheet]) -> _Read:
+    """The tables found in a file's sheets, its notes, and its file-level problems."""
+    done = _Read(report)
+    file = report.file
+    document = report.kind in DOCUMENT_KINDS
     found = [locate(sheet) for sheet in sheets]
     tables = [table for table in found if table is not None]
     located = [t for t in tables if t.visible]
     auxiliary = spec.auxiliary_sheets()
+    # A document's tables beside the form (the notice's own layout) are not worth a note.
     unread = [s.name for s, t in zip(sheets, found) if t is None and s.visible and s.name not in auxiliary
+              and not document
               and any(v is not None and (v.__class__ is not str or v.strip()) for row in s.rows for v in row)]
     hidden = [t for t in tables if not t.visible and t.rows]
     forms = [t for t in located if t.kind == "form"]
@@ -87,7 +118,7 @@ def _read(path: Path, digest: str | None = None) -> _Read:
         # An empty form, and people on a hidden sheet: not a zero report, or they are lost unseen.
         rows = sum(len(t.rows) for t in hidden if t.kind == "form")
         sheets_named = "、".join(f"「{t.sheet}」" for t in hidden if t.kind == "form")
-        report.errors = [_file_issue(report.file, "no_header", HIDDEN_PEOPLE.format(sheets=sheets_named, rows=rows))]
+        report.errors = [_file_issue(file, "no_header", HIDDEN_PEOPLE.format(sheets=sheets_named, rows=rows))]
         return done
     for table in hidden:
         report.notes.append(f"隐藏工作表「{table.sheet}」中有 {len(table.rows)} 行，未读取；"
@@ -99,10 +130,10 @@ def _read(path: Path, digest: str | None = None) -> _Read:
     located = [t for t in located if t.kind not in complete or "name" not in t.missing]
     for other in others:
         lacking = "、".join(spec.short_label(KINDS[other.kind]().column(k).header) for k in other.missing)
-        report.notes.append(f"工作表「{other.sheet}」不是完整的{verdict.KIND_LABELS[other.kind]}（没有{lacking}列），未读取；"
+        report.notes.append(f"{sheet_place(other.sheet)}不是完整的{verdict.KIND_LABELS[other.kind]}（没有{lacking}列），未读取；"
                             f"如果其中有要报送的内容，请填到{verdict.KIND_LABELS[other.kind]}中。")
     for table in (t for t in located if t.below_footer):
-        report.notes.append(f"工作表「{table.sheet}」第{rows_text(table.below_footer)}行在落款行（填表人、审核人等）下方，已作为数据读取；"
+        report.notes.append(f"{sheet_place(table.sheet)}第{rows_text(table.below_footer)}行在落款行（填表人、审核人等）下方，已作为数据读取；"
                             "以后请把落款行放在表格最后。")
     if unread and located:
         report.notes.append(f"工作表{'、'.join(f'「{name}」' for name in unread)}中没有明细表的表头，未读取；"
@@ -111,25 +142,26 @@ def _read(path: Path, digest: str | None = None) -> _Read:
         limit = spec.thresholds()["header_scan_rows"]
         hidden = "、".join(f"「{t.sheet}」" for t in tables if not t.visible)
         message = (f"明细表在隐藏的工作表{hidden}中，隐藏的工作表不读取。请在 Excel 中取消隐藏（右键工作表标签，"
-                   "选“取消隐藏”）后重新发送。" if hidden else NO_HEADER.format(rows=limit))
-        report.errors = [_file_issue(report.file, "no_header", message)]
+                   "选“取消隐藏”）后重新发送。" if hidden else
+                   NO_FORM_TABLE if document else NO_HEADER.format(rows=limit))
+        report.errors = [_file_issue(file, "no_header", message)]
         return done
     from pipeline.intake.normalise import prepare  # plain Python: a reading child needs no pandas for it
 
     for table in located:
         if table.missing:
-            report.errors.append(_missing_columns(report.file, table))
+            report.errors.append(_missing_columns(file, table))
         else:
             if table.unknown:  # a column not read must not go unnoticed (办理情况 for 办理结果)
                 report.notes.append(
-                    f"工作表「{table.sheet}」表头中的{'、'.join(f'「{t}」' for t in table.unknown[:5])}"
+                    f"{sheet_place(table.sheet)}表头中的{'、'.join(f'「{t}」' for t in table.unknown[:5])}"
                     f"{'等' if len(table.unknown) > 5 else ''}不是模板上的列，这些列没有读取；如果其中有办理结果、"
                     "身份证号码等内容，请把表头改成模板上的写法。")
             for key, indexes in table.repeated.items():
                 column = KINDS[table.kind]().column(key)
                 done_how = ("各列的内容已合并读取" if key in spec.joined_when_repeated() else
                             f"只读取了第一列，其余{len(indexes)}列没有读取，请删除多余的列或把内容合并到第一列")
-                report.notes.append(f"工作表「{table.sheet}」表头中「{spec.short_label(column.header)}」出现了"
+                report.notes.append(f"{sheet_place(table.sheet)}表头中「{spec.short_label(column.header)}」出现了"
                                     f"{len(indexes) + 1}次，{done_how}。")
             prepare(table, KINDS[table.kind]())
             done.tables.setdefault(table.kind, []).append(table)
@@ -174,7 +206,8 @@ def _validate_kind(files: list[_Read], kind: str, as_of: date) -> dict[int, tupl
 def check_files(paths: list[Path], as_of: date | None = None, *,
                 on_read: Callable[[Path], None] | None = None,
                 digests: Mapping[Path, str] | None = None) -> Report:
-    """Read and validate files without touching the store; each file independently judged.
+    """Read and validate files without touching the store; each file independently judged, each
+    file of a .zip as a file of its own (so there may be more reports than paths, in their order).
     `digests` gives the sha256 of files already hashed, so they are not read twice.
 
     With two cores, a forked child starts reading at once while this process loads pandas
@@ -205,14 +238,15 @@ def check_files(paths: list[Path], as_of: date | None = None, *,
 def _check_shares(paths: list[Path], there: list[int], here: list[int], as_of: date,
                   digests: Mapping[Path, str], on_read: Callable[[Path], None] | None) -> Report:
     """Files `there` read and judged in a forked child, files `here` in this process."""
-    def share(numbers: list[int], tell: Callable[[Path], None] | None) -> list[FileReport]:
-        return _validate_files([done for _, done in _read_each(paths, numbers, digests, tell)], as_of)
+    def share(numbers: list[int], tell: Callable[[Path], None] | None) -> list[tuple[int, FileReport]]:
+        files = _read_each(paths, numbers, digests, tell)  # an archive gives a report per file in it
+        return list(zip([n for n, _ in files], _validate_files([done for _, done in files], as_of)))
 
     theirs, ours = parallel.both(lambda: share(there, None), lambda: share(here, on_read))
     if on_read:  # the child's progress is told here, once it is back
         for i in there:
             on_read(paths[i])
-    return Report(_in_order(there, theirs, here, ours))
+    return Report([report for _, report in sorted(theirs + ours, key=lambda pair: pair[0])])
 
 
 def _in_order(there: list[int], theirs: list, here: list[int], ours: list) -> list:
@@ -223,10 +257,11 @@ def _in_order(there: list[int], theirs: list, here: list[int], ours: list) -> li
 
 def _read_each(paths: list[Path], numbers, digests: Mapping[Path, str],
                tell: Callable[[Path], None] | None) -> list[tuple[int, _Read]]:
-    """(number, file read and located) for the files numbered `numbers`, told as each is read."""
+    """(number, file read and located) for the files numbered `numbers`, told as each is read;
+    an archive's number comes once for each file in it."""
     done = []
     for n in numbers:
-        done.append((n, _read(paths[n], digests.get(paths[n]))))
+        done.extend((n, one) for one in _read(paths[n], digests.get(paths[n])))
         if tell:
             tell(paths[n])
     return done
@@ -285,7 +320,7 @@ def _validate_files(files: list[_Read], as_of: date) -> list[FileReport]:
 
 
 def check_file(path: Path, as_of: date | None = None) -> FileReport:
-    """Read and validate one file.
+    """Read and validate one file (the first file of an archive: see check_files).
 
     Example: check_file(Path("inbox/城西街道1128.xlsx"), date(2026, 11, 28)).status
     """

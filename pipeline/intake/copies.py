@@ -1,11 +1,14 @@
 """Copies: a file byte for byte the same as one received before, or as another file of the
 same inbox, is not read again. It counts as that township's report of the week, and as
-nothing more (docs/design.md §3: re-dropping a byte-identical file is a no-op).
+nothing more (docs/design.md §3: re-dropping a byte-identical file is a no-op). A workbook
+inside a .zip is a file too: the same archive dropped again, or a workbook sent loose and
+then zipped, is a copy (each is known by its own sha256, so only once it is unpacked).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
@@ -50,13 +53,46 @@ def separate(paths: list[Path], known: Mapping[str, tuple]) -> Sorted:
     return out
 
 
-def describe(found: Sorted, checked: Mapping[Path, FileReport], known: Mapping[str, tuple]) -> None:
-    """Give each copy what its original was: its township, whether it held the form, and a note."""
-    for report in found.copies.values():
-        first = found.first.get(report.sha256)
-        original = (Original(checked[first].township, checked[first].has_form, checked[first].file,
-                             checked[first].rows, None) if first is not None
-                    else Original(*known[report.sha256]))
+def check_inbox(paths: list[Path], known: Mapping[str, tuple], as_of: date, *,
+                on_read: Callable[[Path], None] | None = None) -> list[FileReport]:
+    """Every file of an inbox checked, in order, copies aside: one report per file, and one per
+    form inside each archive (its `path` the archive). `known` maps the sha256 of each file
+    received before to what roster/submissions.known says of it.
+
+    Example: check_inbox(list_submissions(inbox), submissions.known(db), date(2026, 11, 28))
+    """
+    from pipeline.intake.check import check_files  # check reads; copies only sorts its results
+
+    found = separate(paths, known)
+    by_path: dict[Path, list[FileReport]] = {}
+    for report in check_files(found.fresh, as_of, on_read=on_read, digests=found.digests).files:
+        by_path.setdefault(report.path, []).append(report)
+    reports, repeats, first = [], [], {}
+    for path in paths:
+        if path in found.copies:
+            reports.append(found.copies[path])
+            repeats.append(found.copies[path])
+            continue
+        for report in by_path[path]:
+            # A form of an archive received before, or a file this inbox holds loose and zipped too.
+            if report.sha256 and (report.sha256 in known or report.sha256 in first):
+                report = FileReport(file=report.file, path=report.path, sha256=report.sha256, status="duplicate",
+                                    kind=report.kind)
+                repeats.append(report)
+            elif report.sha256:
+                first[report.sha256] = report
+            reports.append(report)
+    describe(repeats, first, known)
+    return reports
+
+
+def describe(repeats: list[FileReport], first: Mapping[str, FileReport], known: Mapping[str, tuple]) -> None:
+    """Give each copy what its original was (the first report of its sha256 in this inbox, else
+    `known`): its township, whether it held the form, and a note."""
+    for report in repeats:
+        checked = first.get(report.sha256)
+        original = (Original(checked.township, checked.has_form, checked.file, checked.rows, None)
+                    if checked is not None else Original(*known[report.sha256]))
         report.has_form = original.has_form
         report.township = township_of_copy(report.file, original)
         if report.township != original.township:  # another township's own zero report, not a copy sent again

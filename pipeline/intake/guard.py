@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import InputFileError
-from pipeline.intake import guard_xlsx
+from pipeline.intake import guard_xlsx, markup
+from pipeline.intake.blob import Blob, Source
 from pipeline.intake.refusals import (  # noqa: F401
     ACCEPTED,
     AGAIN,
@@ -32,34 +33,43 @@ from pipeline.intake.refusals import (  # noqa: F401
     LINK,
     RESAVE,
     SUFFIX_MESSAGES,
+    UNZIP,
     UNOPENABLE,
     megabytes,
 )
 from pipeline.rules import spec
 from pipeline.settings import SUBMISSION_SUFFIXES
 
+# Read besides the workbooks: the form filled in Word or WPS (.doc, .wps and .et through
+# LibreOffice), and a .zip of several files (intake/archives.py).
+READ_SUFFIXES = (*SUBMISSION_SUFFIXES, ".docx", ".doc", ".wps", ".et", ".zip")
+
 CHUNK = 64 * 1024
 HEAD_BYTES = 2048
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+RTF_MAGIC = b"{\\rtf"
 
 
 @dataclass
 class Examined:
     """What guard found: the file's real `kind`, and for an .xlsx the cells that show a
-    formula's error, by sheet name: {sheet: {(row index, column index): "#N/A"}}."""
+    formula's error, by sheet name: {sheet: {(row index, column index): "#N/A"}}.
+
+    Kinds: xlsx, xlsm, xls, csv; docx; doc, wps, rtf and et (read once LibreOffice converts them);
+    html and xml2003 (an export named .xls: a web page's tables, Excel 2003 XML); zip."""
 
     kind: str
     error_cells: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
 
 
-def inspect(path: Path | str) -> str:
-    """The real type of a submission: "xlsx", "xlsm", "xls" or "csv". See examine."""
+def inspect(path: Path | str | Blob) -> str:
+    """The real type of a submission: "xlsx", "xlsm", "xls", "csv", "docx", "html" …; see examine."""
     return examine(path).kind
 
 
-def examine(path: Path | str) -> Examined:
-    """The real type of a submission ("xlsx", "xlsm", "xls" or "csv"), and its error cells.
+def examine(path: Path | str | Blob) -> Examined:
+    """The real type of a submission (see Examined), and its error cells.
 
     Raises InputFileError with code unreadable, encrypted, too_large or unsupported_type.
     Reads at most a bounded amount at a time; never expands XML entities or opens any
@@ -69,13 +79,13 @@ def examine(path: Path | str) -> Examined:
         >>> examine("inbox/城西街道1128.xls").kind   # even when it is named .xlsx
         'xls'
     """
-    path = Path(path)
+    path = path if isinstance(path, Blob) else Path(path)
     head, size = _head(path)
     foreign = _foreign(head)
     if foreign:
         raise InputFileError("unsupported_type", foreign)
     suffix = path.suffix.lower()
-    if suffix not in SUBMISSION_SUFFIXES:
+    if suffix not in READ_SUFFIXES:
         raise InputFileError("unsupported_type", _suffix_message(suffix))
     limit = spec.thresholds()["max_file_bytes"]
     if size > limit:
@@ -86,7 +96,11 @@ def examine(path: Path | str) -> Examined:
         if head.startswith(ZIP_MAGIC):
             return Examined(*guard_xlsx.inspect_zip(path))
         if head.startswith(CFB_MAGIC):
-            return Examined(_inspect_cfb(path))
+            return Examined(_inspect_cfb(path, suffix))
+        if kind := markup.sniff(head):  # a business system's "xls": a web page or Excel 2003 XML
+            return Examined(kind)
+        if head.startswith(RTF_MAGIC):  # Word saves RTF under a .doc name; LibreOffice converts it
+            return Examined("rtf")
         if suffix == ".csv" or _looks_like_csv(head):  # a CSV saved under the name .xlsx is read as one
             return Examined(_inspect_csv(path))
     except InputFileError:
@@ -99,8 +113,10 @@ def examine(path: Path | str) -> Examined:
     raise InputFileError("unreadable", CORRUPT)
 
 
-def sha256(path: Path | str) -> str:
+def sha256(path: Path | str | Blob) -> str:
     """The hex SHA-256 of a file, read in chunks (a re-dropped identical file is a no-op)."""
+    if isinstance(path, Blob):
+        return hashlib.sha256(path.data).hexdigest()
     path = Path(path)
     _regular_size(path)
     digest = hashlib.sha256()
@@ -116,8 +132,10 @@ def sha256(path: Path | str) -> str:
 # --- first bytes ------------------------------------------------------------------------
 
 
-def _regular_size(path: Path) -> int:
+def _regular_size(path: Source) -> int:
     """The size of a regular file; anything else is refused (a FIFO would block, a device never end)."""
+    if isinstance(path, Blob):
+        return len(path.data)
     try:
         info = path.lstat()
     except OSError as exc:
@@ -129,7 +147,7 @@ def _regular_size(path: Path) -> int:
     return info.st_size
 
 
-def _head(path: Path) -> tuple[bytes, int]:
+def _head(path: Source) -> tuple[bytes, int]:
     """The first bytes and the size."""
     size = _regular_size(path)
     try:
@@ -147,13 +165,6 @@ def _foreign(head: bytes) -> str | None:
     for magic, what, advice in FOREIGN_MAGIC:
         if head.startswith(magic):
             return f"这是{what}，不是 Excel 表格。{advice}"
-    # Business systems often export an HTML table or Excel 2003 XML under an .xls name.
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith(b"<"):
-        if b"urn:schemas-microsoft-com:office:spreadsheet" in text:
-            return f"这是 Excel 2003 XML 表格，本系统不读取这种格式。{RESAVE}"
-        if b"<html" in text or b"<table" in text or b"<!doctype html" in text:
-            return f"这是网页（HTML）格式的文件，只是扩展名像 Excel 表格（业务系统导出的表格常见这种情况）。{RESAVE}"
     return None
 
 
@@ -170,18 +181,18 @@ def _suffix_message(suffix: str) -> str:
 # --- .xls and other OLE2 (CFB) containers -----------------------------------------------
 
 
-def _inspect_cfb(path: Path) -> str:
+def _inspect_cfb(path: Source, suffix: str) -> str:
     import msoffcrypto  # here, not at the top: only .xls files need them, and they take 30 ms to load
     import olefile
 
-    with olefile.OleFileIO(str(path)) as ole:
+    with olefile.OleFileIO(path.data if isinstance(path, Blob) else str(path)) as ole:
         # An encrypted .xlsx/.docx is a CFB holding EncryptionInfo + EncryptedPackage. This
         # is the test msoffcrypto applies, asked directly because msoffcrypto would then
         # parse the EncryptionInfo XML with minidom, which expands entities.
         if ole.exists("EncryptionInfo") or ole.exists("EncryptedPackage"):
             raise InputFileError("encrypted", ENCRYPTED)
-        if ole.exists("WordDocument"):
-            raise InputFileError("unsupported_type", f"这是一个 Word 文档（.doc），不是 Excel 表格。{ACCEPTED}")
+        if ole.exists("WordDocument"):  # Word 97-2003, or Kingsoft Writer's .wps: LibreOffice converts both
+            return "wps" if suffix == ".wps" else "doc"
         if ole.exists("PowerPoint Document"):
             raise InputFileError("unsupported_type", f"这是一个 PowerPoint 演示文稿（.ppt），不是 Excel 表格。{ACCEPTED}")
         if ole.exists("__properties_version1.0"):
@@ -192,7 +203,7 @@ def _inspect_cfb(path: Path) -> str:
         # FILEPASS in the workbook globals: an .xls with an open password.
         if msoffcrypto.OfficeFile(fh).is_encrypted():
             raise InputFileError("encrypted", ENCRYPTED)
-    return "xls"
+    return "et" if suffix == ".et" else "xls"  # Kingsoft's spreadsheet: LibreOffice knows it best
 
 
 # --- .csv -------------------------------------------------------------------------------
@@ -211,7 +222,7 @@ def _looks_like_csv(head: bytes) -> bool:
     return False
 
 
-def _inspect_csv(path: Path) -> str:
+def _inspect_csv(path: Source) -> str:
     """A CSV must be text in UTF-8 (Excel's "CSV UTF-8") or GB18030 (Excel's "CSV" on Chinese Windows)."""
     for encoding in ("utf-8", "gb18030"):
         if _decodes(path, encoding):
@@ -221,7 +232,7 @@ def _inspect_csv(path: Path) -> str:
         f"{RESAVE}"))
 
 
-def _decodes(path: Path, encoding: str) -> bool:
+def _decodes(path: Source, encoding: str) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)()
     try:
         with path.open("rb") as fh:

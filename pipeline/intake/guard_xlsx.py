@@ -1,4 +1,4 @@
-"""The .xlsx / .xlsm container, checked before calamine opens it: its zip directory bounded,
+"""The .xlsx / .xlsm / .docx container, checked before calamine (or read_docx) opens it: its zip directory bounded,
 every member inflated once against the size it declares (zip bombs), every XML part scanned
 for a DTD (entity bombs, external entities), and each sheet's extent measured from its
 filled cells, since calamine allocates a sheet's whole rectangle and aborts the process
@@ -11,7 +11,6 @@ import copy
 import re
 import struct
 import zipfile
-from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as safe_xml
@@ -19,7 +18,8 @@ from defusedxml import DefusedXmlException
 from isal import isal_zlib
 
 from pipeline.errors import InputFileError
-from pipeline.intake.refusals import ACCEPTED, BOMB, CORRUPT, ENCRYPTED, SUFFIX_MESSAGES, TAMPERED, UNZIP, megabytes
+from pipeline.intake.blob import Source, opened
+from pipeline.intake.refusals import ACCEPTED, BOMB, CORRUPT, ENCRYPTED, SUFFIX_MESSAGES, TAMPERED, megabytes
 from pipeline.rules import spec
 
 CHUNK = 64 * 1024
@@ -32,6 +32,7 @@ MAX_ZIP_DIRECTORY_BYTES = 4 * 1024 * 1024
 # The three parts parsed as XML here (workbook, its relationships, the content types).
 SMALL_PART_BYTES = 8 * 1024 * 1024
 SMALL_PARTS = ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+WORD_PARTS = ("[Content_Types].xml", "word/document.xml")
 XML_MEMBER_SUFFIXES = (".xml", ".rels", ".vml")
 # Excel never writes a DTD. Case-insensitive because some XML readers are lenient. (One
 # regex with a NUL alternative is 20x slower than this one plus a memchr for NUL.)
@@ -60,16 +61,24 @@ LONG_TAG = 4096
 EXTENT_OVERLAP = 256  # a far cell's tag, read again whole in the next window
 
 
-def inspect_zip(path: Path) -> tuple[str, dict[str, dict[tuple[int, int], str]]]:
-    """("xlsx" or "xlsm", the cells showing a formula's error by sheet name) of a vetted workbook."""
-    _check_zip_directory(path)
-    with zipfile.ZipFile(path) as zf:
+def inspect_zip(path: Source) -> tuple[str, dict[str, dict[tuple[int, int], str]]]:
+    """("xlsx" or "xlsm", the cells showing a formula's error by sheet name) of a vetted workbook;
+    ("docx", {}) of a vetted Word document; ("zip", {}) of an archive, which intake/archives.py
+    vets as it unpacks it."""
+    check_zip_directory(path)
+    with zipfile.ZipFile(opened(path)) as zf:
         infos = zf.infolist()
         names = {info.filename for info in infos}
+        if names.issuperset(WORD_PARTS) and not names.issuperset(SMALL_PARTS):
+            check_members(zf, infos)
+            return "docx", {}
         if not names.issuperset(SMALL_PARTS):
-            raise _not_a_workbook(zf, names)
+            refusal = _not_a_workbook(zf, names)
+            if refusal is None:
+                return "zip", {}
+            raise refusal
         try:
-            errors = _check_members(zf, infos)
+            errors = check_members(zf, infos)
         except _FarCell as far:
             try:
                 sheet = _sheet_names(*(_parse_small_part(zf, name) for name in SMALL_PARTS[1:])).get(far.extent.member)
@@ -86,7 +95,7 @@ def inspect_zip(path: Path) -> tuple[str, dict[str, dict[tuple[int, int], str]]]
             {sheets[member]: cells for member, cells in errors.items() if member in sheets})
 
 
-def _check_zip_directory(path: Path) -> None:
+def check_zip_directory(path: Source) -> None:
     """Bound the zip's directory from its end record before zipfile loads it whole."""
     with path.open("rb") as fh:
         size = fh.seek(0, 2)
@@ -110,8 +119,8 @@ def _check_zip_directory(path: Path) -> None:
         raise InputFileError("too_large", BOMB.format(detail=f"内部目录过大，含 {entries} 个部件"))
 
 
-def _not_a_workbook(zf: zipfile.ZipFile, names: set[str]) -> InputFileError:
-    """Name the zip-based format that is not an Excel workbook."""
+def _not_a_workbook(zf: zipfile.ZipFile, names: set[str]) -> InputFileError | None:
+    """Name the zip-based format that is not an Excel workbook; None for a plain archive."""
     if not names:
         return InputFileError("unreadable", CORRUPT)
     if "mimetype" in names:
@@ -121,17 +130,17 @@ def _not_a_workbook(zf: zipfile.ZipFile, names: set[str]) -> InputFileError:
             return InputFileError("unsupported_type", SUFFIX_MESSAGES[".ods"])
         return InputFileError("unsupported_type", f"这是一个 OpenDocument 文档，不是 Excel 表格。{ACCEPTED}")
     if any(name.startswith("word/") for name in names):
-        return InputFileError("unsupported_type", f"这是一个 Word 文档（.docx），不是 Excel 表格。{ACCEPTED}")
+        return InputFileError("unreadable", f"Word 文档已损坏（缺少正文部分）。{CORRUPT}")
     if any(name.startswith("ppt/") for name in names):
         return InputFileError("unsupported_type", f"这是一个 PowerPoint 演示文稿（.pptx），不是 Excel 表格。{ACCEPTED}")
     if "xl/workbook.bin" in names:
         return InputFileError("unsupported_type", SUFFIX_MESSAGES[".xlsb"])
     if "[Content_Types].xml" in names or any(name.startswith("xl/") for name in names):
         return InputFileError("unreadable", CORRUPT)  # an Office package that lost its workbook
-    return InputFileError("unsupported_type", f"这是一个 zip 压缩包，不是 Excel 表格。{UNZIP}")
+    return None
 
 
-def _check_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[str, dict]:
+def check_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[str, dict]:
     """Reject a zip bomb on its declared sizes, then verify them by inflating every member once.
 
     Headers can lie, so each member is decompressed in chunks and abandoned as soon as it
@@ -154,7 +163,7 @@ def _check_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[st
                 detail=f"内部部件 {info.filename} 压缩比超过 {limits['max_unpack_ratio']} 倍"))
         if info.flag_bits & 0x1:
             raise InputFileError("encrypted", ENCRYPTED)  # zip-level password, rare but same remedy
-        extent = _inflate(zf, info)
+        extent = inflate(zf, info)
         if extent and extent.implicit:
             _implicit_extent(zf, info, extent)
             extent.check(limits["max_cells"])
@@ -163,9 +172,9 @@ def _check_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[st
     return errors
 
 
-def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Extent | None:
+def inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, keep: list[bytes] | None = None) -> _Extent | None:
     """Decompress one member in 64 KB chunks, stopping as soon as it exceeds its declared size;
-    a sheet's extent and error cells as seen on the way."""
+    a sheet's extent and error cells as seen on the way. `keep` collects the chunks."""
     # zipfile itself stops at the declared size and then reports a CRC error; give it room
     # to overrun, so that an overrun is seen for what it is.
     probe = copy.copy(info)
@@ -183,6 +192,8 @@ def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Extent | None:
             if size > info.file_size:
                 raise InputFileError("too_large", BOMB.format(
                     detail=f"内部部件 {info.filename} 解压后超过其声明的大小"))
+            if keep is not None:
+                keep.append(chunk)
             if scan:
                 # XML 1.0 forbids NUL: one means UTF-16, which would hide a DTD from this scan.
                 window = tail + chunk
@@ -245,7 +256,7 @@ def _implicit_extent(zf: zipfile.ZipFile, info: zipfile.ZipInfo, extent: _Extent
     """Measure a sheet whose cells or rows leave out their position, counting positions as the
     reader will: a row without r= is the one after the previous row, a cell without r= the one
     after the previous cell of its row. Only cells that hold something count, as in FAR_CELL.
-    The member's size was verified by _inflate, so reading it again is bounded."""
+    The member's size was verified by inflate, so reading it again is bounded."""
     row = column = 0
     pending: tuple[int, int] | None = None  # an open <c> whose content is not seen yet
     rest = b""

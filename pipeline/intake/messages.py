@@ -6,6 +6,7 @@ from datetime import date
 
 import pandas as pd
 
+from pipeline.model import sheet_place
 from pipeline.rules import identity, spec, townships
 from pipeline.rules.idcard import id_problem
 
@@ -80,10 +81,10 @@ def _invalid_id(value: str) -> str:
 
 
 def _where(frame: pd.DataFrame, index, other) -> str:
-    """第5行, or 工作表「胜利社区」第5行 when `other` is on another sheet than `index`."""
+    """第5行, or 工作表「胜利社区」第5行 (表格2第5行 in a document) when `other` is on another sheet than `index`."""
     where = f"第{frame.at[other, '_row']}行"
     if frame.at[other, "_sheet"] != frame.at[index, "_sheet"]:
-        where = f"工作表「{frame.at[other, '_sheet']}」{where}"
+        where = f"{sheet_place(frame.at[other, '_sheet'])}{where}"
     return where
 
 

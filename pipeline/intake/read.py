@@ -3,7 +3,9 @@
 .xlsx, .xlsm and .xls go through python-calamine (fast, never evaluates formulas: it
 returns the cached value, and never runs macros); .csv through the csv module after
 decoding UTF-8 (with or without BOM) or GB18030. Row numbers are kept as a person sees
-them: Excel rows from 1, CSV line numbers.
+them: Excel rows from 1, CSV line numbers. Word documents and web pages are read by
+read_docx and read_html (a table's rows, as 表格N), Excel 2003 XML by read_xml2003, and
+.doc, .wps and .et once LibreOffice has converted them (intake/convert.py).
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from pipeline.errors import InputFileError
 from pipeline.intake import guard
+from pipeline.intake.blob import Blob, Source, opened
 from pipeline.rules import spec
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -34,23 +36,46 @@ class Sheet:
     merged: frozenset[tuple[int, int]] = frozenset()
 
 
-def read_sheets(path: Path, examined: guard.Examined | None = None) -> list[Sheet]:
-    """All worksheets of a vetted file. Raises InputFileError for what guard cannot see.
+def read_sheets(path: Source, examined: guard.Examined | None = None) -> list[Sheet]:
+    """All worksheets (or a document's tables) of a vetted file. Raises InputFileError for what
+    guard cannot see.
 
     Example: read_sheets(Path("城西街道1128.xlsx"))[0].rows[2]  # Excel row 3
     """
     examined = examined or guard.examine(path)
-    if examined.kind == "csv":
+    kind = examined.kind
+    if kind in ("doc", "wps", "rtf", "et"):
+        from pipeline.intake.convert import converted
+
+        made = converted(path, kind)
+        return read_sheets(made, guard.examine(made))
+    if kind == "docx":
+        from pipeline.intake.read_docx import read_docx
+
+        return read_docx(path)
+    if kind == "html":
+        from pipeline.intake.read_html import read_html
+
+        return read_html(path)
+    if kind == "xml2003":
+        from pipeline.intake.read_xml2003 import read_xml2003
+
+        return read_xml2003(path)
+    if kind == "zip":  # intake/check.py unpacks an archive before reading; one inside another is refused
+        raise InputFileError("unsupported_type", f"这是一个 zip 压缩包，不是 Excel 表格。{guard.UNZIP}")
+    if kind == "csv":
         return [_read_csv(path)]
-    return _read_workbook(path, examined.kind, examined.error_cells)
+    return _read_workbook(path, kind, examined.error_cells)
 
 
-def _read_workbook(path: Path, kind: str, error_cells: dict[str, dict[tuple[int, int], str]]) -> list[Sheet]:
+def _read_workbook(path: Source, kind: str, error_cells: dict[str, dict[tuple[int, int], str]]) -> list[Sheet]:
     import python_calamine as calamine
 
     max_cells = spec.thresholds()["max_cells"]
     try:
-        if (kind == "xls") == (path.suffix.lower() == ".xls") and _utf8(path):
+        if isinstance(path, Blob):
+            book = calamine.CalamineWorkbook.from_filelike(opened(path))
+        elif (kind == "xls") == (path.suffix.lower() == ".xls") and _utf8(path):
             book = calamine.CalamineWorkbook.from_path(str(path))
         else:  # calamine goes by the name (an .xlsx saved as .xls), and takes only a UTF-8 one
             with path.open("rb") as fh:
@@ -82,7 +107,7 @@ def _read_workbook(path: Path, kind: str, error_cells: dict[str, dict[tuple[int,
     return sheets
 
 
-def _utf8(path: Path) -> bool:
+def _utf8(path) -> bool:
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:  # a GBK name's bytes, escaped (intake/inbox.shown_name)
@@ -128,7 +153,7 @@ def _fill_merged_down(rows: list[list], ranges) -> frozenset[tuple[int, int]]:
     return frozenset(filled)
 
 
-def _read_csv(path: Path) -> Sheet:
+def _read_csv(path: Source) -> Sheet:
     """Rows of a CSV as Excel writes it: quotes doubled inside quoted cells, an optional first
     line sep=; naming the delimiter, and ="0012…" for a cell Excel must keep as text."""
     text = decode_csv(path.read_bytes())

@@ -26,10 +26,9 @@ FOREIGN_MAGIC = (
     (b"GIF8", "一张 GIF 图片", ACCEPTED),
     (b"II*\x00", "一张 TIFF 图片", ACCEPTED),
     (b"MM\x00*", "一张 TIFF 图片", ACCEPTED),
-    (b"Rar!", "一个 RAR 压缩包", UNZIP),
-    (b"7z\xbc\xaf\x27\x1c", "一个 7z 压缩包", UNZIP),
+    (b"Rar!", "一个 RAR 压缩包（本系统只能解开 .zip 压缩包）", UNZIP),
+    (b"7z\xbc\xaf\x27\x1c", "一个 7z 压缩包（本系统只能解开 .zip 压缩包）", UNZIP),
     (b"\x1f\x8b", "一个 gzip 压缩包", UNZIP),
-    (b"{\\rtf", "一个 RTF 文档", ACCEPTED),
 )
 SUFFIX_MESSAGES = {
     ".et": f"这是 WPS 表格专用格式（.et），不是 Excel 格式。{RESAVE}",
@@ -37,6 +36,15 @@ SUFFIX_MESSAGES = {
     ".ods": f"这是 OpenDocument 表格（.ods），不是 Excel 格式。{RESAVE}",
     ".xlsb": f"这是 Excel 二进制工作簿（.xlsb），本系统不读取这种格式。{RESAVE}",
 }
+
+
+# Word, web pages and WPS files are read, but Excel is what the bureau asks for.
+AS_EXCEL = "以后也可以直接用 Excel 填写区民政局下发的模板（.xlsx），检查和汇总更快、更不容易出错。"
+NO_OFFICE = ("本机没有安装 LibreOffice，无法转换这种格式。区民政局请安装 LibreOffice（Windows 从 LibreOffice 官方网站"
+             "下载安装；Debian、Ubuntu 运行 apt-get install libreoffice-writer-nogui libreoffice-calc-nogui）后重新运行；"
+             "报送单位也可以用 Word、WPS 或 Excel 打开后另存为 {target} 再发送。")
+NESTED = ("压缩包「{archive}」中还有压缩包「{member}」，本系统不解开压缩包里的压缩包。请把明细表解压出来，"
+          "直接作为附件发送（或只把明细表压缩成一个 .zip）。")
 
 
 def megabytes(size: int) -> str:

@@ -198,30 +198,72 @@ def _filled(value) -> bool:
     return value is not None and (value.__class__ is not str or bool(value.strip()))
 
 
+def _text_row(row: list) -> bool:
+    """A row of text only (no number or date): it may be part of a header, never a person."""
+    return all(v is None or v.__class__ is str for v in row)
+
+
+def _header_paths(upper: list, lower: list) -> list[tuple[str, str]]:
+    """(upper text, lower text) of each column of a two-row header. A group label merged across
+    its columns (发现情况 over 发现方式 | 发现人 | 所属乡镇（街道）) is written in its first column
+    only: it heads the columns to its right whose upper cell is empty and lower cell is not."""
+    width = max(len(upper), len(lower))
+    texts = [[re.sub(r"\s+", "", cell_text(row[i])) if i < len(row) and row[i].__class__ is str else ""
+              for i in range(width)] for row in (upper, lower)]
+    paths, group = [], ""
+    for up, low in zip(*texts):
+        if up:
+            group = up if low else ""  # a label with nothing under it heads no group
+        paths.append((up or (group if low else ""), low))
+    return paths
+
+
+def _match_paths(paths: list[tuple[str, str]], table: spec.Table) -> dict[int, tuple[str, str]]:
+    """Column index → (key, header text) of a two-row header, each column matched by its full
+    path, the lower cell first: the lower cell alone, then upper and lower together (乡镇（街道）
+    over 调查情况), then the upper cell alone (a header merged down, or written in the upper row
+    only). Each key goes to one column, so a group label (乡镇（街道） over 调查情况 | 办理结果) is
+    never taken for 所属乡镇（街道） when a column names that below."""
+    found: dict[int, tuple[str, str]] = {}
+    taken: set[str] = set()
+    for candidates in (lambda up, low: low,
+                       lambda up, low: up + low if up and low and up != low else "",
+                       lambda up, low: up if not low or up == low else ""):
+        for i, (up, low) in enumerate(paths):
+            text = candidates(up, low)
+            if i in found or not text or len(text) > MAX_HEADER_LENGTH:
+                continue
+            key = table.match_folded(spec.fold(text))
+            if key and key not in taken:
+                found[i] = (key, text)
+                taken.add(key)
+    return found
+
+
 def _two_row_header(sheet: Sheet, header_index: int, table: spec.Table,
-                    columns: dict[int, str]) -> tuple[dict[int, str], dict[int, str], int]:
-    """The header's columns with those named in the row just above or below it, their header
-    texts, and the header's last row. The printed form heads 调查情况 and 办理结果 with
-    乡镇（街道） in a row above them; unless the upper cells are merged down, each row then
-    holds part of the header. A row of text only (no number or date: not a person) adds the
-    columns it names where the header row names none."""
-    rows = {i: header_index for i in columns}
-    last = header_index
-    for index in (header_index - 1, header_index + 1):
-        if not 0 <= index < len(sheet.rows):
+                    columns: dict[int, str]) -> tuple[dict[int, str], dict[int, str], int, list]:
+    """The header's columns, their header texts, the header's last row and its cells as one row.
+
+    The printed form groups columns in a row above their own headers (乡镇（街道） over 调查情况
+    and 办理结果; some add 发现情况 over 发现方式, 发现人 and 所属乡镇（街道）), its other headers
+    merged down both rows or written in one of them. When the row just above or below the header
+    is text only and the two rows read as one header (`_match_paths`) name more columns than the
+    header row alone, they are that header."""
+    header = sheet.rows[header_index]
+    single = {i: re.sub(r"\s+", "", cell_text(header[i])) for i in columns}
+    best = (columns, single, header_index, header)
+    for upper, lower in ((header_index - 1, header_index), (header_index, header_index + 1)):
+        if upper < 0 or lower >= len(sheet.rows):
             continue
-        row = sheet.rows[index]
-        if any(v is not None and v.__class__ is not str for v in row):
+        if not _text_row(sheet.rows[lower if upper == header_index else upper]):
             continue
-        folded = [(i, spec.fold(v)) for i, v in enumerate(row)
-                  if i not in columns and 0 < len(v) <= MAX_HEADER_LENGTH]
-        added = {i: key for i, key in _match_row(folded, table).items() if key not in columns.values()}
-        if added:
-            columns = {**columns, **added}
-            rows.update(dict.fromkeys(added, index))
-            last = max(last, index)
-    texts = {i: re.sub(r"\s+", "", cell_text(sheet.rows[row][i])) for i, row in rows.items()}
-    return columns, texts, last
+        paths = _header_paths(sheet.rows[upper], sheet.rows[lower])
+        found = _match_paths(paths, table)
+        if len(found) > len(best[0]):
+            merged = [low or up for up, low in paths]
+            best = ({i: key for i, (key, _) in found.items()}, {i: text for i, (_, text) in found.items()},
+                    lower, merged)
+    return best
 
 
 def locate(sheet: Sheet) -> Located | None:
@@ -233,8 +275,7 @@ def locate(sheet: Sheet) -> Located | None:
     if found is None:
         return None
     header_index, table, columns = found
-    header = sheet.rows[header_index]
-    columns, texts, last_header = _two_row_header(sheet, header_index, table, columns)
+    columns, texts, last_header, header = _two_row_header(sheet, header_index, table, columns)
     located = Located(
         kind=table.kind, sheet=sheet.name, visible=sheet.visible,
         header_row=sheet.row_numbers[header_index],

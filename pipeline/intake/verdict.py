@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import date, timedelta
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from pipeline.model import FileReport
+from pipeline.model import DOCUMENT_KINDS, FileReport
 from pipeline.rules import dates, townships
 
 if TYPE_CHECKING:
@@ -23,19 +23,26 @@ _NAME_DATES = (re.compile(r"(?<!\d)(20\d\d)[-._年]?(\d\d?)[-._月]?(\d\d?)(?!\d
                re.compile(r"(?<!\d)()(\d\d?)月(\d\d?)[日号]"),
                re.compile(r"(?<!\d)()(\d\d)(\d\d)(?!\d)"))
 
-def file_township(path: Path, clean: pd.DataFrame | None, unit: str | None) -> str | None:
+def name_stems(file: str) -> list[str]:
+    """A file's name without its suffix, then, for a member of an archive, the archive's:
+    城西街道.zip/附件1128.xlsx → ["附件1128", "城西街道"]."""
+    path = PurePosixPath(file)
+    return [path.stem] + ([PurePosixPath(path.parts[0]).stem] if len(path.parts) > 1 else [])
+
+
+def file_township(file: str, clean: pd.DataFrame | None, unit: str | None) -> str | None:
     """The township a file is from: its rows, else its 填报单位 row, else its file name."""
     names = {t.name for t in townships.listed()}
     if clean is not None and not clean.empty:
         counts = Counter(t for t in clean["township"] if t in names)
         if counts:
             return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-    return named_township(path, unit)
+    return named_township(file, unit)
 
 
-def named_township(path: Path, unit: str | None) -> str | None:
-    """The township a file's 填报单位 row, else its file name, names."""
-    for text in (unit, path.stem):
+def named_township(file: str, unit: str | None) -> str | None:
+    """The township a file's 填报单位 row, else its file name (or its archive's), names."""
+    for text in (unit, *name_stems(file)):
         if text:
             found = townships.named_in(str(text))
             if found:
@@ -80,7 +87,7 @@ def finish(report: FileReport, unit: str | None, kinds: set[str], validated: dic
                             "可能年份或月份填错了；汇总时不按这个日期判断先后，请改正后再报送。")
         report.filled_date = filled_on = None
     if not filled_on:  # no 填报日期 row (a CSV never has one): the date in the file's name
-        report.filled_date = date_in_name(Path(report.file).stem, as_of)
+        report.filled_date = next((d for stem in name_stems(report.file) if (d := date_in_name(stem, as_of))), None)
         filled_on = _iso(report.filled_date)
     report.filled_on = filled_on
     clean = None
@@ -91,8 +98,8 @@ def finish(report: FileReport, unit: str | None, kinds: set[str], validated: dic
         report.tables.records, report.tables.rejected_rows = _split_bad(clean)
         report.rows, report.rejected = len(clean), len(report.rejected_rows)
         report.accepted = report.rows - report.rejected
-    report.township = file_township(Path(report.file), clean, unit)
-    named = named_township(Path(report.file), unit)
+    report.township = file_township(report.file, clean, unit)
+    named = named_township(report.file, unit)
     if named and report.township and named != report.township:
         # 舟白街道 sends the people it found of 冯家街道: their rows, but 舟白's report of the week.
         report.sender = named
@@ -110,9 +117,10 @@ def finish(report: FileReport, unit: str | None, kinds: set[str], validated: dic
             if len(bad):
                 report.other_rejected[KIND_LABELS[kind]] = len(bad)
     if report.records is not None and report.township:
-        for row, township in zip(report.records["_row"], report.records["township"]):
+        document = report.kind in DOCUMENT_KINDS  # a row is found in its table: 表格2第5行
+        for sheet, row, township in zip(report.records["_sheet"], report.records["_row"], report.records["township"]):
             if township != report.township:
-                report.notes.append(f"第{row}行所属乡镇为「{township}」，与本文件（{report.township}）"
+                report.notes.append(f"{sheet if document else ''}第{row}行所属乡镇为「{township}」，与本文件（{report.township}）"
                                     f"不同，已计入{township}。")
     report.has_form = "form" in kinds
     if not report.has_form and "visits" in kinds:

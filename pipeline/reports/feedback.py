@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.model import CODE_LABELS, STATUS_LABELS, FileReport, Issue
+from pipeline.model import CODE_LABELS, DOCUMENT_KINDS, STATUS_LABELS, FileReport, Issue
 from pipeline.rules import spec
 from pipeline.tools.chinese import cn_date
 from pipeline.tools.xlsx import (
@@ -42,6 +42,11 @@ VISIT_ROWS_SHEET = "需修改的走访记录"
 LIST_SHEET = "问题清单"
 RESEND = "请按标红单元格的批注修改后，将整个文件重新报送；已合格的行重新报送不会重复计算。"
 RESEND_FILE = "请按「问题清单」中的说明处理后，将整个文件重新报送。"
+# A form filled in Word (or a web page's table): where its rows are, and that Excel will do.
+AS_DOCUMENT = ("你单位报送的是{what}：「表格N 第M行」指文档中第N个表格的第M行（从表格第一行数起，表头行也算在内）。"
+               "需修改的行已整理在本工作簿的「{rows}」中，可以直接在其中改正后把本工作簿（Excel 格式）发回，"
+               "也可以改正原文档后重新报送；以后也可以直接用 Excel 填写区民政局下发的模板。")
+DOCUMENT_WHAT = {"html": "网页（HTML）格式的表格"}
 NO_INVESTIGATION = "已填写办理结果，这里也要填写：写明入户调查核实的情况。"
 ROW_COLUMN, SHEET_COLUMN, MESSAGES_COLUMN = (spec.feedback_columns()[k] for k in ("row", "sheet", "messages"))
 LIST_COLUMNS = (("序号", 5), ("工作表", 10), ("行", 6), ("列", 16), ("填写内容", 18), ("问题类型", 15),
@@ -137,6 +142,10 @@ def _letter(ws, report: FileReport, as_of: date, fmts: dict, *, has_rows: bool, 
         row += 1
     write_merged(ws, row, last_col, RESEND_FILE if file_problems or not (has_rows or has_visits) else RESEND,
                  fmts["note_bold"], width=total)
+    if report.kind in DOCUMENT_KINDS:
+        row += 1
+        write_merged(ws, row, last_col, AS_DOCUMENT.format(what=DOCUMENT_WHAT.get(report.kind, "Word 文档"),
+                                                           rows=ROWS_SHEET), fmts["note"], width=total)
     if report.notes:
         row += 2
         write_merged(ws, row, last_col, "其他说明：", fmts["note"], height=20)
@@ -233,7 +242,8 @@ def _comment_box(text: str) -> dict:
 def _list_sheet(ws, report: FileReport, fmts: dict) -> None:
     last_col = len(LIST_COLUMNS) - 1
     write_merged(ws, 0, last_col, f"《{report.file}》问题清单（共{len(report.errors)}处）", fmts["title"], height=36)
-    for index, (header, width) in enumerate(LIST_COLUMNS):
+    columns = LIST_COLUMNS if report.kind not in DOCUMENT_KINDS else (LIST_COLUMNS[0], ("表格", 10), *LIST_COLUMNS[2:])
+    for index, (header, width) in enumerate(columns):
         ws.set_column(index, index, width)
         ws.write_string(1, index, header, fmts["header"])
     ws.set_row(1, 24)

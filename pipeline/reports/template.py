@@ -209,7 +209,9 @@ def _guide_blocks(township: str | None, created: date) -> list[tuple[str, object
         ("para", "每周报送一次。本周没有新发现对象的，也要报送本表：填写填报单位和填报日期，表格中不填任何行（零报告）。"),
         ("para", f"报送前请先检查文件：运行 jiuzhu check 文件名.xlsx，提示全部通过后再报送；有问题的按提示修改。"
                  f"文件名最好写上单位和日期，如 {example}{created:%m%d}.xlsx。"),
-        ("para", "保持 .xlsx 格式（不要另存为 .et、.wps 或 PDF），不要给文件或工作表设置密码。"),
+        ("para", "最好保持 .xlsx 格式。也能读取的有：.xls、.xlsm、.csv，WPS 表格（.et），用 Word 或 WPS 文字填写的通知附件"
+                 "表格（.docx、.doc、.wps），业务系统导出的“.xls”表格（网页或 Excel 2003 XML 格式），以及把这些文件压缩成的 "
+                 ".zip 压缩包（不要压缩包套压缩包）。PDF、图片、.rar 和 .7z 压缩包不能读取。不要给文件、工作表或压缩包设置密码。"),
     ]
 
 

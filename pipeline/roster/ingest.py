@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from pipeline.model import FileReport
 from pipeline.roster import merge, submissions, visits
@@ -17,11 +17,11 @@ from pipeline.rules import spec
 
 
 def merge_order(reports: list[FileReport]) -> list[FileReport]:
-    """Earlier 填报日期 first; for the same date a corrected re-send (修改, 更正… in its name)
-    after the others, then by name."""
+    """Earlier 填报日期 first; for the same date a corrected re-send (修改, 更正… in its name, or
+    its archive's) after the others, then by name (a form unpacked from an archive: its own)."""
     markers = spec.correction_markers()
-    return sorted(reports, key=lambda r: (r.filled_on or "", any(m in Path(r.file).stem for m in markers),
-                                          Path(r.file).stem, Path(r.file).suffix))
+    return sorted(reports, key=lambda r: (r.filled_on or "", any(m in r.file for m in markers),
+                                          PurePosixPath(r.file).stem, PurePosixPath(r.file).suffix))
 
 
 def ingest(db: sqlite3.Connection, run_id: int, reports: list[FileReport], as_of: date) -> dict[int, int]:
