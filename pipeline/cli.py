@@ -16,24 +16,10 @@ from pathlib import Path
 import click
 
 from pipeline import click_zh, settings
+from pipeline.click_zh import DATE  # shared with pipeline/cli_mail.py
 from pipeline.errors import JiuzhuError
 
 click_zh.install()
-
-
-class DateType(click.ParamType):
-    name = "YYYY-MM-DD"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"日期「{value}」格式不对，请写成 YYYY-MM-DD，如 2026-11-28。", param, ctx)
-
-
-DATE = DateType()
 
 
 def _fail(exc: JiuzhuError) -> None:
@@ -185,6 +171,12 @@ def report(outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bo
     click.echo(f"汇总报告：{path}")
     if pdf and path.with_suffix(".pdf").is_file() and not warnings:
         click.echo(f"PDF：{path.with_suffix('.pdf')}")
+
+
+# The mail commands and `jiuzhu reminders sent` live in pipeline/cli_mail.py (docs/design.md §8).
+from pipeline.cli_mail import reminders  # noqa: E402
+
+main.add_command(reminders)
 
 
 def entry() -> None:
