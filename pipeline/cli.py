@@ -108,7 +108,11 @@ def _run_options(fn):
 @click.option("--inbox", type=click.Path(path_type=Path), default=settings.INBOX, show_default=True,
               help="收件箱：各乡镇报来的明细表。")
 @_run_options
-def run(inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bool) -> None:
+@click.option("--mail", "with_mail", is_flag=True, help="先从邮箱收取附件（并回执），汇总后给各乡镇发邮件（见 jiuzhu mail）。")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("jiuzhu.toml"),
+              show_default=True, help="邮件配置文件（与 --mail 一起用）。")
+def run(inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bool, with_mail: bool,
+        config_path: Path) -> None:
     """每周汇总：校验收件箱中的明细表，并入全区名册，生成台账和报告。
 
     处理完的文件移到 inbox/archive/<日期>/，无法读取的移到 inbox/rejected/，
@@ -118,7 +122,10 @@ def run(inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool, n
     示例：
       jiuzhu run
       jiuzhu run --inbox 收件箱 --outbox 输出 --as-of 2026-11-28
+      jiuzhu run --mail
     """
+    if with_mail:  # fetch → run → send, in pipeline/cli_mail.py
+        return run_with_mail(config_path, inbox, outbox, store, as_of, pdf, not no_mask)
     from pipeline.console import print_file_progress, print_reading, print_run
     from pipeline.run import run as run_week
 
@@ -174,8 +181,9 @@ def report(outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bo
 
 
 # The mail commands and `jiuzhu reminders sent` live in pipeline/cli_mail.py (docs/design.md §8).
-from pipeline.cli_mail import reminders  # noqa: E402
+from pipeline.cli_mail import mail, reminders, run_with_mail  # noqa: E402
 
+main.add_command(mail)
 main.add_command(reminders)
 
 
