@@ -32,10 +32,10 @@ def moment(cfg: MailConfig, now: datetime) -> datetime | None:
     return due if now - due < GRACE else None
 
 
-def missing(cfg: MailConfig, db, due: datetime) -> list[str]:
-    """Townships with an address that sent nothing in the seven days up to `due`."""
+def missing(cfg: MailConfig, db, due: datetime, now: datetime) -> list[str]:
+    """Townships with an address that sent nothing from seven days before `due` until now."""
     start = (due - timedelta(days=7)).isoformat(timespec="seconds")
-    mailed = mailbox.mailed_townships(db, start, due.isoformat(timespec="seconds"))
+    mailed = mailbox.mailed_townships(db, start, now.isoformat(timespec="seconds"))
     on_file = set(townships.names()) - set(submissions.missing_townships(db, due.date())) if store.has_schema(db) \
         else set()
     return [t for t in townships.names() if t not in mailed | on_file and cfg.townships.get(t) and cfg.townships[t].to]
@@ -55,7 +55,7 @@ def send_due(cfg: MailConfig, db, sender: Sender, now: datetime) -> list[Outcome
     if due is None:
         return []
     out = []
-    for township in missing(cfg, db, due):
+    for township in missing(cfg, db, due, now):
         to = list(cfg.townships[township].to)
         msg = compose.compose(cfg.sender, to, f"提醒：请报送本周社会救助主动发现明细表（{township}）", text(township, due))
         out.append(sender.deliver(f"chase:{due.date().isoformat()}:{township}", "chase", township, msg, to))

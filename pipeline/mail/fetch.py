@@ -244,6 +244,7 @@ def _fetch_new(cfg: MailConfig, db, inbox: Path, store_path: Path, now: datetime
                 shutil.rmtree(temp, ignore_errors=True)
                 raise MailError(f"取信时与服务器的连接中断（{exc.__class__.__name__}），已取到的邮件已保存，"
                                 "其余下次再取。") from None
+            publish.checkpoint("mail-downloaded")
             with inbox_lock(store_path):
                 fetched = _place(db, cfg, inbox, box.uidvalidity, uid, sizes.get(uid, 0), downloaded)
             shutil.rmtree(temp, ignore_errors=True)

@@ -154,3 +154,18 @@ def test_the_password_shows_nowhere(tmp_path: Path, mailserver, configure):
     for path in tmp_path.rglob("*"):
         if path.is_file() and path.name != "授权码.txt":
             assert PASSWORD.encode() not in path.read_bytes(), path
+
+
+def test_a_refused_login_is_told_in_chinese_without_the_password(tmp_path: Path, mailserver, configure):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    conf = configure(mailserver, tmp_path / "conf")
+    (tmp_path / "conf" / "授权码.txt").write_text("wrong-authcode-5d2b\n")
+    for args in (["mail", "fetch", "--inbox", str(tmp_path / "inbox")],):
+        result = CliRunner().invoke(main, [*args, "--config", str(conf), "--store", str(tmp_path / "s.sqlite3")])
+        assert result.exit_code == 1
+        assert "拒绝了账号 mzj@qianjiang.test 的登录：请核对 user 和授权码" in result.output
+        assert "wrong-authcode-5d2b" not in result.output and PASSWORD not in result.output
+        assert "Traceback" not in result.output
