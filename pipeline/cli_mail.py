@@ -67,6 +67,15 @@ def _config_option(fn):
                         show_default=True, help="邮件配置文件。")(fn)
 
 
+def _fetch_options(fn):
+    """--config, --inbox and --store of the commands that fetch."""
+    fn = click.option("--store", type=click.Path(path_type=Path), default=settings.STORE, show_default=True,
+                      help="台账数据库（SQLite 文件），记录取过的邮件和发过的回执。")(fn)
+    fn = click.option("--inbox", type=click.Path(path_type=Path), default=settings.INBOX, show_default=True,
+                      help="收件箱：附件保存到这里。")(fn)
+    return _config_option(fn)
+
+
 def _load(config_path: Path):
     from pipeline.mail import config
 
@@ -104,19 +113,8 @@ def mail_init(config_path: Path) -> None:
     click.echo(f"已生成邮件配置：{path}。请填写服务器、账号和各乡镇的邮箱；授权码放在环境变量或只有本人可读的文件中。")
 
 
-def print_fetch(result) -> None:
-    from pipeline.mail.console import fetch_lines
-
-    for line in fetch_lines(result):
-        click.echo(line)
-
-
 @mail.command("fetch")
-@_config_option
-@click.option("--inbox", type=click.Path(path_type=Path), default=settings.INBOX, show_default=True,
-              help="收件箱：附件保存到这里。")
-@click.option("--store", type=click.Path(path_type=Path), default=settings.STORE, show_default=True,
-              help="台账数据库（SQLite 文件），记录取过的邮件和发过的回执。")
+@_fetch_options
 def mail_fetch(config_path: Path, inbox: Path, store: Path) -> None:
     """收取新邮件：附件存入收件箱，并给每封报送邮件回执检查结果（同一封邮件不会取两次）。
 
@@ -127,21 +125,19 @@ def mail_fetch(config_path: Path, inbox: Path, store: Path) -> None:
       jiuzhu mail fetch
       jiuzhu mail fetch --config jiuzhu.toml --inbox inbox
     """
+    from pipeline.mail.console import fetch_lines
     from pipeline.mail.fetch import fetch
 
     try:
         result = fetch(_load(config_path), inbox, store)
     except JiuzhuError as exc:
         _fail(exc)
-    print_fetch(result)
+    for line in fetch_lines(result):
+        click.echo(line)
 
 
 @mail.command("watch")
-@_config_option
-@click.option("--inbox", type=click.Path(path_type=Path), default=settings.INBOX, show_default=True,
-              help="收件箱：附件保存到这里。")
-@click.option("--store", type=click.Path(path_type=Path), default=settings.STORE, show_default=True,
-              help="台账数据库（SQLite 文件）。")
+@_fetch_options
 def mail_watch(config_path: Path, inbox: Path, store: Path) -> None:
     """一直运行：新邮件一到就收取并回执（每分钟至少检查一次），按 Ctrl-C 停止。
 
@@ -153,8 +149,7 @@ def mail_watch(config_path: Path, inbox: Path, store: Path) -> None:
     from pipeline.mail.watch import watch
 
     def told(result) -> None:
-        lines = fetch_lines(result, quiet=True)
-        for line in lines:
+        for line in fetch_lines(result, quiet=True):
             click.echo(line)
 
     try:

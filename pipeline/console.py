@@ -83,6 +83,10 @@ def print_run(result) -> None:
               f"走访缺口 {visits['gaps']} 人。")
     missing = r["missing_townships"]
     out.print(escape(f"本周未报送（{len(missing)}）：{'、'.join(missing) if missing else '无'}"))
+    late = [t for t, figures in r.get("townships", {}).items() if figures.get("overdue")]
+    if late:  # a reminder counts only once it went out (docs/design.md §8)
+        out.print(escape(f"催办通知待发出（{len(late)} 个乡镇）：用 jiuzhu mail send 发出，或纸质送出后运行 "
+                         f"jiuzhu reminders sent --as-of {r['as_of']}。"))
     for warning in result.warnings:
         out.print(escape(f"注意：{warning}"), style="yellow")
     outdir = result.outdir

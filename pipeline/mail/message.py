@@ -151,9 +151,14 @@ def attachment_name(part: Message) -> str | None:
 
 
 def safe_name(name: str) -> str:
-    """A name Windows and Linux both accept, with no folder in it."""
+    """A name Windows and Linux both accept, with no folder in it, that a run reads (not hidden).
+
+    Example: safe_name("..\\报表/~$城西.xlsx") == "城西.xlsx"
+    """
     name = re.split(r"[\\/]", name)[-1]
     name = _UNSAFE.sub("_", name).strip().rstrip(".")
+    while name.startswith((".", settings.LOCK_PREFIX)):  # a run would not see a hidden or ~$ file
+        name = name[len(settings.LOCK_PREFIX):] if name.startswith(settings.LOCK_PREFIX) else name[1:]
     stem = PurePosixPath(name).stem.upper()
     if stem in {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}:
         name = f"_{name}"

@@ -12,7 +12,7 @@ from pipeline.demo import synth
 from pipeline.mail import chase, config, fetch
 from pipeline.rules import townships
 from tests.mail import senders
-from tests.mail.conftest import TOWNSHIP_ADDRESSES
+from tests.mail.servers import TOWNSHIP_ADDRESSES
 from tests.test_run import AS_OF
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from pipeline.demo import synth
 from pipeline.mail import config, fetch
 from tests.mail import senders
-from tests.mail.conftest import BUREAU, PASSWORD, TOWNSHIP_ADDRESSES
+from tests.mail.servers import BUREAU, PASSWORD, TOWNSHIP_ADDRESSES
 
 AS_OF = date(2026, 11, 28)
 

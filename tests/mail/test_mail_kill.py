@@ -18,7 +18,7 @@ from pipeline.mail import config, fetch, send
 from pipeline.reports import packets
 from pipeline.run import run
 from tests.mail import senders
-from tests.mail.conftest import PASSWORD, TOWNSHIP_ADDRESSES
+from tests.mail.servers import PASSWORD, TOWNSHIP_ADDRESSES
 from tests.test_run import AS_OF, make_week
 
 SENDERS = ["城西街道", "石会镇"]

@@ -17,7 +17,7 @@ from pipeline.mail import config, send
 from pipeline.reports import packets
 from pipeline.rules import townships
 from pipeline.run import run
-from tests.mail.conftest import BUREAU, PASSWORD, TOWNSHIP_ADDRESSES
+from tests.mail.servers import BUREAU, PASSWORD, TOWNSHIP_ADDRESSES
 from tests.test_run import AS_OF, make_week
 
 

@@ -22,7 +22,7 @@ from pipeline.reports import packets
 from pipeline.rules import townships
 from pipeline.run import run
 from tests.mail import senders
-from tests.mail.conftest import PASSWORD, TOWNSHIP_ADDRESSES
+from tests.mail.servers import PASSWORD, TOWNSHIP_ADDRESSES
 from tests.test_run import AS_OF, snapshot
 
 STYLES = (senders.qq, senders.rfc2231_gbk, senders.raw_gbk, senders.gb2312_label)
