@@ -54,6 +54,7 @@ class FetchResult:
     chased: list[Outcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     known: int = 0  # messages of the period fetched before
+    uidnext: int = 0  # the mailbox's UIDNEXT when this fetch looked (watch: has mail come since?)
 
     @property
     def files(self) -> int:
@@ -228,6 +229,7 @@ def fetch(cfg: MailConfig, inbox: Path = settings.INBOX, store_path: Path = sett
 
 def _fetch_new(cfg: MailConfig, db, inbox: Path, store_path: Path, now: datetime, result: FetchResult) -> None:
     with imap.Mailbox(cfg) as box:
+        result.uidnext = box.uidnext
         uids = box.search_since((now - timedelta(days=cfg.since_days)).date())
         known = mailbox.known_uids(db, cfg.mailbox, box.uidvalidity)
         new = [u for u in uids if u not in known]

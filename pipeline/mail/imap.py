@@ -60,6 +60,7 @@ class Mailbox:
         self.cfg = cfg
         self.imap: imaplib.IMAP4 | None = None
         self.uidvalidity = 0
+        self.uidnext = 0  # the UID the next mail will get: changed means mail came
         self.capabilities: set[str] = set()
         self.permanent_flags = ""
 
@@ -97,6 +98,7 @@ class Mailbox:
             if typ != "OK":
                 raise MailError(f"收信服务器上没有邮箱文件夹「{cfg.mailbox}」：请核对 mailbox（通常为 INBOX）。")
             self.uidvalidity = int(self.imap.untagged_responses.get("UIDVALIDITY", [b"0"])[0])
+            self.uidnext = int(self.imap.untagged_responses.get("UIDNEXT", [b"0"])[0] or 0)
             flags = self.imap.untagged_responses.get("PERMANENTFLAGS", [b""])
             self.permanent_flags = flags[0].decode(errors="replace") if flags and flags[0] else ""
         except (OSError, imaplib.IMAP4.error) as exc:

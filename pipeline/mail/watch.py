@@ -58,7 +58,9 @@ def watch(cfg: MailConfig, inbox: Path = settings.INBOX, store_path: Path = sett
                 if stop or (passes is not None and done >= passes):
                     break
                 with imap.Mailbox(cfg) as box:  # wait for the next mail: IDLE wakes at once, else a minute
-                    box.idle(cfg.poll_seconds, lambda: bool(stop))  # also bounds a mail that came meanwhile
+                    if box.uidnext and box.uidnext != result.uidnext:
+                        continue  # a mail came while the pass was answering the last ones
+                    box.idle(cfg.poll_seconds, lambda: bool(stop))
             except MailError as exc:
                 if on_error:
                     on_error(f"{exc}（{pause:.0f} 秒后重试）")
