@@ -17,31 +17,10 @@ from pathlib import Path
 import click
 
 from pipeline import click_zh, settings
+from pipeline.click_zh import DATE  # shared with pipeline/cli_mail.py
 from pipeline.errors import JiuzhuError
 
 click_zh.install()
-
-
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # a run date outside them is a typing mistake
-
-
-class DateType(click.ParamType):
-    name = "YYYY-MM-DD"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, date):
-            return value
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"日期「{value}」格式不对，请写成 YYYY-MM-DD，如 2026-11-28。", param, ctx)
-        if not FIRST_DAY <= day <= LAST_DAY:
-            self.fail(f"日期「{value}」不在 {FIRST_DAY.year} 年到 {LAST_DAY.year} 年之间，多半是年份输错了，"
-                      "请写成 YYYY-MM-DD，如 2026-11-28。", param, ctx)
-        return day
-
-
-DATE = DateType()
 
 
 def _fail(exc: JiuzhuError) -> None:
@@ -154,7 +133,11 @@ def _run_options(fn):
 @click.option("--inbox", type=click.Path(path_type=Path), default=settings.INBOX, show_default=True,
               help="收件箱：各乡镇报来的明细表。")
 @_run_options
-def run(inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bool) -> None:
+@click.option("--mail", "with_mail", is_flag=True, help="先从邮箱收取附件（并回执），汇总后给各乡镇发邮件（见 jiuzhu mail）。")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("jiuzhu.toml"),
+              show_default=True, help="邮件配置文件（与 --mail 一起用）。")
+def run(inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bool, with_mail: bool,
+        config_path: Path) -> None:
     """每周汇总：校验收件箱中的明细表，并入全区名册，生成台账和报告。
 
     处理完的文件移到 inbox/archive/<日期>/，无法读取的移到 inbox/rejected/，
@@ -164,8 +147,11 @@ def run(inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool, n
     示例：
       jiuzhu run
       jiuzhu run --inbox 收件箱 --outbox 输出 --as-of 2026-11-28
+      jiuzhu run --mail
     """
     _settings()
+    if with_mail:  # fetch → run → send, in pipeline/cli_mail.py
+        return run_with_mail(config_path, inbox, outbox, store, as_of, pdf, not no_mask)
     from pipeline.console import print_file_progress, print_reading, print_run
     from pipeline.run import run as run_week
 
@@ -220,6 +206,13 @@ def report(outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bo
     click.echo(f"汇总报告：{path}")
     if pdf and path.with_suffix(".pdf").is_file() and not warnings:
         click.echo(f"PDF：{path.with_suffix('.pdf')}")
+
+
+# The mail commands and `jiuzhu reminders sent` live in pipeline/cli_mail.py (docs/design.md §8).
+from pipeline.cli_mail import mail, reminders, run_with_mail  # noqa: E402
+
+main.add_command(mail)
+main.add_command(reminders)
 
 
 def entry() -> None:

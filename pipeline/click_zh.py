@@ -2,12 +2,16 @@
 
 click marks every text it prints with gettext's _() and ngettext(); jiuzhu's users read
 Chinese only, so those two names in click's modules are replaced by look-ups in this table.
-A text not in the table (a newer click's) is shown as click wrote it.
+A text not in the table (a newer click's) is shown as click wrote it. The YYYY-MM-DD
+parameter of every command (`DATE`) says its mistake in Chinese too.
 """
 
 from __future__ import annotations
 
 import importlib
+from datetime import date
+
+import click
 
 CHINESE = {
     "Usage:": "用法:",
@@ -66,3 +70,25 @@ def install() -> None:
             module._ = _text
         if hasattr(module, "ngettext"):
             module.ngettext = _plural
+
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # a run date outside them is a typing mistake
+
+
+class DateType(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"日期「{value}」格式不对，请写成 YYYY-MM-DD，如 2026-11-28。", param, ctx)
+        if not FIRST_DAY <= day <= LAST_DAY:
+            self.fail(f"日期「{value}」不在 {FIRST_DAY.year} 年到 {LAST_DAY.year} 年之间，多半是年份输错了，"
+                      "请写成 YYYY-MM-DD，如 2026-11-28。", param, ctx)
+        return day
+
+
+DATE = DateType()

@@ -110,6 +110,10 @@ def print_run(result) -> None:
               f"救助观察群众 {roster['observation']}，不符合 {roster['closed']}，"
               f"待办理 {roster['pending']}（其中超期 {roster['overdue']}）。")
     out.print(visit_line(visits, r.get("not_due_unseen")))
+    late = [t for t, figures in r.get("townships", {}).items() if figures.get("overdue")]
+    if late:  # a reminder counts only once it went out (docs/design.md §8)
+        out.print(escape(f"催办通知待发出（{len(late)} 个乡镇）：用 jiuzhu mail send 发出，或纸质送出后运行 "
+                         f"jiuzhu reminders sent --as-of {r['as_of']}。"))
     for label, names in calls(r):
         out.print(escape(f"{label}（{len(names)}）：{'、'.join(names) if names else '无'}"),
                   style="bold" if names else None)

@@ -31,3 +31,11 @@ class StoreError(JiuzhuError):
 
 class WorkerError(JiuzhuError):
     """The forked half of a job (parallel.both) died or could not send its result back."""
+
+
+class MailConfigError(JiuzhuError):
+    """jiuzhu.toml is missing or wrong: the message names the file, the key and what is expected."""
+
+
+class MailError(JiuzhuError):
+    """A mail server cannot be reached or refuses the account (never says the password)."""

@@ -5,7 +5,7 @@ outbox as they were (or, after the last step, fully done):
 1. take the lock (a second run refuses at once) and undo any half-finished earlier run;
 2. check every inbox file (no side effects), copies of files already received aside;
 3. in one SQLite transaction: record submissions, merge rows, save visits, classify, and
-   record the reminders this run issues;
+   draft the 催办通知 (issued only once sent: roster/letters.py);
 4. render every output into a private work folder beside the store (a killed run's folder is
    removed by the next run, so no copy of the roster is left behind in a temporary folder);
 5. write a journal of the file moves, move the outputs into outbox/<as-of>/ and the
@@ -98,8 +98,8 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
     reports = _check_all(db, list_submissions(inbox), as_of, on_file, on_read)
     shown = {id(report): len(report.notes) for report in reports}  # the merge may add more
     # Imported here, not at the top: check_files loads pandas while a child reads the inbox.
-    from pipeline.reports import build
-    from pipeline.roster import cases, ingest
+    from pipeline.reports import build, packets
+    from pipeline.roster import cases, ingest, letters
 
     publish.checkpoint("checked")
     token = os.urandom(8).hex()
@@ -116,7 +116,7 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
             if warning:
                 warnings.append(warning)
             standing = cases.standing(db, as_of)
-            cases.issue_reminders(db, standing.people, as_of)
+            letters.draft(db, standing.people, as_of)  # issued only when sent (roster/letters.py)
             outdir = outbox / as_of.isoformat()
             work = publish.work_path(store_path, token)
             work.mkdir(mode=0o700)
@@ -128,6 +128,7 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
                                     pdf=pdf, mask=mask, earlier_feedback=earlier, earlier_files=week[:2])
                 warnings.extend(built.warnings)
                 publish.keep_earlier_feedback(outdir, work)
+                packets.write_packets(work, standing, packets.owners(reports, earlier), as_of)  # 乡镇/<township>/
                 moves = _moves(db, inbox, reports, ids, as_of, warnings)
                 files, notes = build.own_files(reports)  # the store keeps this run's own; the week is read back
                 runs.finish(db, run_id, {**built.report, "files": files, "notes": notes})

@@ -8,8 +8,10 @@ Every expected value is worked out by hand from the rules, not copied from a run
   visit where the person was not seen (不见人) does not count and is listed for a return
   visit. 未见面天数 counts from the last visit in person, or from joining when never seen.
 - docs/design.md §3 and the notice 三（三）: pending for more than 30 working days (China's holidays
-  and make-up workdays, chinese-calendar) from discovery is 超期; each run issues a written
-  reminder for it; at a later run a case still pending is 提醒后仍未办理.
+  and make-up workdays, chinese-calendar) from discovery is 超期; each run drafts a written
+  reminder for it (待发出), issued when the letter goes out (here: the operator records the
+  paper letters, `jiuzhu reminders sent`); a case still pending after the deadline of a letter
+  that went out is 提醒后仍未办理, and never before a letter went out.
 - docs/design.md §4 and run.missing_townships: a township that sent no form (a zero report counts)
   in the 7 days ending on the run date is listed as missing.
 
@@ -33,6 +35,7 @@ import pytest
 from pipeline import settings
 from pipeline.demo import synth
 from pipeline.demo.synth_text import INVESTIGATION
+from pipeline.mail import letters
 from pipeline.rules import townships
 from pipeline.run import run
 
@@ -151,6 +154,10 @@ class District:
         assert errors == [], "the scenario's files are all valid"
         return week
 
+    def letters_sent(self, as_of: date) -> None:
+        """The operator records that the 催办通知 of the run of `as_of` went out (jiuzhu reminders sent)."""
+        letters.record_sent(self.store, as_of)
+
 
 def township_figures(week: Week, township: str, *keys: str) -> dict:
     return {k: week.townships[township][k] for k in keys}
@@ -261,9 +268,9 @@ def test_visits_without_meeting_the_person_never_count(tmp_path: Path):
 def test_overdue_case_reminded_then_still_pending_then_decided(tmp_path: Path):
     """黎水镇 reports two pending cases on 6 Nov. F, found Fri 18 Sep, is 31 working days old
     that day (20 Sep and 10 Oct worked, 25 Sep and the 国庆 weekdays not): overdue, first
-    reminder. G, found Sun 20 Sep, is exactly 30: not yet overdue (a Mon–Fri count would say
-    35). On 13 Nov, the last day F's reminder gives, F (36) is reminded and still in time, and G (35)
-    gets its first reminder. On 20 Nov the township reports F 纳入城乡低保 on 18 Nov: F leaves the
+    reminder, drafted (待发出) and sent that day. G, found Sun 20 Sep, is exactly 30: not yet overdue
+    (a Mon–Fri count would say 35). On 13 Nov, the last day F's reminder gives, F (36) is reminded
+    and still in time, and G (35) gets its first reminder, sent that day. On 20 Nov the township reports F 纳入城乡低保 on 18 Nov: F leaves the
     list and becomes 新增救助群众; the bureau runs on Mon 23 Nov, when G (41) is still pending after
     its reminder of 13 Nov (answer by 20 Nov). On 27 Nov G is found not eligible (不符合): nothing
     is overdue any more."""
@@ -279,21 +286,23 @@ def test_overdue_case_reminded_then_still_pending_then_decided(tmp_path: Path):
     d.send(town, NOV6, [f, g])
     w1 = d.run(NOV6)
     # 汇总: township, village, name, found, working days used, 提醒情况.
-    assert w1.overdue() == [(town, village, f.name, sep18, 31, "首次提醒")]
+    assert w1.overdue() == [(town, village, f.name, sep18, 31, "待发出")]
     # The letter to the township: name, village, found, working days, 疑似符合救助, 状态.
     assert w1.overdue(town) == [(f.name, village, sep18, 31, "城乡低保", "超期")]
     assert w1.report["roster"] == {"total": 2, "new_assisted": 0, "observation": 0, "closed": 0,
                                    "pending": 2, "overdue": 1}
     assert township_figures(w1, town, *counts) == {"overdue": 1, "still_overdue": 0, "in_time_share": 0.0}
+    d.letters_sent(NOV6)
 
     d.send_zero(town, NOV13)  # nothing new this week
     w2 = d.run(NOV13)
     assert w2.overdue() == [(town, village, f.name, sep18, 36, "2026-11-06 已提醒，期限 2026-11-13"),
-                            (town, village, g.name, sep20, 35, "首次提醒")]
+                            (town, village, g.name, sep20, 35, "待发出")]
     assert w2.overdue(town) == [(f.name, village, sep18, 36, "城乡低保", "超期"),
                                 (g.name, village, sep20, 35, "城乡低保", "超期")]
     assert w2.report["roster"]["overdue"] == 2
     assert township_figures(w2, town, *counts) == {"overdue": 2, "still_overdue": 0, "in_time_share": 0.0}
+    d.letters_sent(NOV13)
 
     f.investigation, f.result = INVESTIGATION["new_assisted"][0], "已纳入低保，2026年11月18日"
     d.send(town, NOV20, [f])
@@ -656,7 +665,8 @@ def test_a_run_again_before_the_reminder_is_due_does_not_call_it_unanswered(tmp_
     case = found(people(town, 1, seed=21)[0], date(2026, 9, 1))
     d.send(town, date(2026, 11, 20), [case])
     first = d.run(date(2026, 11, 23))
-    assert first.overdue()[0][-1] == "首次提醒"
+    assert first.overdue()[0][-1] == "待发出"
+    d.letters_sent(date(2026, 11, 23))
     d.send_zero(ALL_TOWNSHIPS[1], date(2026, 11, 25))
     again = d.run(date(2026, 11, 25))
     assert again.overdue()[0][-1] == "2026-11-23 已提醒，期限 2026-11-30"
@@ -665,6 +675,25 @@ def test_a_run_again_before_the_reminder_is_due_does_not_call_it_unanswered(tmp_
     assert on_the_day.overdue()[0][-1] == "2026-11-23 已提醒，期限 2026-11-30"
     due = d.run(date(2026, 12, 1))
     assert due.overdue()[0][-1] == "提醒后仍未办理（2026-11-23 已提醒）"
+
+
+def test_a_letter_never_sent_never_makes_a_case_unanswered(tmp_path: Path):
+    # The runs of 23 Nov and 1 Dec draft a 催办通知 that nobody sends: the case stays 超期, 待发出,
+    # and is not 提醒后仍未办理 however late; once the letter of 1 Dec is recorded as sent, the
+    # deadline counts from that day (answer by 8 Dec), and the 9th calls it unanswered.
+    d = District(tmp_path)
+    town = ALL_TOWNSHIPS[0]
+    case = found(people(town, 1, seed=22)[0], date(2026, 9, 1))
+    d.send(town, date(2026, 11, 20), [case])
+    for day in (date(2026, 11, 23), date(2026, 12, 1)):
+        week = d.run(day)
+        assert week.overdue()[0][-1] == "待发出"
+        assert week.townships[town]["still_overdue"] == 0
+    d.letters_sent(date(2026, 12, 1))
+    assert d.run(date(2026, 12, 8)).overdue()[0][-1] == "2026-12-01 已提醒，期限 2026-12-08"
+    late = d.run(date(2026, 12, 9))
+    assert late.overdue()[0][-1] == "提醒后仍未办理（2026-12-01 已提醒）"
+    assert late.townships[town]["still_overdue"] == 1
 
 
 def test_a_decision_without_a_date_is_timely_from_its_own_week_however_often_it_is_sent_again(tmp_path: Path):

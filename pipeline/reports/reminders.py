@@ -54,16 +54,33 @@ def write_reminders(path: Path, classified: pd.DataFrame, *, as_of: date) -> Non
     Example: write_reminders(outbox / "超期催办.xlsx", classified, as_of=date(2026, 11, 28))
     """
     workbook = new_workbook(path, created=as_of, title=HEADING, constant_memory=True)  # written top to bottom
-    fmts = formats(workbook)
-    fmts["state"] = workbook.add_format({**FORMAT_PROPERTIES["bad"], "align": "center"})
-    fmts["sign"] = workbook.add_format({**FORMAT_PROPERTIES["note"], "align": "right"})
-    fmts["addressee"] = workbook.add_format({**FORMAT_PROPERTIES["heading"], "bold": False})
+    fmts = _formats(workbook)
     cases = overdue_cases(classified)
     _summary(workbook.add_worksheet(SUMMARY_SHEET), cases, as_of, fmts)
     used = {SUMMARY_SHEET}
     for township, group in cases.groupby("township", sort=False):
         _letter(workbook.add_worksheet(sheet_name(str(township), used)), str(township), group, as_of, fmts)
     workbook.close()
+
+
+def write_letter(path: Path, township: str, classified: pd.DataFrame, *, as_of: date) -> None:
+    """One township's 催办通知 alone, for its packet (outbox/<date>/乡镇/<township>/): the sheet
+    of write_reminders, with no other township's cases.
+
+    Example: write_letter(packet / "石会镇催办通知20261128.xlsx", "石会镇", classified, as_of=as_of)
+    """
+    workbook = new_workbook(path, created=as_of, title=f"{township}{HEADING}", constant_memory=True)
+    cases = overdue_cases(classified[classified["township"] == township])
+    _letter(workbook.add_worksheet(sheet_name(township, set())), township, cases, as_of, _formats(workbook))
+    workbook.close()
+
+
+def _formats(workbook) -> dict:
+    fmts = formats(workbook)
+    fmts["state"] = workbook.add_format({**FORMAT_PROPERTIES["bad"], "align": "center"})
+    fmts["sign"] = workbook.add_format({**FORMAT_PROPERTIES["note"], "align": "right"})
+    fmts["addressee"] = workbook.add_format({**FORMAT_PROPERTIES["heading"], "bold": False})
+    return fmts
 
 
 def sheet_name(township: str, used: set[str]) -> str:

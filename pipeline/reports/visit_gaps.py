@@ -48,19 +48,20 @@ AGAIN_COLUMNS = (("seq", "序号", 6, "cell_center"), ("township", TOWNSHIP, 12,
                  ("unseen_dates", "不见人走访日期", 40, "cell"), ("unseen_count", "次数", 8, "cell_center"))
 
 
-def write_gaps(path: Path, gap_rows: pd.DataFrame, *, as_of: date) -> None:
-    """Write 走访缺口 with the sheets 走访缺口, 需再次走访 and 全部重点人群.
+def write_gaps(path: Path, gap_rows: pd.DataFrame, *, as_of: date, unit: str | None = None) -> None:
+    """Write 走访缺口 with the sheets 走访缺口, 需再次走访 and 全部重点人群; `unit` names whose
+    people they are in the titles (a township's packet), by default the district.
 
     Example: write_gaps(outbox / "走访缺口.xlsx", visits.gaps(classified, visit_log, as_of), as_of=as_of)
     """
     # Every sheet is written top to bottom, so rows can stream (xlsx.write_rows): a district of
     # 300,000 people has ~150,000 in the key population.
-    workbook = new_workbook(path, created=as_of, title=f"{townships.district_name()}重点人群走访缺口", constant_memory=True)
+    district = unit or townships.district_name()
+    workbook = new_workbook(path, created=as_of, title=f"{district}重点人群走访缺口", constant_memory=True)
     fmts = formats(workbook)
     people = ordered(gap_rows)
     figures = summary_line(people)
     month = f"{as_of.year}年{as_of.month}月"
-    district = townships.district_name()
     gaps = people[people["gap"].astype(bool)]
     _sheet(workbook.add_worksheet(GAPS_SHEET), GAP_COLUMNS, gaps,
            f"{district}重点人群{month}走访缺口（截至{cn_date(as_of)}）", fmts,

@@ -1,4 +1,5 @@
-"""The district roster as of a run date: every person classified, with the reminders issued.
+"""The district roster as of a run date: every person classified, with the reminders issued
+(when their letters went out: roster/letters.py).
 
 Each person has the class of docs/design.md §3 (新增救助群众 / 救助观察群众 / 不符合 / 待办理);
 pending cases get their age in working days and whether they are 超期 or 提醒后仍未办理
@@ -68,18 +69,12 @@ def calendar_warning(as_of: date) -> str | None:
 
 
 def reminders_before(db: sqlite3.Connection, as_of: date) -> dict[str, str]:
-    """First written reminder issued before the run date, per person: its deadline is the one
-    that counts, however often the case was reminded again."""
+    """First written reminder issued on or before the run date, per person: its deadline is the
+    one that counts, however often the case was reminded again. Reminders are issued when their
+    letter went out (roster/letters.py), so one sent on the day counts in that day's outputs."""
     return {r[0]: r[1] for r in db.execute(
-        "SELECT person_key, min(issued_on) FROM reminders WHERE issued_on < ? GROUP BY person_key",
+        "SELECT person_key, min(issued_on) FROM reminders WHERE issued_on <= ? GROUP BY person_key",
         (as_of.isoformat(),))}
-
-
-def issue_reminders(db: sqlite3.Connection, classified: pd.DataFrame, as_of: date) -> None:
-    """Every overdue case gets a written reminder (催办通知) dated on this run."""
-    late = classified[classified["overdue"]]
-    db.executemany("INSERT OR IGNORE INTO reminders (person_key, township, issued_on) VALUES (?,?,?)",
-                   [(k, t, as_of.isoformat()) for k, t in zip(late["key"], late["township"])])
 
 
 @dataclass(frozen=True)

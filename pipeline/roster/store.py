@@ -15,7 +15,7 @@ import orjson
 
 from pipeline.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry migrates from version N-1 to N.
 MIGRATIONS = [
@@ -134,6 +134,60 @@ MIGRATIONS = [
     """
     CREATE INDEX problems_row ON problems(submission_id, sheet, row);
     CREATE INDEX rejected_open ON rejected_rows(township, name) WHERE resolved_by IS NULL;
+    """,
+    # Mail (roster/mailbox.py) and the 催办通知 a run drafts, issued only when sent (roster/letters.py):
+    # a message fetched is keyed on (mailbox, UIDVALIDITY, UID), its files on their sha256; every
+    # mail sent (receipt, township packet, 催报) once under its key.
+    """
+    CREATE TABLE reminder_letters (
+        as_of TEXT NOT NULL,
+        township TEXT NOT NULL,
+        person_key TEXT NOT NULL,
+        issued_on TEXT,
+        issued_by TEXT,
+        PRIMARY KEY (as_of, township, person_key)
+    );
+    CREATE TABLE mail_messages (
+        id INTEGER PRIMARY KEY,
+        mailbox TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        message_id TEXT,
+        refs TEXT,
+        sender TEXT,
+        reply_to TEXT,
+        subject TEXT,
+        fetched_at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        township TEXT,
+        size INTEGER,
+        note TEXT,
+        fingerprint TEXT NOT NULL,
+        UNIQUE (mailbox, uidvalidity, uid)
+    );
+    CREATE INDEX mail_messages_mid ON mail_messages(message_id);
+    CREATE TABLE mail_files (
+        id INTEGER PRIMARY KEY,
+        message INTEGER NOT NULL REFERENCES mail_messages(id),
+        name TEXT NOT NULL,
+        original TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        temp TEXT
+    );
+    CREATE INDEX mail_files_message ON mail_files(message);
+    CREATE TABLE mail_out (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        township TEXT,
+        recipients TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        updated TEXT NOT NULL
+    );
     """,
 ]
 

@@ -5,7 +5,9 @@ The notice (三、（三）): "凡是通过书面提醒后，又无正当理由�
 并追究相关人员责任". A case pending more than `overdue_workdays` working days from its
 discovery is 超期; its first reminder asks for the result within `reminder_workdays` working
 days (schemas/thresholds.yaml), the deadline day included, so from the day after it the
-case is 提醒后仍未办理. Working days follow China's holidays (rules/workdays.py).
+case is 提醒后仍未办理. Working days follow China's holidays (rules/workdays.py). A reminder
+counts from the day its letter went out (mailed, or recorded by the operator: roster/letters.py),
+never from the day a run drafted it: until then the list says 待发出.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pipeline.rules import spec, workdays
 
 OVERDUE_LABEL = "超期"
 STILL_OVERDUE_LABEL = "提醒后仍未办理"
-FIRST_REMINDER = "首次提醒"
+TO_SEND = "待发出"  # a 催办通知 drafted by a run and not yet mailed or recorded as sent
 
 
 def limit() -> int:
@@ -51,4 +53,4 @@ def reminder_state(still: bool, reminded_on: str | None) -> str:
         return f"{STILL_OVERDUE_LABEL}（{reminded_on} 已提醒）"
     if isinstance(reminded_on, str):
         return f"{reminded_on} 已提醒，期限 {deadline(date.fromisoformat(reminded_on))}"
-    return FIRST_REMINDER
+    return TO_SEND

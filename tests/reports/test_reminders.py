@@ -67,9 +67,9 @@ def test_summary_lists_every_overdue_case(written):
     ws = wb[reminders.SUMMARY_SHEET]
     assert [c.value for c in ws[3]] == [h for _, h, _, _ in reminders.SUMMARY_COLUMNS]
     assert list(ws.iter_rows(min_row=4, values_only=True)) == [
-        (1, "城东街道", "新建村", "张三", datetime(2026, 10, 1), 41, "首次提醒"),
+        (1, "城东街道", "新建村", "张三", datetime(2026, 10, 1), 41, "待发出"),
         (2, "城东街道", "新建村", "王五", datetime(2026, 10, 1), 45, "提醒后仍未办理（2026-11-20 已提醒）"),
-        (3, "石会镇", "新建村", "钱七", datetime(2026, 10, 9), 33, "首次提醒"),
+        (3, "石会镇", "新建村", "钱七", datetime(2026, 10, 9), 33, "待发出"),
     ]
     assert "共3件" in _text(ws) and "提醒后仍未办理1件" in _text(ws)
 

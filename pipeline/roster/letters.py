@@ -1,0 +1,49 @@
+"""催办通知 as the store keeps them: the letter a run drafts for each township with overdue
+cases, and when it was issued (mailed, or the paper letter recorded by the operator).
+
+A run no longer counts as issuing a reminder (the notice makes 提醒后仍未办理 rest on a letter
+that went out): it drafts, for its date, the cases of each township's letter. Sending that
+township's mail, or `jiuzhu reminders sent`, issues the letter: its cases get a row in
+`reminders` dated on the day it went out, from which rules/overdue.py counts the deadline.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+import pandas as pd
+
+
+def draft(db: sqlite3.Connection, classified: pd.DataFrame, as_of: date) -> None:
+    """The letters of the run's date: every overdue case under its township. A second run on
+    the same date replaces the letters not yet issued; a case of a letter already issued stays."""
+    day = as_of.isoformat()
+    db.execute("DELETE FROM reminder_letters WHERE as_of = ? AND issued_on IS NULL", (day,))
+    late = classified[classified["overdue"].astype(bool)]
+    db.executemany("INSERT OR IGNORE INTO reminder_letters (as_of, township, person_key) VALUES (?,?,?)",
+                   [(day, t, k) for k, t in zip(late["key"], late["township"])])
+
+
+def drafted(db: sqlite3.Connection, as_of: date) -> dict[str, tuple[int, int]]:
+    """township → (cases in its letter of the date, of which issued already)."""
+    return {r[0]: (r[1], r[2]) for r in db.execute(
+        "SELECT township, count(*), count(issued_on) FROM reminder_letters WHERE as_of = ? GROUP BY township",
+        (as_of.isoformat(),))}
+
+
+def waiting(db: sqlite3.Connection) -> list[str]:
+    """The dates (ISO) that have a letter not yet issued, newest first."""
+    return [r[0] for r in db.execute(
+        "SELECT DISTINCT as_of FROM reminder_letters WHERE issued_on IS NULL ORDER BY as_of DESC")]
+
+
+def issue(db: sqlite3.Connection, as_of: date, township: str, issued_on: date, how: str) -> int:
+    """The township's letter of `as_of` went out on `issued_on` (`how`: mail or paper): its
+    cases are reminded from that day. How many cases it newly issued."""
+    day, on = as_of.isoformat(), issued_on.isoformat()
+    db.execute("INSERT OR IGNORE INTO reminders (person_key, township, issued_on) "
+               "SELECT person_key, township, ? FROM reminder_letters "
+               "WHERE as_of = ? AND township = ? AND issued_on IS NULL", (on, day, township))
+    return db.execute("UPDATE reminder_letters SET issued_on = ?, issued_by = ? "
+                      "WHERE as_of = ? AND township = ? AND issued_on IS NULL", (on, how, day, township)).rowcount
