@@ -22,4 +22,4 @@ OVERDUE_NAME = "超期催办.xlsx"
 SUMMARY_NAME = "汇总报告.html"
 REPORT_NAME = "run-report.json"
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM: str | None = None  # the browser that prints PDFs; None: found (reports/pdf.browser); JIUZHU_BROWSER sets it

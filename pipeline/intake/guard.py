@@ -33,8 +33,8 @@ from pipeline.intake.refusals import (  # noqa: F401
     LINK,
     RESAVE,
     SUFFIX_MESSAGES,
-    UNZIP,
     UNOPENABLE,
+    UNZIP,
     megabytes,
 )
 from pipeline.rules import spec

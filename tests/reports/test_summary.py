@@ -32,7 +32,7 @@ from pipeline.reports import reminders, summary
 from pipeline.roster import cases, store
 from pipeline.rules import spec, townships
 from pipeline.run import run
-from tests.browser import Chromium, dump_dom, pdf_pages, print_pdf, require, screenshot
+from tests.browser import CHROMIUM, Chromium, dump_dom, pdf_pages, print_pdf, require, screenshot
 
 AS_OF = date(2026, 11, 28)
 WEEK_BEFORE = AS_OF - timedelta(days=7)
@@ -207,7 +207,7 @@ def test_names_are_masked_unless_asked(district: District, tmp_path: Path):
 
 
 def test_run_and_report_commands_print_a_pdf_and_unmask_on_request(district: District, tmp_path: Path):
-    require(settings.CHROMIUM)
+    require(CHROMIUM)
     root = tmp_path / "week"
     inbox = root / "inbox"
     people = synth.make_people("石会镇", 4, seed=8, as_of=AS_OF - timedelta(days=60), mix={"pending": 1.0})
@@ -267,7 +267,7 @@ def _pdfinfo(pdf: Path) -> str:
 
 
 def test_jiuzhu_prints_its_own_pdf(district: District, tmp_path: Path):
-    require(settings.CHROMIUM)
+    require(CHROMIUM)
     html = tmp_path / "汇总报告.html"
     shutil.copy(district.html, html)
     assert pdf_printing.print_pdf(html, tmp_path / "汇总报告.pdf") is None
