@@ -17,25 +17,10 @@ from pathlib import Path
 import click
 
 from pipeline import click_zh, settings
-from pipeline.click_zh import DATE  # shared with pipeline/cli_mail.py
+from pipeline.click_zh import DATE, check_settings, fail  # shared with pipeline/cli_mail.py
 from pipeline.errors import JiuzhuError
 
 click_zh.install()
-
-
-def _fail(exc: JiuzhuError) -> None:
-    raise click.ClickException(str(exc)) from exc
-
-
-def _settings() -> None:
-    """Every setting under schemas/ read before a command does anything: one written wrong is named
-    with its file and key, instead of a traceback halfway through a run."""
-    from pipeline.rules import spec
-
-    try:
-        spec.check_all()
-    except JiuzhuError as exc:
-        _fail(exc)
 
 
 def _quietly(show):
@@ -74,7 +59,7 @@ def check(files: tuple[Path, ...], as_json: bool, as_of: date | None) -> None:
       jiuzhu check 城西街道1128.xlsx
       jiuzhu check inbox/ --json
     """
-    _settings()
+    check_settings()
     from pipeline.console import print_check
     from pipeline.intake.check import check_files
     from pipeline.intake.inbox import expand, nothing_to_check
@@ -85,7 +70,7 @@ def check(files: tuple[Path, ...], as_json: bool, as_of: date | None) -> None:
             raise JiuzhuError(nothing_to_check(files))
         report = check_files(paths, as_of)
     except JiuzhuError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         click.echo(json.dumps(report.to_list(), ensure_ascii=False, indent=2))
     else:
@@ -105,7 +90,7 @@ def template(township: str | None, output: Path | None, assistants: bool) -> Non
       jiuzhu template --township 城西街道 -o 城西街道明细表.xlsx
       jiuzhu template --assistants -o 协理员名册.xlsx
     """
-    _settings()
+    check_settings()
     from pipeline.reports.template import write_assistants_template, write_template
 
     try:
@@ -114,7 +99,7 @@ def template(township: str | None, output: Path | None, assistants: bool) -> Non
         else:
             path = write_template(output or Path("明细表模板.xlsx"), township=township)
     except JiuzhuError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"已生成模板：{path}")
 
 
@@ -136,8 +121,10 @@ def _run_options(fn):
 @click.option("--mail", "with_mail", is_flag=True, help="先从邮箱收取附件（并回执），汇总后给各乡镇发邮件（见 jiuzhu mail）。")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=Path("jiuzhu.toml"),
               show_default=True, help="邮件配置文件（与 --mail 一起用）。")
+@click.option("--yes", is_flag=True, help="确认：汇总日期晚于今天好几天，或第一次汇总而收件箱是空的，也照样汇总。")
+@click.option("--by", help="运行人（记入撤销记录），默认是登录电脑的用户名。")
 def run(inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bool, with_mail: bool,
-        config_path: Path) -> None:
+        config_path: Path, yes: bool, by: str | None) -> None:
     """每周汇总：校验收件箱中的明细表，并入全区名册，生成台账和报告。
 
     处理完的文件移到 inbox/archive/<日期>/，无法读取的移到 inbox/rejected/，
@@ -149,17 +136,17 @@ def run(inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool, n
       jiuzhu run --inbox 收件箱 --outbox 输出 --as-of 2026-11-28
       jiuzhu run --mail
     """
-    _settings()
+    check_settings()
     if with_mail:  # fetch → run → send, in pipeline/cli_mail.py
-        return run_with_mail(config_path, inbox, outbox, store, as_of, pdf, not no_mask)
+        return run_with_mail(config_path, inbox, outbox, store, as_of, pdf, not no_mask, yes=yes, by=by)
     from pipeline.console import print_file_progress, print_reading, print_run
     from pipeline.run import run as run_week
 
     try:
-        result = run_week(inbox, outbox, store, as_of, pdf=pdf, mask=not no_mask, on_file=_quietly(print_file_progress),
-                          on_read=_quietly(print_reading))
+        result = run_week(inbox, outbox, store, as_of, pdf=pdf, mask=not no_mask, yes=yes, by=by,
+                          on_file=_quietly(print_file_progress), on_read=_quietly(print_reading))
     except JiuzhuError as exc:
-        _fail(exc)
+        fail(exc)
     _quietly(print_run)(result)
 
 
@@ -174,14 +161,14 @@ def demo(folder: Path, as_of: date | None) -> None:
       jiuzhu demo
       jiuzhu demo 演示 --as-of 2026-11-28
     """
-    _settings()
+    check_settings()
     from pipeline.console import print_file_progress, print_run
     from pipeline.demo.demo import run_demo
 
     try:
         result = run_demo(folder, as_of or date.today(), on_file=_quietly(print_file_progress))
     except JiuzhuError as exc:
-        _fail(exc)
+        fail(exc)
     _quietly(print_run)(result)
 
 
@@ -194,13 +181,13 @@ def report(outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bo
     示例：
       jiuzhu report --as-of 2026-11-28 --pdf
     """
-    _settings()
+    check_settings()
     from pipeline.rebuild import rebuild
 
     try:
         path, warnings = rebuild(outbox, store, as_of or date.today(), pdf=pdf, mask=not no_mask)
     except JiuzhuError as exc:
-        _fail(exc)
+        fail(exc)
     for warning in warnings:
         click.echo(f"注意：{warning}")
     click.echo(f"汇总报告：{path}")
@@ -208,11 +195,13 @@ def report(outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bo
         click.echo(f"PDF：{path.with_suffix('.pdf')}")
 
 
-# The mail commands and `jiuzhu reminders sent` live in pipeline/cli_mail.py (docs/design.md §8).
+# The mail commands and `jiuzhu reminders sent` live in pipeline/cli_mail.py (docs/design.md §8);
+# undo and backup in pipeline/cli_roster.py.
 from pipeline.cli_mail import mail, reminders, run_with_mail  # noqa: E402
+from pipeline.cli_roster import backup, undo  # noqa: E402
 
-main.add_command(mail)
-main.add_command(reminders)
+for command in (mail, reminders, undo, backup):
+    main.add_command(command)
 
 
 def entry() -> None:

@@ -13,12 +13,8 @@ from pathlib import Path
 import click
 
 from pipeline import settings
-from pipeline.click_zh import DATE
+from pipeline.click_zh import DATE, fail
 from pipeline.errors import JiuzhuError
-
-
-def _fail(exc: JiuzhuError) -> None:
-    raise click.ClickException(str(exc)) from exc
 
 
 @click.group()
@@ -52,7 +48,7 @@ def reminders_sent(townships: tuple[str, ...], as_of: date | None, store: Path) 
     try:
         done = record_sent(store, as_of or date.today(), list(townships))
     except JiuzhuError as exc:
-        _fail(exc)
+        fail(exc)
     day = done.as_of.isoformat()
     for township, n in done.issued.items():
         click.echo(f"已记录：{township} {day} 的催办通知已发出（{n} 件），从 {day} 起计算办理期限。")
@@ -109,7 +105,7 @@ def mail_init(config_path: Path) -> None:
     try:
         path = write_config(config_path)
     except JiuzhuError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"已生成邮件配置：{path}。请填写服务器、账号和各乡镇的邮箱；授权码放在环境变量或只有本人可读的文件中。")
 
 
@@ -131,7 +127,7 @@ def mail_fetch(config_path: Path, inbox: Path, store: Path) -> None:
     try:
         result = fetch(_load(config_path), inbox, store)
     except JiuzhuError as exc:
-        _fail(exc)
+        fail(exc)
     for line in fetch_lines(result):
         click.echo(line)
 
@@ -157,7 +153,7 @@ def mail_watch(config_path: Path, inbox: Path, store: Path) -> None:
         click.echo(f"正在等待新邮件（{cfg.user}，{cfg.imap_host}），按 Ctrl-C 停止。")
         passes = watch(cfg, inbox, store, on_pass=told, on_error=lambda text: click.echo(f"注意：{text}", err=True))
     except JiuzhuError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"已停止（共检查 {passes} 次）。")
 
 
@@ -189,14 +185,14 @@ def mail_send(config_path: Path, as_of: date | None, dry_run: bool, resend: tupl
     try:
         result = send(_load(config_path), outbox, store, as_of, dry_run=dry_run, resend=resend)
     except JiuzhuError as exc:
-        _fail(exc)
+        fail(exc)
     for line in send_lines(result):
         click.echo(line)
     sys.exit(int(bool(result.failed)))
 
 
 def run_with_mail(config_path: Path, inbox: Path, outbox: Path, store: Path, as_of: date | None, pdf: bool,
-                  mask: bool) -> None:
+                  mask: bool, *, yes: bool = False, by: str | None = None) -> None:
     """`jiuzhu run --mail` (pipeline/cli.py hands over here): fetch, run, send, one summary."""
     import sys
 
@@ -205,10 +201,10 @@ def run_with_mail(config_path: Path, inbox: Path, outbox: Path, store: Path, as_
     from pipeline.mail.week import run_with_mail as monday
 
     try:
-        done = monday(config_path, inbox, outbox, store, as_of, pdf=pdf, mask=mask, on_file=print_file_progress,
-                      on_read=print_reading)
+        done = monday(config_path, inbox, outbox, store, as_of, pdf=pdf, mask=mask, yes=yes, by=by,
+                      on_file=print_file_progress, on_read=print_reading)
     except JiuzhuError as exc:
-        _fail(exc)
+        fail(exc)
     print_run(done.run)
     click.echo("")
     for line in fetch_lines(done.fetched) + send_lines(done.sent):

@@ -92,3 +92,20 @@ class DateType(click.ParamType):
 
 
 DATE = DateType()
+
+
+def fail(exc: Exception) -> None:
+    """End the command with the error's sentence (exit 1), no traceback."""
+    raise click.ClickException(str(exc)) from exc
+
+
+def check_settings() -> None:
+    """Every setting under schemas/ read before a command does anything: one written wrong is named
+    with its file and key, instead of a traceback halfway through a run."""
+    from pipeline.errors import JiuzhuError
+    from pipeline.rules import spec
+
+    try:
+        spec.check_all()
+    except JiuzhuError as exc:
+        fail(exc)

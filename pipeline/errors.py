@@ -25,6 +25,10 @@ class RunLockedError(JiuzhuError):
     """Another jiuzhu run holds the store."""
 
 
+class ConfirmationNeeded(JiuzhuError):
+    """A command that is most likely a slip (a date a year ahead): done only with --yes."""
+
+
 class StoreError(JiuzhuError):
     """The SQLite store cannot be opened or is from a newer version of jiuzhu."""
 

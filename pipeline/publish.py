@@ -186,7 +186,7 @@ def sweep(store_path: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _unique(path: Path) -> Path:
+def unique(path: Path) -> Path:
     """path, or path with （2）, （3）… when a file of that name is already there."""
     candidate, n = path, 2
     while candidate.exists():
@@ -205,7 +205,7 @@ def recover(store_path: Path, committed: Callable[[str], bool]) -> str | None:
     plan = json.loads(journal.read_text(encoding="utf-8"))
     outdir, old, staging = Path(plan["outdir"]), Path(plan["old"]), Path(plan["staging"])
     if committed(plan["token"]):
-        shutil.rmtree(old, ignore_errors=True)
+        _keep_earlier(old, plan.get("keep"))
         action = None
     else:
         for src, dst in reversed(plan["moves"]):
@@ -231,7 +231,7 @@ def destination(inbox: Path, reports: list[FileReport], as_of: date) -> Path:
     unreadable = all(any(e.file_level for e in report.errors) and not report.rows and report.status == "rejected"
                      for report in reports)
     folder = inbox / (settings.REJECTED_DIR if unreadable else Path(settings.ARCHIVE_DIR) / as_of.isoformat())
-    return _unique(folder / shown_name(reports[0].path))
+    return unique(folder / shown_name(reports[0].path))
 
 
 def feedback_in(outdir: Path) -> list[str]:
@@ -260,16 +260,22 @@ def old_path(outdir: Path, token: str) -> Path:
     return outdir.with_name(f".{outdir.name}.old-{token}")
 
 
-def publish(store_path: Path, token: str, work: Path, outdir: Path, moves: list) -> None:
-    """Move outputs and submissions into place, journaled first so that recover() can undo it."""
+def created(moves: list) -> list[str]:
+    """The folders that the moves will make (archive/, archive/<date>/), deepest first."""
+    made = {p for _, dst in moves for p in (Path(dst).parent, Path(dst).parent.parent) if not p.exists()}
+    return sorted(map(str, made), key=len, reverse=True)
+
+
+def publish(store_path: Path, token: str, work: Path, outdir: Path, moves: list, keep: Path | None = None) -> None:
+    """Move outputs and submissions into place, journaled first so that recover() can undo it.
+    `keep`: where the date's earlier outputs go once the run has committed (its snapshot's folder)."""
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = outdir.with_name(f".{outdir.name}.new-{token}")
     old = old_path(outdir, token)
-    created = {p for _, dst in moves for p in (Path(dst).parent, Path(dst).parent.parent) if not p.exists()}
     _write_json(journal_path(store_path), {
         "token": token, "outdir": str(outdir), "old": str(old), "staging": str(staging),
-        "had_outdir": outdir.exists(), "moves": moves,
-        "created": sorted(map(str, created), key=len, reverse=True)})
+        "had_outdir": outdir.exists(), "moves": moves, "created": created(moves),
+        "keep": str(keep) if keep else None})
     try:
         os.rename(work, staging)
     except OSError:  # the outbox is on another disk
@@ -294,10 +300,18 @@ def shared_mode(folder: Path) -> None:
         os.chmod(folder, 0o777 & ~mask)
 
 
-def finish(store_path: Path, outdir: Path, token: str) -> None:
-    """After COMMIT: the journal and the date's earlier outputs are no longer needed."""
+def finish(store_path: Path, outdir: Path, token: str, keep: Path | None = None) -> None:
+    """After COMMIT: the journal is no longer needed; the date's earlier outputs go to `keep`
+    (for `jiuzhu undo`), or are removed."""
+    _keep_earlier(old_path(outdir, token), keep)
     journal_path(store_path).unlink(missing_ok=True)
-    shutil.rmtree(old_path(outdir, token), ignore_errors=True)
+
+
+def _keep_earlier(old: Path, keep) -> None:
+    if keep and old.exists():
+        with contextlib.suppress(OSError, shutil.Error):
+            shutil.move(str(old), str(keep))
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -25,11 +25,12 @@ from datetime import date
 from pathlib import Path
 
 from pipeline import publish, settings
-from pipeline.errors import InputFileError, JiuzhuError
+from pipeline.errors import ConfirmationNeeded, InputFileError, JiuzhuError
 from pipeline.intake import copies, guard
 from pipeline.intake.inbox import list_submissions, unread_folders
 from pipeline.model import FileReport, Report
-from pipeline.roster import runs, store, submissions
+from pipeline.roster import runs, snapshots, store, submissions
+from pipeline.rules import spec
 
 
 @dataclass
@@ -60,12 +61,14 @@ def recover(store_path: Path) -> str | None:
 
 
 def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path: Path = settings.STORE,
-        as_of: date | None = None, *, pdf: bool = False, mask: bool = True,
-        on_file: Callable[[FileReport], None] | None = None,
+        as_of: date | None = None, *, pdf: bool = False, mask: bool = True, yes: bool = False,
+        by: str | None = None, on_file: Callable[[FileReport], None] | None = None,
         on_read: Callable[[Path], None] | None = None) -> RunResult:
     """Ingest every file in the inbox and write the week's outputs into outbox/<as-of>/.
 
-    `pdf` also prints 汇总报告.pdf; `mask` hides the middle of names in 汇总报告 (张*明).
+    `pdf` also prints 汇总报告.pdf; `mask` hides the middle of names in 汇总报告 (张*明). A date
+    far ahead of today, or a first run on an empty inbox, is refused unless `yes` (ask_first).
+    The store is snapshotted first, so that `jiuzhu undo` can take the run back (`by`: who ran it).
 
     Example: run(Path("inbox"), Path("outbox"), Path("jiuzhu.sqlite3"), date(2026, 11, 28))
     """
@@ -79,7 +82,23 @@ def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path
         publish.sweep(store_path)
         db = store.connect(store_path)
         try:
-            return _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_read, warnings)
+            runs.refuse_earlier(db, as_of, "汇总")
+            paths = list_submissions(inbox)
+            if not yes:
+                ask_first(db, inbox, paths, as_of)
+            snap = snapshots.take(store_path, "run", f"汇总日期 {as_of} 的汇总", by, token=os.urandom(8).hex(),
+                                  as_of=as_of.isoformat(), inbox=str(inbox), outbox=str(outbox),
+                                  outdir=str(outbox / as_of.isoformat()))
+            try:
+                result = _run_locked(db, paths, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_read,
+                                     warnings, snap)
+            except BaseException:
+                if not runs.committed(db, snap.record["token"]):
+                    snapshots.discard(snap)
+                raise
+            snap.save(state="done")
+            snapshots.prune(store_path, spec.thresholds()["keep_snapshots"])
+            return result
         finally:
             db.close()
 
@@ -93,16 +112,34 @@ def _check_all(db, paths: list[Path], as_of: date, on_file, on_read) -> list[Fil
     return reports
 
 
-def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_read, warnings) -> RunResult:
-    runs.refuse_earlier(db, as_of, "汇总")
-    reports = _check_all(db, list_submissions(inbox), as_of, on_file, on_read)
+def ask_first(db, inbox: Path, paths: list[Path], as_of: date) -> None:
+    """A run that is most likely a slip is refused until confirmed (`--yes`): a date more than
+    `future_days` after today (a run for a later date refuses every earlier one), or a first run
+    on an empty inbox (it would record the week as one in which no township reported)."""
+    ahead = (as_of - date.today()).days
+    limit = spec.thresholds()["future_days"]
+    if ahead > limit:
+        raise ConfirmationNeeded(
+            f"汇总日期 {as_of} 比今天（{date.today()}）晚 {ahead} 天，多半是日期输错了（例如年份）。"
+            f"按未来的日期汇总后，之后按正常日期的汇总都会被拒绝。请检查 --as-of；确实要按这个日期汇总的，"
+            f"请加 --yes 再运行（汇总前会自动保存快照，之后可以用 jiuzhu undo 撤销）。")
+    if not paths and not runs.latest(db):
+        raise ConfirmationNeeded(
+            f"收件箱 {inbox} 中没有任何文件，而这是这个台账数据库的第一次汇总：汇总后，本周会记为所有乡镇"
+            f"（街道）都没有报送。请先把各乡镇报来的文件放进 {inbox}（或用 jiuzhu mail fetch 收取），"
+            "或用 --inbox 指定存放文件的文件夹；确实要在没有文件时汇总的，请加 --yes 再运行。")
+
+
+def _run_locked(db, paths, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_read, warnings,
+                snap) -> RunResult:
+    reports = _check_all(db, paths, as_of, on_file, on_read)
     shown = {id(report): len(report.notes) for report in reports}  # the merge may add more
     # Imported here, not at the top: check_files loads pandas while a child reads the inbox.
     from pipeline.reports import build, packets
     from pipeline.roster import cases, ingest, letters
 
     publish.checkpoint("checked")
-    token = os.urandom(8).hex()
+    token = snap.record["token"]
     held = publish.InterruptsHeld()
     try:
         with held, store.transaction(db):
@@ -132,9 +169,10 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
                 moves = _moves(db, inbox, reports, ids, as_of, warnings)
                 files, notes = build.own_files(reports)  # the store keeps this run's own; the week is read back
                 runs.finish(db, run_id, {**built.report, "files": files, "notes": notes})
+                snap.save(moves=moves, created=publish.created(moves))
                 publish.checkpoint("rendered")
                 held.arm()  # from the first move to the COMMIT, a Ctrl-C waits: the run is undone or whole
-                _publish(store_path, token, work, outdir, moves)
+                _publish(store_path, token, work, outdir, moves, snap.outputs)
                 publish.checkpoint("published")
             finally:
                 shutil.rmtree(work, ignore_errors=True)
@@ -145,7 +183,7 @@ def _run_locked(db, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_rea
             with contextlib.suppress(Exception):
                 recover(store_path)
         raise
-    publish.finish(store_path, outdir, token)
+    publish.finish(store_path, outdir, token, snap.outputs)
     if held.interrupted:
         warnings.append("收到了中断（Ctrl-C），当时汇总已在收尾，已全部完成，结果有效。")
     return RunResult(as_of, outdir, built.report, sorted(reports, key=lambda r: r.file), warnings)
@@ -181,9 +219,9 @@ def _now(path: Path) -> str | None:
         return None
 
 
-def _publish(store_path: Path, token: str, work: Path, outdir: Path, moves: list) -> None:
+def _publish(store_path: Path, token: str, work: Path, outdir: Path, moves: list, keep: Path) -> None:
     try:
-        publish.publish(store_path, token, work, outdir, moves)
+        publish.publish(store_path, token, work, outdir, moves, keep)
     except OSError as exc:
         raise JiuzhuError(f"移动文件时出错（{exc.strerror or exc}：{exc.filename or ''}），本次汇总没有完成，"
                           "台账数据库、收件箱和输出文件夹已恢复到运行前的样子。请检查文件夹的权限和磁盘空间后重新运行。") from exc

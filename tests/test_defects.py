@@ -248,7 +248,7 @@ def test_a_store_that_is_not_whole_is_refused_with_a_sentence(tmp_path: Path, da
         db.commit()
         db.close()
     else:
-        run(inbox, outbox, store, AS_OF)
+        run(inbox, outbox, store, AS_OF, yes=True)  # a first run on an empty inbox
         if damage == "dropped table":
             db = sqlite3.connect(store)
             db.execute("DROP TABLE visits")

@@ -338,7 +338,7 @@ def test_a_refused_earlier_date_that_was_run_points_to_its_outputs(tmp_path: Pat
     inbox, outbox, store = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "s.sqlite3"
     inbox.mkdir()
     for day in (date(2026, 11, 21), AS_OF):
-        run(inbox, outbox, store, day)
+        run(inbox, outbox, store, day, yes=True)  # first run on an empty inbox
     with pytest.raises(JiuzhuError, match="2026-11-21 的报表仍在输出文件夹的 2026-11-21 中"):
         run(inbox, outbox, store, date(2026, 11, 21))
 

@@ -64,5 +64,5 @@ def run_demo(folder: Path, as_of: date, *, on_file: Callable | None = None) -> R
         week = as_of - timedelta(weeks=weeks_before)
         last = weeks_before == 0
         _week(inbox, week, people, left_out, seed, last)
-        result = run(inbox, outbox, store, week, on_file=on_file if last else None)
+        result = run(inbox, outbox, store, week, yes=True, on_file=on_file if last else None)  # synthetic data
     return result

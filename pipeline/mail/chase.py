@@ -35,7 +35,9 @@ def moment(cfg: MailConfig, now: datetime) -> datetime | None:
 def missing(cfg: MailConfig, db, due: datetime, now: datetime) -> list[str]:
     """Townships with an address that sent nothing from seven days before `due` until now."""
     start = (due - timedelta(days=7)).isoformat(timespec="seconds")
-    mailed = mailbox.mailed_townships(db, start, now.isoformat(timespec="seconds"))
+    # A message is stamped with the clock when it is recorded, after the fetch began at `now`.
+    until = max(now, datetime.now()).isoformat(timespec="seconds")
+    mailed = mailbox.mailed_townships(db, start, until)
     on_file = set(townships.names()) - set(submissions.missing_townships(db, due.date())) if store.has_schema(db) \
         else set()
     return [t for t in townships.names() if t not in mailed | on_file and cfg.townships.get(t) and cfg.townships[t].to]

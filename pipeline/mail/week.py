@@ -20,7 +20,7 @@ class Monday:
 
 
 def run_with_mail(config_path: Path, inbox: Path, outbox: Path, store_path: Path, as_of: date | None = None, *,
-                  pdf: bool = False, mask: bool = True, on_fetched: Callable | None = None,
+                  pdf: bool = False, mask: bool = True, yes: bool = False, by: str | None = None, on_fetched: Callable | None = None,
                   on_file: Callable | None = None, on_read: Callable | None = None) -> Monday:
     """Fetch, run, send. Example: run_with_mail(Path("jiuzhu.toml"), Path("inbox"), Path("outbox"), Path("jiuzhu.sqlite3"))"""
     cfg = config.load(config_path)
@@ -28,6 +28,6 @@ def run_with_mail(config_path: Path, inbox: Path, outbox: Path, store_path: Path
     fetched = fetch.fetch(cfg, inbox, store_path, now=datetime.now())
     if on_fetched:
         on_fetched(fetched)
-    week = run(inbox, outbox, store_path, as_of, pdf=pdf, mask=mask, on_file=on_file, on_read=on_read)
+    week = run(inbox, outbox, store_path, as_of, pdf=pdf, mask=mask, yes=yes, by=by, on_file=on_file, on_read=on_read)
     sent = send.send(cfg, outbox, store_path, week.as_of)
     return Monday(fetched, week, sent)

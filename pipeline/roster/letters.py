@@ -47,3 +47,11 @@ def issue(db: sqlite3.Connection, as_of: date, township: str, issued_on: date, h
                "WHERE as_of = ? AND township = ? AND issued_on IS NULL", (on, day, township))
     return db.execute("UPDATE reminder_letters SET issued_on = ?, issued_by = ? "
                       "WHERE as_of = ? AND township = ? AND issued_on IS NULL", (on, how, day, township)).rowcount
+
+
+def issued_count(db: sqlite3.Connection, as_of: str) -> int:
+    """How many cases of the letters of `as_of` (ISO) are issued; 0 on a store of an older schema."""
+    try:
+        return db.execute("SELECT count(issued_on) FROM reminder_letters WHERE as_of = ?", (as_of,)).fetchone()[0]
+    except sqlite3.OperationalError:  # no such table: the store was made before letters were kept
+        return 0

@@ -102,3 +102,12 @@ def roster_figures(db: sqlite3.Connection, as_of: date) -> dict[str, dict]:
         if isinstance(stored.get("roster"), dict):
             latest_of[day] = stored["roster"]
     return latest_of
+
+
+def held(db: sqlite3.Connection) -> dict:
+    """What a store holds, in brief: people on the roster, runs, the latest run's date."""
+    if not store.has_schema(db):
+        return {"persons": 0, "runs": 0, "latest": None}
+    persons = db.execute("SELECT count(*) FROM persons").fetchone()[0]
+    count, last = db.execute("SELECT count(*), max(as_of) FROM runs").fetchone()
+    return {"persons": persons, "runs": count, "latest": last}

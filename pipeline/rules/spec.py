@@ -269,6 +269,8 @@ THRESHOLD_RANGES = {
     "max_cells": (10_000, 200_000_000, "一个工作表的单元格上限"),
     "max_text_length": (50, 32_767, "一个文字单元格的字数上限"),
     "header_scan_rows": (5, 1_000, "查找表头的行数"),
+    "future_days": (0, 366, "汇总日期可以晚于今天的天数（超过时要加 --yes）"),
+    "keep_snapshots": (1, 1_000, "保留的运行前快照个数（jiuzhu undo 用）"),
 }
 
 

@@ -389,7 +389,7 @@ def test_a_run_beyond_the_holiday_calendar_says_so_on_the_page(tmp_path: Path):
     year = workdays._known_years()[1] + 1  # the first year the installed calendar does not know
     as_of = date(year, 1, 8)
     synth.write_zero_report(tmp_path / "inbox" / "城东零报告.xlsx", "城东街道", filled_date=as_of)
-    result = run(tmp_path / "inbox", tmp_path / "outbox", tmp_path / "jiuzhu.sqlite3", as_of)
+    result = run(tmp_path / "inbox", tmp_path / "outbox", tmp_path / "jiuzhu.sqlite3", as_of, yes=True)  # ahead of today
     text = (result.outdir / settings.SUMMARY_NAME).read_text(encoding="utf-8")
     assert 'data-warning="calendar"' in text and f"{year} 年" in text and "周一至周五" in text
 
