@@ -7,7 +7,7 @@ from rich.markup import escape
 
 from pipeline import settings
 from pipeline.intake.inbox import shown_name
-from pipeline.model import CODE_LABELS, STATUS_LABELS, FileReport, Report, sheet_place
+from pipeline.model import CODE_LABELS, STATUS_LABELS, FileReport, Report, sent_unread, sheet_place
 from pipeline.rules import spec, townships
 
 PROGRESS_NOTES = 3  # notes shown under a file's line as a run reads the inbox
@@ -142,8 +142,11 @@ def calls(report: dict) -> list[tuple[str, list[str]]]:
             worst[township] = why
     def named(why: str) -> list[str]:
         return [t for t in townships.names() if worst.get(t) == why]
+    unread = sent_unread(report)
     return [("文件无法读取、需重新发送", named("unreadable")), ("退回、需改正后重报", named("rejected")),
-            ("部分退回", named("partial")), ("本周未报送", list(report["missing_townships"]))]
+            ("部分退回", named("partial")),
+            ("本周未报送", [t if t not in unread else f"{t}（收到的文件不是可读的明细表）"
+                            for t in report["missing_townships"]])]
 
 
 def print_reading(path) -> None:

@@ -192,3 +192,11 @@ class Report:
 
     def to_list(self) -> list[dict[str, Any]]:
         return [f.to_dict() for f in self.files]
+
+
+def sent_unread(report: dict) -> list[str]:
+    """Townships of run-report.json's missing_townships that did send something this week: a file
+    that could not be read, or one without the form (visits or the assistants' roster only). They
+    are still missing (the form is what counts), but "没有收到" would be untrue: they need to send again."""
+    sent = {f["township"] for f in report["files"] if f.get("township")}
+    return [t for t in report["missing_townships"] if t in sent]

@@ -259,7 +259,7 @@ def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, g
         "township_count": len(townships.listed()),
         "figures": headline(report, table, files),
         "new_assisted_week": new_assisted_in_week(classified, as_of),
-        "missing": list(report["missing_townships"]),
+        "missing": list(report["missing_townships"]), "sent_unread": issues.sent_unread(report),
         "rows": rows, "total": total,
         "status_labels": spec.STATUS_LABELS,
         "charts": chart_svgs(classified, table, points),

@@ -232,6 +232,38 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
                    "(SELECT value FROM json_each(?))",
                    [(submission_id, township, dumps(sorted(names))) for township, names in sorted(by_township.items(),
                                                                                              key=lambda kv: str(kv[0]))])
+    _resolve_nameless(db, records, report.township, submission_id)
+
+
+def _resolve_nameless(db: sqlite3.Connection, records: pd.DataFrame, file_township: str | None,
+                      submission_id: int) -> None:
+    """A row sent back because its name was blank has no name to be found by: the corrected row
+    resolves it when it has the same ID number, or the same 家庭基本情况 word for word."""
+    open_rows = db.execute("SELECT id, township, data FROM rejected_rows WHERE resolved_by IS NULL AND name IS NULL "
+                           "AND township IN (SELECT value FROM json_each(?))",
+                           (dumps(sorted({*map(str, records["township"].tolist()), str(file_township)})),)).fetchall()
+    if not open_rows:
+        return
+    ids, households = set(), set()
+    ids_column = records["id_number"].tolist() if "id_number" in records else [None] * len(records)
+    for township, id_number, household in zip(records["township"].tolist(), ids_column, records["household"].tolist()):
+        for where in {township, file_township}:
+            if id_number:
+                ids.add((where, str(id_number)))
+            if household and str(household).strip():
+                households.add((where, _squeezed(household)))
+    resolved = []
+    for row_id, township, text in open_rows:
+        data = loads(text)
+        typed_id = _squeezed(data.get("id_number") or "").upper()
+        if (typed_id and (township, typed_id) in ids) or (
+                data.get("household") and (township, _squeezed(data["household"])) in households):
+            resolved.append((submission_id, row_id))
+    db.executemany("UPDATE rejected_rows SET resolved_by = ? WHERE id = ?", resolved)
+
+
+def _squeezed(text) -> str:
+    return "".join(str(text).split())
 
 
 def _fill_from_late_row(roster: Roster, old: dict, data: dict, outcome: tuple, as_of: date, reported: str) -> bool:

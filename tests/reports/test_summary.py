@@ -447,3 +447,23 @@ def test_rows_sent_back_are_listed_until_they_come_again(tmp_path: Path):
     synth.write_submission(inbox / "石会1127.xlsx", [bad], township="石会镇", filled_date=date(2026, 11, 27))
     again = run(inbox, outbox, store_path, date(2026, 11, 27))
     assert "已退回、尚未重新报送的行（0行）" in (again.outdir / settings.SUMMARY_NAME).read_text(encoding="utf-8")
+
+
+def test_a_township_that_sent_only_an_unreadable_file_is_not_told_as_not_received(tmp_path: Path):
+    """Issue 16: 太极镇 mailed a PDF; it is still missing (no form), but 「没有收到」 would be untrue."""
+    inbox = tmp_path / "inbox"
+    synth.make_district(inbox, rows_per_township=3, seed=5, as_of=AS_OF, townships=["城西街道"])
+    (inbox / "太极镇1128.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    result = run(inbox, tmp_path / "outbox", tmp_path / "s.sqlite3", AS_OF)
+    assert "太极镇" in result.report["missing_townships"]  # the contract: no form this week
+    page = (result.outdir / settings.SUMMARY_NAME).read_text(encoding="utf-8")
+    box = page[page.index('<div class="missing'):page.index("</div>", page.index('<div class="missing'))]
+    assert "<span>太极镇<em class=\"tag\">文件无法读取</em></span>" in box
+    assert "其中太极镇发来了文件，但文件无法读取或其中没有明细表" in box
+    assert "<span>石会镇</span>" in box  # sent nothing at all: no tag
+
+    from pipeline.console import calls
+
+    said = dict(calls(result.report))
+    assert "太极镇" in said["文件无法读取、需重新发送"]
+    assert "太极镇（收到的文件不是可读的明细表）" in said["本周未报送"] and "石会镇" in said["本周未报送"]

@@ -270,6 +270,18 @@ def test_a_row_sent_back_is_resolved_by_its_correction_and_counts_from_when_it_w
                                                                     ("李四", "2026-11-20", "2026-11-27")]
 
 
+@pytest.mark.parametrize("how", ["by ID number", "by 家庭基本情况"])
+def test_a_row_sent_back_for_a_blank_name_is_resolved_by_its_correction(district: District, how: str):
+    """Issue 16: a returned row with a blank name, fixed and sent back, stayed outstanding."""
+    same = {"id_number": ID_A} if how == "by ID number" else {"household": "户籍人口3人，丈夫 瘫痪在床"}
+    district.week(NOV20, ("城西1120.xlsx", [person("张三"), person("", **same)], NOV20))
+    assert district.query("SELECT name, resolved_by FROM rejected_rows") == [(None, None)]
+    other = person("", household="户籍人口2人", id_number=ID_B)  # another blank row of the same file stays open
+    district.week(NOV27, ("城西1127.xlsx", [person("李四", **same)], NOV27), ("城西1127b.xlsx", [other], NOV27))
+    assert district.query("SELECT submission_id, name, resolved_by FROM rejected_rows ORDER BY id") == [
+        (1, None, 2), (3, None, None)]
+
+
 def test_a_corrected_row_of_another_township_in_the_senders_file_is_resolved(district: District):
     other = {"township": "石会镇", "village": "中元村"}
     district.week(NOV20, ("城西1120.xlsx", [person("张三"), person("王五"), person("李四", method=None, **other)], NOV20))
