@@ -83,6 +83,7 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=ROOT)
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--svg", type=Path)
+    parser.add_argument("--keep", type=Path, help="keep the year's store and last inbox in this folder")
     options = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIUZHU_")}
     env.update(PYTHONPATH=str(options.tree))
@@ -117,6 +118,8 @@ def main() -> None:
         if options.svg:
             svg(points, options.svg)
             print(f"curve written to {options.svg}")
+        if options.keep:
+            shutil.copytree(work, options.keep, dirs_exist_ok=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
