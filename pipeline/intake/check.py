@@ -197,7 +197,9 @@ def _validate_kind(files: list[_Read], kind: str, as_of: date) -> dict[int, tupl
     start = 0
     for n, rows in itertools.groupby(numbers):  # a file's rows are consecutive: slices, not look-ups
         stop = start + len(list(rows))
-        out[int(n)] = (raw.iloc[start:stop], clean.iloc[start:stop],
+        # Copies (of the cells' references only): a file's frames are then its own, and what the
+        # merge releases file by file is freed at once, not when the last file's view goes.
+        out[int(n)] = (raw.iloc[start:stop].copy(), clean.iloc[start:stop].copy(),
                        [replace(i, file=names[int(n)]) for i in by_file.get(n, [])])
         start = stop
     return out

@@ -34,6 +34,9 @@ def ingest(db: sqlite3.Connection, run_id: int, reports: list[FileReport], as_of
         ids[id(report)] = submissions.record(db, run_id, report, as_of)
         if report.status != "duplicate":
             merge.apply_rows(db, people, report, ids[id(report)], as_of)
+        # Merged: the roster holds these rows now. Dropped file by file, not after the last file,
+        # so that the checked rows and the whole roster are never in memory at once (peak RSS).
+        report.tables.records = None
     merge.save_roster(db, people)
     for report in ordered:
         if report.status != "duplicate":

@@ -67,10 +67,17 @@ def save_visits(db: sqlite3.Connection, roster: Roster, report: FileReport, subm
 
 
 def load(db: sqlite3.Connection, as_of: date) -> pd.DataFrame:
-    """Every stored visit up to the run date."""
+    """The stored visits up to the run date that gaps() looks at (person_key, visit_date, seen): a
+    person's visits from the last day they were seen in person (all of them when never seen), and
+    those of the run's month. The older ones change nothing there, and after a year of weeks
+    they are most of the table."""
+    day, first = as_of.isoformat(), month_start(as_of).isoformat()
     return frames.shared_texts(pd.read_sql_query(
-        "SELECT person_key, visit_date, visitor, seen, notes FROM visits "
-        "WHERE visit_date <= ? ORDER BY visit_date, person_key", db, params=(as_of.isoformat(),)))
+        "SELECT v.person_key, v.visit_date, v.seen FROM visits v LEFT JOIN "
+        "(SELECT person_key, max(visit_date) AS last FROM visits WHERE seen = 1 AND visit_date <= ? "
+        "GROUP BY person_key) l ON l.person_key = v.person_key "
+        "WHERE v.visit_date <= ? AND (l.last IS NULL OR v.visit_date >= l.last OR v.visit_date >= ?) "
+        "ORDER BY v.visit_date, v.person_key", db, params=(day, day, first)))
 
 
 def month_start(day: date) -> date:
