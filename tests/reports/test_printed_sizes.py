@@ -15,7 +15,7 @@ import pytest
 from pipeline.demo.demo import run_demo
 from pipeline.reports import ledger
 from pipeline.rules import spec
-from pipeline.tools import xlsx
+from pipeline.tools import charts, xlsx
 
 AS_OF = date(2026, 11, 28)
 DEFAULT_COLUMN_PX = 64  # Excel's 8.43 characters
@@ -98,6 +98,9 @@ def test_the_summary_prints_nothing_below_9_pt():
     printed = css[css.index("@media print"):]
     sizes = [float(v) for v in re.findall(r"font-size:\s*([\d.]+)pt", printed)]
     assert sizes and min(sizes) >= xlsx.MIN_PRINTED_PT
+    # The charts are drawn WIDTH units wide and printed across the page (A4 less 13 mm margins).
+    page_px = (210 - 26) / 25.4 * 96
+    assert min(charts.SMALL, charts.FONT_SIZE) * page_px / charts.WIDTH * 0.75 >= xlsx.MIN_PRINTED_PT
     # Outside @media print, px sizes print as they are (1 px = 0.75 pt), except those print overrides.
     screen = css[:css.index("@media screen")]
     overridden = {".tag", "table.grid"}
