@@ -165,7 +165,8 @@ def _run_locked(db, paths, inbox, outbox, store_path, as_of, pdf, mask, on_file,
                                     pdf=pdf, mask=mask, earlier_feedback=earlier, earlier_files=week[:2])
                 warnings.extend(built.warnings)
                 publish.keep_earlier_feedback(outdir, work)
-                packets.write_packets(work, standing, packets.owners(reports, earlier), as_of)  # 乡镇/<township>/
+                packets.write_packets(work, standing, packets.owners(reports, earlier), as_of,  # 乡镇/<township>/
+                                      letters.numbers(db, as_of))
                 moves = _moves(db, inbox, reports, ids, as_of, warnings)
                 files, notes = build.own_files(reports)  # the store keeps this run's own; the week is read back
                 runs.finish(db, run_id, {**built.report, "files": files, "notes": notes})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline import settings
 from pipeline.model import FileReport
-from pipeline.roster import assistants, cases, merge, scorecard, visits
+from pipeline.roster import assistants, cases, letters, merge, scorecard, visits
 from pipeline.tools import names, parallel
 
 REPORT_KEYS = ("as_of", "files", "roster", "visits", "missing_townships", "townships", "outputs")  # §6, in its order
@@ -116,7 +116,8 @@ def build(db: sqlite3.Connection, reports: list[FileReport], standing: cases.Sta
 
     def write_rest() -> tuple[dict, list[str]]:
         visit_gaps.write_gaps(work / settings.VISIT_GAPS_NAME, gap_rows, as_of=as_of)
-        reminders.write_reminders(work / settings.OVERDUE_NAME, classified, as_of=as_of)
+        reminders.write_reminders(work / settings.OVERDUE_NAME, classified, as_of=as_of,
+                                  numbers=letters.numbers(db, as_of))
         files, notes = week_of(earlier_files, reports)
         report = week_report(as_of, files, standing, missing, notes)
         warnings = summary.write_summary(work / settings.SUMMARY_NAME, db=db, report=report,

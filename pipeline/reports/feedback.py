@@ -21,14 +21,19 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.model import CODE_LABELS, DOCUMENT_KINDS, STATUS_LABELS, FileReport, Issue
+from pipeline.reports import ledger
 from pipeline.rules import spec
 from pipeline.tools.chinese import cn_date
 from pipeline.tools.xlsx import (
+    FONT_SIZE,
     FORMAT_PROPERTIES,
+    MIN_PRINTED_PT,
+    NARROW_MARGINS,
     display_width,
     formats,
     new_workbook,
     print_setup,
+    printed_scale,
     row_height,
     row_heights,
     write_merged,
@@ -54,6 +59,8 @@ LIST_COLUMNS = (("序号", 5), ("工作表", 10), ("行", 6), ("列", 16), ("填
 LETTER_WIDTHS = (16, 90)
 COMMENT_WIDTH = 320          # pixels
 COMMENT_FONT_SIZE = 10
+PRINT_WIDTHS = ledger.LEDGER_WIDTHS
+MIN_MESSAGES_WIDTH = 16
 
 
 def write_feedback(path: Path, report: FileReport, *, as_of: date) -> None:
@@ -180,9 +187,13 @@ def _rows_sheet(ws, file: str, raw: pd.DataFrame, table: spec.Table, placed, fmt
     sheets = raw["_sheet"].astype(str)
     several = sheets.nunique() > 1
     bad = raw[[(s, int(r)) in placed for s, r in zip(sheets, raw["_row"])]]  # original order
-    lead = [(SHEET_COLUMN, 10)] if several else []
+    lead = [(SHEET_COLUMN, 8)] if several else []
     lead.append((ROW_COLUMN, 6))
-    headers = [*lead, *((c.header, c.width) for c in form_cols), (MESSAGES_COLUMN, 40)]
+    # The ledger's widths, so that the rows print at 9 pt or more; the messages take what is left.
+    shown = [*lead, *((c.header, PRINT_WIDTHS.get(c.key, c.width)) for c in form_cols)]
+    room = [w for w in range(40, MIN_MESSAGES_WIDTH, -1)
+            if printed_scale([*(w_ for _, w_ in shown), w], margins=NARROW_MARGINS) * FONT_SIZE >= MIN_PRINTED_PT * 100]
+    headers = [*shown, (MESSAGES_COLUMN, room[0] if room else MIN_MESSAGES_WIDTH)]
     last_col = len(headers) - 1
     what = "走访记录" if table.kind == "visits" else "行"
     title = f"《{file}》需修改的{what}（共{len(bad)}行，红色单元格有问题，鼠标指向可看说明）"
@@ -200,7 +211,8 @@ def _rows_sheet(ws, file: str, raw: pd.DataFrame, table: spec.Table, placed, fmt
     columns.append((bad["_row"].astype(int).tolist(), fmts["cell_center"]))
     for col in form_cols:
         values = bad[col.key].tolist() if col.key in bad else [None] * len(bad)
-        columns.append((values, fmts["text"]))  # as typed, and kept as text when the clerk edits it
+        # As typed, and kept as text when the clerk edits it; an ID or phone number never wraps.
+        columns.append((values, fmts["code"] if col.kind in ("id", "phone") else fmts["text"]))
     columns.append((messages, fmts["cell"]))
     heights = row_heights([(values, width) for (values, _), (_, width) in zip(columns, headers)])
     last_row = write_rows(ws, 2, columns, heights=heights)
@@ -224,7 +236,7 @@ def _rows_sheet(ws, file: str, raw: pd.DataFrame, table: spec.Table, placed, fmt
             text = "\n".join(texts)
             ws.write_comment(row, col, text, _comment_box(text))
     ws.autofilter(1, 0, max(last_row, 1), last_col)
-    print_setup(ws, header_rows=(1, 1), last_col=last_col)
+    print_setup(ws, header_rows=(1, 1), last_col=last_col, margins=NARROW_MARGINS)
     ws.freeze_panes(2, first_form_col)  # keep 原行号 in view when scrolling right
 
 

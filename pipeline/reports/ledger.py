@@ -36,6 +36,7 @@ from pipeline.reports.ledger_sheets import (
 from pipeline.rules import overdue, spec, townships
 from pipeline.tools.chinese import cn_date
 from pipeline.tools.xlsx import (
+    NARROW_MARGINS,
     SEQ,
     new_workbook,
     print_setup,
@@ -53,26 +54,33 @@ PERSON_STATUSES = ("new_assisted", "observation", "pending")  # a sheet each, af
 
 # Derived columns, after the form's: (key, header, width, kind).
 DERIVED = (
-    ("status_label", "类别", 13, "center"),
+    ("status_label", "类别", 7, "center"),
     ("result_date", "办理时间", 11, "date"),
-    ("age_workdays", "已用工作日", 6, "number"),
-    ("overdue_mark", "是否超期", 9, "center"),
+    ("age_workdays", "已用工作日", 5, "number"),
+    ("overdue_mark", "是否超期", 6, "center"),
     ("first_seen", "首次报送", 11, "date"),
 )
 # How a form column is shown, by its kind in schemas/form.yaml.
 KIND_STYLE = {"date": "date", "id": "code", "phone": "code", "vocab": "center", "township": "center",
               "name": "center"}
 # Narrower than on the blank form, where the township writes by hand: nineteen columns have to
-# fit one landscape A4 page wide at a readable scale, so the long texts wrap onto more lines.
-LEDGER_WIDTHS = {"seq": 5, "method": 10, "finder": 8, "township": 9, "name": 8, "household": 20,
-                 "suspected": 16, "investigation": 18, "result": 16, "remark": 12, "id_number": 19,
-                 "village": 9, "discovered": 11, "phone": 12}
+# fit one landscape A4 page wide (narrow margins) at 82 %, where 11 pt prints as 9 pt
+# (xlsx.MIN_PRINTED_PT), so the long texts wrap onto more lines. An ID (18 digits), a phone number
+# and a date keep the width they need: numbers never wrap.
+# Most of the width goes to 家庭基本情况, the longest text, which sets how tall a row is.
+LEDGER_WIDTHS = {"seq": 5, "method": 8, "finder": 7, "township": 8, "name": 7.5, "household": 14,
+                 "suspected": 8.5, "investigation": 9.5, "result": 9, "remark": 6.5, "id_number": 19.5,
+                 "village": 8, "discovered": 11, "phone": 12.5}
 
 def person_columns() -> list[LedgerColumn]:
-    """The official ten, the optional columns (身份证号码, 村（社区）, 发现日期, 联系电话), then the derived ones."""
+    """The official ten, the optional columns (身份证号码, 村（社区）, 发现日期, 联系电话), then the derived ones.
+
+    Headers without their bracketed lists (疑似符合救助, not 疑似符合救助（城乡低保、…）): repeated on every
+    printed page in the body's size, the lists took a third of each page. The reader takes them so.
+    """
     form = spec.form().columns
     ordered = [c for c in form if c.official] + [c for c in form if not c.official]
-    cols = [LedgerColumn(c.key, c.header, LEDGER_WIDTHS.get(c.key, c.width),
+    cols = [LedgerColumn(c.key, spec.short_label(c.header), LEDGER_WIDTHS.get(c.key, c.width),
                          "number" if c.key == "seq" else KIND_STYLE.get(c.kind, "text"))
             for c in ordered]
     return cols + [LedgerColumn(*d) for d in DERIVED]
@@ -119,7 +127,7 @@ def write_ledger(path: Path, classified: pd.DataFrame, table: pd.DataFrame, *, a
     last_rows = write_blocks(blocks, block_columns, date_fmt=fmts["date"], heights=heights)
     for (ws, _, _), last_row in zip(blocks, last_rows):
         ws.autofilter(HEADER_ROW, 0, max(last_row, HEADER_ROW), len(columns) - 1)
-        print_setup(ws, header_rows=(HEADER_ROW, HEADER_ROW), last_col=len(columns) - 1)
+        print_setup(ws, header_rows=(HEADER_ROW, HEADER_ROW), last_col=len(columns) - 1, margins=NARROW_MARGINS)
     stats_sheet(workbook.add_worksheet(STATS_SHEET), classified, as_of, fmts)
     score_sheet(workbook.add_worksheet(SCORE_SHEET), table, as_of, fmts)
     if duplicates is not None:

@@ -29,9 +29,9 @@ from pipeline.tools.xlsx import (
 
 HEADER_ROW = 1  # zero-based: the title is row 0
 TOTAL = "合计"
-# The official headers are long (疑似符合救助（城乡低保、…）): in a smaller font they take half
-# the height, and the header is repeated on every printed page.
-HEADER_FONT_SIZE = 9
+# The official headers are long (疑似符合救助（城乡低保、…）) and repeated on every printed page, but
+# they are printed text too: the sheet is fitted at 82 % or more, so they stay in the body's size.
+HEADER_FONT_SIZE = FONT_SIZE
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def ledger_formats(workbook) -> dict:
 
 
 def column_format(kind: str, fmts: dict):
-    return {"text": fmts["cell"], "center": fmts["cell_center"], "code": fmts["text"],
+    return {"text": fmts["cell"], "center": fmts["cell_center"], "code": fmts["code"],
             "date": fmts["date"], "number": fmts["cell_center"], "share": fmts["share"]}[kind]
 
 

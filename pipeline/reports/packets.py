@@ -41,11 +41,12 @@ def owners(reports: list[FileReport], earlier: dict[str, tuple]) -> dict[str, st
 
 
 def write_packets(work: Path, standing: cases.Standing, feedback_owners: dict[str, str | None],
-                  as_of: date) -> dict[str, list[str]]:
+                  as_of: date, numbers: dict[str, int] | None = None) -> dict[str, list[str]]:
     """Write every township's packet under work/乡镇/; township → its files' names, in the
-    district's order. A township with nothing of its own gets no folder.
+    district's order. A township with nothing of its own gets no folder. `numbers`: the
+    发文字号 sequence of each township's letter (roster/letters.numbers).
 
-    Example: write_packets(work, cases.standing(db, as_of), owners(reports, {}), as_of)
+    Example: write_packets(work, cases.standing(db, as_of), owners(reports, {}), as_of, letters.numbers(db, as_of))
     """
     late = set(reminders.overdue_cases(standing.people)["township"])
     key_people = set(standing.gaps["township"]) if len(standing.gaps) else set()
@@ -56,7 +57,8 @@ def write_packets(work: Path, standing: cases.Standing, feedback_owners: dict[st
         if township in late:
             folder.mkdir(parents=True, exist_ok=True)
             names.append(letter_name(township, as_of))
-            reminders.write_letter(folder / names[-1], township, standing.people, as_of=as_of)
+            reminders.write_letter(folder / names[-1], township, standing.people, as_of=as_of,
+                                   number=(numbers or {}).get(township))
         if township in key_people:
             folder.mkdir(parents=True, exist_ok=True)
             names.append(gaps_name(township, as_of))

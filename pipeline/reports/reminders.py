@@ -3,9 +3,11 @@
 The notice (三、（三）) makes a written reminder the step after which a case still left
 undone counts against the township: "凡是通过书面提醒后，又无正当理由仍未办理的，为未做到
 应保尽保、应救尽救，并追究相关人员责任". So each township with overdue cases gets its own
-sheet, printable as a letter from the bureau: addressee, the rule, the table of cases, a
-deadline and the sign-off. Names are not masked: this is an official document to the
-township that reported them.
+sheet, printed as an official letter (GB/T 9704-2012, portrait A4): the red 发文机关标志, the
+发文字号, the title, 主送, 正文 (仿宋 三号), the 附件 line, 署名 and 成文日期 with room for the seal,
+联系人 and 电话; then, from a new page, the table of cases as its 附件. The words are
+schemas/letterhead.yaml's; the HTML summary shows the same Letter (letter_page.py lays it out).
+Names are not masked: this is an official document to the township that reported them.
 
 Sheet 汇总 lists every overdue case of the district; then one sheet per township, named
 after it, in the district's township order.
@@ -14,16 +16,19 @@ after it, in the district's township order.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.rules import overdue, spec, townships, workdays
+from pipeline.reports import letter as official
+from pipeline.reports.letter import Letter, letter  # noqa: F401 (the words, for the summary)
+from pipeline.rules import overdue, spec, townships
 from pipeline.tools.chinese import cn_date
 from pipeline.tools.xlsx import (
     FORMAT_PROPERTIES,
+    PAGE_FOOTER,
+    PAPER_A4,
     formats,
     new_workbook,
     print_setup,
@@ -42,16 +47,19 @@ SUMMARY_COLUMNS = (("seq", "序号", 6, "cell_center"), ("township", "乡镇（�
                    ("village", "村（社区）", 12, "cell_center"), ("name", "对象姓名", 10, "cell_center"),
                    ("discovered", "发现日期", 12, "date"), ("age_workdays", "已用工作日", 10, "cell_center"),
                    ("reminder", "提醒情况", 40, "cell"))
-LETTER_COLUMNS = (("seq", "序号", 6, "cell_center"), ("name", "对象姓名", 12, "cell_center"),
-                  ("village", "村（社区）", 14, "cell_center"), ("discovered", "发现日期", 13, "date"),
-                  ("age_workdays", "已用工作日", 10, "cell_center"), ("suspected", "疑似符合救助", 28, "cell"),
-                  ("state", "状态", 16, "cell_center"))
+# The letter is as wide as these columns: 581 px, the standard's 版心 (156 mm, 589 px), printed at
+# 100 % (正文 in 16 pt) where columns are measured as Excel does, fitted to the width where wider.
+LETTER_COLUMNS = (("seq", "序号", 5, "cell_center"), ("name", "对象姓名", 8, "cell_center"),
+                  ("village", "村（社区）", 10, "cell_center"), ("discovered", "发现日期", 12, "date"),
+                  ("age_workdays", "已用工作日", 7, "cell_center"), ("suspected", "疑似符合救助", 24, "cell"),
+                  ("state", "状态", 12, "cell_center"))
 
 
-def write_reminders(path: Path, classified: pd.DataFrame, *, as_of: date) -> None:
+def write_reminders(path: Path, classified: pd.DataFrame, *, as_of: date, numbers: dict[str, int] | None = None) -> None:
     """Write 超期催办: a 汇总 sheet, then a 催办通知 sheet for each township with overdue cases.
+    `numbers`: township → N of its 发文字号 (roster/letters.numbers); a letter without one has a blank.
 
-    Example: write_reminders(outbox / "超期催办.xlsx", classified, as_of=date(2026, 11, 28))
+    Example: write_reminders(outbox / "超期催办.xlsx", classified, as_of=date(2026, 11, 28), numbers={"石会镇": 3})
     """
     workbook = new_workbook(path, created=as_of, title=HEADING, constant_memory=True)  # written top to bottom
     fmts = _formats(workbook)
@@ -59,11 +67,12 @@ def write_reminders(path: Path, classified: pd.DataFrame, *, as_of: date) -> Non
     _summary(workbook.add_worksheet(SUMMARY_SHEET), cases, as_of, fmts)
     used = {SUMMARY_SHEET}
     for township, group in cases.groupby("township", sort=False):
-        _letter(workbook.add_worksheet(sheet_name(str(township), used)), str(township), group, as_of, fmts)
+        words = letter(str(township), group, as_of, (numbers or {}).get(str(township)))
+        _letter(workbook.add_worksheet(sheet_name(str(township), used)), words, group, fmts)
     workbook.close()
 
 
-def write_letter(path: Path, township: str, classified: pd.DataFrame, *, as_of: date) -> None:
+def write_letter(path: Path, township: str, classified: pd.DataFrame, *, as_of: date, number: int | None = None) -> None:
     """One township's 催办通知 alone, for its packet (outbox/<date>/乡镇/<township>/): the sheet
     of write_reminders, with no other township's cases.
 
@@ -71,16 +80,15 @@ def write_letter(path: Path, township: str, classified: pd.DataFrame, *, as_of: 
     """
     workbook = new_workbook(path, created=as_of, title=f"{township}{HEADING}", constant_memory=True)
     cases = overdue_cases(classified[classified["township"] == township])
-    _letter(workbook.add_worksheet(sheet_name(township, set())), township, cases, as_of, _formats(workbook))
+    _letter(workbook.add_worksheet(sheet_name(township, set())), letter(township, cases, as_of, number), cases,
+            _formats(workbook))
     workbook.close()
 
 
 def _formats(workbook) -> dict:
     fmts = formats(workbook)
     fmts["state"] = workbook.add_format({**FORMAT_PROPERTIES["bad"], "align": "center"})
-    fmts["sign"] = workbook.add_format({**FORMAT_PROPERTIES["note"], "align": "right"})
-    fmts["addressee"] = workbook.add_format({**FORMAT_PROPERTIES["heading"], "bold": False})
-    return fmts
+    return fmts | official.formats(workbook)
 
 
 def sheet_name(township: str, used: set[str]) -> str:
@@ -145,46 +153,15 @@ def _summary(ws, cases: pd.DataFrame, as_of: date, fmts: dict) -> None:
     print_setup(ws, header_rows=(2, 2), last_col=last_col)
 
 
-@dataclass(frozen=True)
-class Letter:
-    """The words of one township's 催办通知, shared by the workbook and the HTML summary."""
-    addressee: str
-    opening: str
-    ask: str
-    sender: str
-    dated: str
-
-
-def letter(township: str, cases: pd.DataFrame, as_of: date) -> Letter:
-    """The 催办通知 to one township about its overdue cases (as overdue_cases gives them)."""
-    limits = spec.thresholds()
-    deadline = overdue.deadline(as_of)
-    result = spec.short_label(spec.form().column("result").header)
-    still = int(cases["still_overdue"].astype(bool).sum())
-    opening = (f"　　根据{spec.letterhead().notice}要求，各乡镇（街道）对主动发现的困难群众应及时入户调查、及时办理。"
-               f"经区民政局汇总，截至{cn_date(as_of)}，你单位下列{len(cases)}名主动发现对象自发现之日起已超过"
-               f"{limits['overdue_workdays']}个工作日仍未办理")
-    opening += f"，其中{still}名在区民政局书面提醒后仍未办理。" if still else "。"
-    if not workdays.calendar_known(as_of):  # the count may take holidays for working days: say so
-        opening += f"（{as_of.year}年放假安排尚未更新，工作日暂按周一至周五计算，如有出入请说明。）"
-    ask = (f"　　请你单位接此通知后抓紧入户调查、办理，于{cn_date(deadline)}前将办理结果填入明细表"
-           f"「{result}」栏报送区民政局。按照通知要求，凡经书面提醒后无正当理由仍未办理的，"
-           f"视为未做到“应保尽保、应救尽救”，将追究相关人员责任。")
-    words = spec.letterhead()
-    return Letter(f"{township}{words.addressee}：", opening, ask, words.issuer, cn_date(as_of))
-
-
-def _letter(ws, township: str, cases: pd.DataFrame, as_of: date, fmts: dict) -> None:
-    """A 催办通知 on one sheet: it prints as a letter, the table header repeated on each page."""
-    last_col = len(LETTER_COLUMNS) - 1
-    width = sum(w for _, _, w, _ in LETTER_COLUMNS)
-    words = letter(township, cases, as_of)
-    write_merged(ws, 0, last_col, HEADING, fmts["title"], height=40)
-    write_merged(ws, 2, last_col, words.addressee, fmts["addressee"], height=24)
-    write_merged(ws, 3, last_col, words.opening, fmts["note"], width=width)
-    last_row = _table(ws, 4, LETTER_COLUMNS, cases, fmts, marked=True)
-    write_merged(ws, last_row + 2, last_col, words.ask, fmts["note"], width=width)
-    write_merged(ws, last_row + 4, last_col, words.sender, fmts["sign"], height=22)
-    write_merged(ws, last_row + 5, last_col, words.dated, fmts["sign"], height=22)
-    print_setup(ws, header_rows=None, last_col=last_col)
-    ws.repeat_rows(4, 4)  # the case table's header on every page; the letter itself is not frozen
+def _letter(ws, words: Letter, cases: pd.DataFrame, fmts: dict) -> None:
+    """A 催办通知 on one sheet, portrait A4 at 100 %: the letter's page, then its 附件 from a new page,
+    the case table's header repeated on each of its pages."""
+    header_row = official.write_letter_sheet(ws, words, len(LETTER_COLUMNS) - 1, fmts)
+    _table(ws, header_row, LETTER_COLUMNS, cases, fmts, marked=True)
+    ws.set_paper(PAPER_A4)
+    ws.set_portrait()
+    ws.set_margins(**official.MARGINS)
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_footer(PAGE_FOOTER)
+    ws.repeat_rows(header_row, header_row)

@@ -26,10 +26,10 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline import model as issues
-from pipeline.reports import quality, reminders
+from pipeline.reports import letter, quality, reminders
 from pipeline.reports.masking import mask_id, mask_name
 from pipeline.reports.pdf import print_pdf
-from pipeline.roster import assistants, cases, merge, runs, scorecard
+from pipeline.roster import assistants, cases, letters, merge, runs, scorecard
 from pipeline.rules import dates, spec, townships
 from pipeline.tools import charts, frames
 from pipeline.tools.chinese import cn_date
@@ -190,15 +190,16 @@ def vacancy_groups(db: sqlite3.Connection, classified: pd.DataFrame) -> tuple[li
     return _group(assistants.vacancies(rows, classified).to_dict("records")), assistants.roster_sentences(rows)
 
 
-def notices(classified: pd.DataFrame, as_of: date, mask: bool) -> list[dict]:
-    """One 催办通知 per township with overdue cases: the letter's words and its cases."""
+def notices(classified: pd.DataFrame, as_of: date, mask: bool, numbers: dict[str, int]) -> list[dict]:
+    """One 催办通知 per township with overdue cases: the letter's words (with its 发文字号) and its cases."""
     out = []
     for township, late in reminders.overdue_cases(classified).groupby("township", sort=False):
         rows = [{"name": mask_name(r["name"]) if mask else _text(r["name"]), "village": _text(r.get("village")),
                  "discovered": r["discovered"], "age": r["age_workdays"], "suspected": _text(r.get("suspected")),
                  "state": r["state"], "still": bool(r["still_overdue"])}
                 for r in frames.records(late)]
-        out.append({"township": township, "letter": reminders.letter(str(township), late, as_of), "rows": rows})
+        words = reminders.letter(str(township), late, as_of, numbers.get(str(township)))
+        out.append({"township": township, "letter": words, "pads": (letter.signature_pad(words), letter.DATE_INDENT), "rows": rows})
     return out
 
 
@@ -270,8 +271,7 @@ def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, g
         "awaiting": quality.awaiting(db, as_of, mask),
         "duplicates": duplicate_groups(classified, mask),
         **dict(zip(("vacancies", "roster_said"), vacancy_groups(db, classified))),
-        "notices": notices(classified, as_of, mask),
-        "heading": reminders.HEADING,
+        "notices": notices(classified, as_of, mask, letters.numbers(db, as_of)),
         "files": file_rows(files),
         "file_notes": [{"file": f["file"], "township": f["township"], "notes": report.get("notes", {})[f["file"]]}
                        for f in file_rows(files) if f["file"] in report.get("notes", {})],

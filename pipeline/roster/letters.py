@@ -5,6 +5,12 @@ A run no longer counts as issuing a reminder (the notice makes 提醒后仍未�
 that went out): it drafts, for its date, the cases of each township's letter. Sending that
 township's mail, or `jiuzhu reminders sent`, issues the letter: its cases get a row in
 `reminders` dated on the day it went out, from which rules/overdue.py counts the deadline.
+
+Each letter bears a 发文字号 with a yearly sequence (黔江民政催〔2026〕N号), derived from the
+letters drafted, with no table of its own: the year's letters are numbered by date, then in the
+district's township order, and a township's letter within a week (missing_window_days) of the
+one that got its number keeps that number. A rerun of a date, or a later run the same week,
+gives a township's letter the number it had; the numbers of earlier dates never change.
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ import sqlite3
 from datetime import date
 
 import pandas as pd
+
+from pipeline.roster import store
+from pipeline.rules import dates, townships
 
 
 def draft(db: sqlite3.Connection, classified: pd.DataFrame, as_of: date) -> None:
@@ -55,3 +64,23 @@ def issued_count(db: sqlite3.Connection, as_of: str) -> int:
         return db.execute("SELECT count(issued_on) FROM reminder_letters WHERE as_of = ?", (as_of,)).fetchone()[0]
     except sqlite3.OperationalError:  # no such table: the store was made before letters were kept
         return 0
+
+
+def numbers(db: sqlite3.Connection, as_of: date) -> dict[str, int]:
+    """township → N of its letter of `as_of` (发文字号 …〔year〕N号)."""
+    if not store.has_schema(db):
+        return {}
+    days: dict[str, list[str]] = {}
+    for day, township in db.execute(
+            "SELECT DISTINCT as_of, township FROM reminder_letters WHERE as_of BETWEEN ? AND ? ORDER BY as_of",
+            (f"{as_of.year}-01-01", as_of.isoformat())):
+        days.setdefault(day, []).append(township)
+    order = townships.order()
+    count, first = 0, {}  # township → (the day its current number was given, the number)
+    for day, names in days.items():
+        start = dates.week_start(date.fromisoformat(day)).isoformat()
+        for township in sorted(names, key=lambda t: (order.get(t, len(order)), t)):
+            if township not in first or first[township][0] < start:  # no letter to it in this day's week yet
+                count += 1
+                first[township] = (day, count)
+    return {township: first[township][1] for township in days.get(as_of.isoformat(), [])}

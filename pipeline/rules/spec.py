@@ -358,16 +358,37 @@ def type_fillers() -> list[str]:
 
 @dataclass(frozen=True)
 class Letterhead:
-    """schemas/letterhead.yaml: who signs what jiuzhu sends, how a township is addressed, the notice cited."""
-
+    """schemas/letterhead.yaml: who signs, how a township is addressed, the notice cited, the 催办通知's parts."""
     issuer: str
     addressee: str
     notice: str
+    organ: str          # 发文机关标志
+    signature: str      # 发文机关署名
+    number_prefix: str  # 发文字号 before 〔year〕
+    title: str
+    contact: str        # 联系人
+    phone: str          # 联系电话
+
+
+LETTERHEAD_KEYS = {"issuer": "署名（简称）", "addressee": "主送后缀", "notice": "引用的通知", "organ": "发文机关标志",
+                   "signature": "发文机关署名", "number_prefix": "发文字号前缀", "title": "催办通知标题",
+                   "contact": "联系人", "phone": "联系电话"}
 
 
 @cache
 def letterhead() -> Letterhead:
-    return Letterhead(**load_yaml("letterhead.yaml"))
+    raw, path = load_yaml("letterhead.yaml"), data_dir("schemas") / "letterhead.yaml"  # each key named when wrong
+    if unknown := sorted(raw.keys() - LETTERHEAD_KEYS.keys()):
+        raise SpecError(f"设置文件 {path} 中有不认识的项 {unknown[0]}，可用的项：{'、'.join(LETTERHEAD_KEYS)}。")
+    values = {}
+    for key, meaning in LETTERHEAD_KEYS.items():
+        value = raw.get(key)
+        value = str(value) if isinstance(value, int) and not isinstance(value, bool) else value  # 79222164 unquoted
+        if not isinstance(value, str) or not value.strip():
+            said = "缺少" if value is None else f"应为一段文字，现在是「{value}」"
+            raise SpecError(f"设置文件 {path} 中 {key}（{meaning}）{said}，请改正后重新运行，或从安装包恢复原文件。")
+        values[key] = value.strip()
+    return Letterhead(**values)
 
 
 # --- statuses -----------------------------------------------------------------------

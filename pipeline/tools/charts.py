@@ -22,8 +22,8 @@ from xml.sax.saxutils import escape
 from pipeline.tools.chinese import cn_date
 
 WIDTH = 720
-FONT_SIZE = 13
-SMALL = 11
+FONT_SIZE = 14
+SMALL = 13  # printed on A4 (the chart 184 mm wide), 13 of 720 units is 9.4 pt: nothing below 9 pt
 FONT_STACK = ("'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', SimHei, "
               "'Noto Serif CJK SC', SimSun, sans-serif")
 INK = "#222222"

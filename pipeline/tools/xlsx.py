@@ -57,6 +57,11 @@ BAD_FONT_COLOR = "#9C0006"
 PAPER_A4 = 9
 PAGE_FOOTER = "&C第 &P 页，共 &N 页"
 MARGINS = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6}  # inches
+NARROW_MARGINS = {"left": 0.2, "right": 0.2, "top": 0.5, "bottom": 0.5}  # a wide table that must stay readable
+A4_INCHES = (8.27, 11.69)
+# Nothing prints smaller: a sheet's font size times the scale it is fitted to (printed_scale) is at
+# least this, so its columns must fit the page at MIN_PRINTED_PT / FONT_SIZE (82 %).
+MIN_PRINTED_PT = 9
 
 # Excel's own limits for a data validation.
 MAX_LIST_CHARS = 255
@@ -106,6 +111,8 @@ FORMAT_PROPERTIES: dict[str, dict] = {
     "cell": {**_font(), **_BOX, "align": "left"},
     "cell_center": {**_font(), **_BOX, "align": "center"},
     "text": {**_font(), **_BOX, "align": "left", "num_format": TEXT_FORMAT},
+    # ID numbers, phone numbers: text that never wraps inside its cell (its column is wide enough).
+    "code": {**_font(), **_BOX, "text_wrap": False, "align": "center", "num_format": TEXT_FORMAT},
     "date": {**_font(), **_BOX, "align": "center", "num_format": DATE_FORMAT},
     "number": {**_font(), **_BOX, "align": "right"},
     "bad": {**_font(), **_BOX, "align": "left", "bg_color": BAD_FILL, "font_color": BAD_FONT_COLOR},
@@ -130,7 +137,8 @@ def formats(workbook: xlsxwriter.Workbook) -> dict[str, Format]:
     title · label / label_right (a 填报单位： line) · fill_in / fill_in_date (the
     value after a label) · header / header_optional · cell / cell_center / text / date /
     number (bordered data cells) · bad / bad_date (a cell with a problem, red) · plain /
-    plain_text / plain_date (the same without borders) · border · heading / note / note_bold.
+    plain_text / plain_date (the same without borders) · border · heading / note / note_bold ·
+    code (an ID or phone number: text, never wrapped).
     """
     return {name: workbook.add_format(dict(props)) for name, props in FORMAT_PROPERTIES.items()}
 
@@ -192,9 +200,23 @@ def border_when_filled(ws: Worksheet, first_row: int, last_row: int, last_col: i
         "type": "formula", "criteria": f"=COUNTA({left}:{right})>0", "format": fmt})
 
 
+def column_pixels(width: float) -> int:
+    """A column's width in pixels as Excel lays it out (units of the default font's digit, 7 px)."""
+    return int(width * 7 + 0.5) + 5
+
+
+def printed_scale(widths: Iterable[float], *, landscape: bool = True, margins: dict | None = None) -> int:
+    """The scale (%) Excel prints a sheet at when fitted to one A4 page wide: 100 when the columns
+    fit, else the largest whole percentage at which they do."""
+    margins = margins or MARGINS
+    page = (A4_INCHES[1] if landscape else A4_INCHES[0]) - margins["left"] - margins["right"]
+    needed = sum(column_pixels(w) for w in widths)
+    return min(100, math.floor(page * 96 * 100 / needed)) if needed else 100
+
+
 def print_setup(ws: Worksheet, *, header_rows: tuple[int, int] | None, last_col: int,
                 last_row: int | None = None, landscape: bool = True,
-                page_title: str | None = None) -> None:
+                page_title: str | None = None, margins: dict | None = None) -> None:
     """Print like the paper form: A4, landscape, fit to one page wide, header rows on
     every page, centred, 第 n 页，共 m 页 at the foot; freeze the panes below the header.
 
@@ -208,7 +230,7 @@ def print_setup(ws: Worksheet, *, header_rows: tuple[int, int] | None, last_col:
         ws.set_landscape()
     else:
         ws.set_portrait()
-    ws.set_margins(**MARGINS)
+    ws.set_margins(**(margins or MARGINS))
     if last_row is not None:
         ws.print_area(0, 0, last_row, last_col)
     ws.fit_to_pages(1, 0)

@@ -26,8 +26,8 @@ from tests.browser import require
 AS_OF = date(2026, 11, 28)
 HOSTILE_NAMES = ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "-2"]
 FORM = spec.form()
-EXPECTED_HEADERS = ([c.header for c in FORM.columns if c.official]
-                    + [c.header for c in FORM.columns if not c.official]
+EXPECTED_HEADERS = ([spec.short_label(c.header) for c in FORM.columns if c.official]
+                    + [spec.short_label(c.header) for c in FORM.columns if not c.official]
                     + ["类别", "办理时间", "已用工作日", "是否超期", "首次报送"])
 PERSON_SHEETS = [ledger.ALL_SHEET, *(spec.STATUS_LABELS[s] for s in ledger.PERSON_STATUSES)]
 

@@ -43,7 +43,7 @@ def written(tmp_path_factory) -> tuple[Path, openpyxl.Workbook]:
         case("石会镇", "钱七", age=33, overdue=True, discovered="2026-10-09"),
     ])
     path = tmp_path_factory.mktemp("reminders") / "超期催办.xlsx"
-    reminders.write_reminders(path, classified, as_of=AS_OF)
+    reminders.write_reminders(path, classified, as_of=AS_OF, numbers={"城东街道": 7})
     return path, _load(path)
 
 
@@ -78,16 +78,23 @@ def test_the_reminder_reads_as_a_letter(written):
     _, wb = written
     ws = wb["城东街道"]
     text = _text(ws)
-    assert ws["A1"].value == reminders.HEADING
-    assert "城东街道民政和社会事务办（社保所）：" in text
+    words = spec.letterhead()
+    lines = [v for r in ws.iter_rows(values_only=True) for v in r if v is not None]
+    assert lines[:4] == [words.organ, f"{words.number_prefix}〔2026〕7号", words.title, "城东街道民政和社会事务办（社保所）："]
+    # 附件说明, 署名 centred over 成文日期 four characters from the right (full-width spaces), 联系人 and 电话.
+    assert lines[6:10] == ["　　附件：城东街道超期未办理事项明细表", "重庆市黔江区民政局　　　", "2026年11月28日　　　　",
+                           "　　（联系人：社会救助科，电话：79222164）"]
+    assert ws["A1"].font.color.rgb == "FFFF0000" and ws["A1"].font.name == "方正小标宋简体"
+    assert ws["A8"].font.sz == 16 and ws["A8"].font.name == "仿宋"  # 正文: 三号仿宋
     assert "黔江民政发〔2022〕44号" in text
     assert f"{spec.thresholds()['overdue_workdays']}个工作日" in text
     assert "其中1名在区民政局书面提醒后仍未办理" in text
-    assert text.endswith("黔江区民政局\n2026年11月28日")
     assert "2026年12月4日前" in text  # five working days on: by the next weekly report
-    header = [c.value for c in ws[5]]
+    assert [b.id for b in ws.row_breaks.brk] == [15]  # the 附件 starts a page: 附件, its title, the table
+    assert [ws["A16"].value, ws["A17"].value] == ["附件", "城东街道超期未办理事项明细表"]
+    header = [c.value for c in ws[19]]
     assert header == ["序号", "对象姓名", "村（社区）", "发现日期", "已用工作日", "疑似符合救助", "状态"]
-    rows = [r for r in ws.iter_rows(min_row=6, max_row=7)]
+    rows = [r for r in ws.iter_rows(min_row=20, max_row=21)]
     assert [[c.value for c in r] for r in rows] == [
         [1, "张三", "新建村", datetime(2026, 10, 1), 41, "城乡低保", "超期"],
         [2, "王五", "新建村", datetime(2026, 10, 1), 45, "城乡低保、医疗救助", "提醒后仍未办理"],
@@ -100,9 +107,10 @@ def test_the_reminder_reads_as_a_letter(written):
 def test_print_setup(written):
     _, wb = written
     for ws in wb:
-        assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == xlsx.PAPER_A4
-        assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert wb["城东街道"].print_title_rows == "$5:$5"
+        portrait = ws.title != reminders.SUMMARY_SHEET  # a letter is a portrait page (GB/T 9704-2012)
+        assert ws.page_setup.orientation == ("portrait" if portrait else "landscape")
+        assert int(ws.page_setup.paperSize) == xlsx.PAPER_A4 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert wb["城东街道"].print_title_rows == "$19:$19"
     assert wb[reminders.SUMMARY_SHEET].print_title_rows == "$3:$3"
 
 

@@ -28,7 +28,7 @@ from pipeline.demo import synth
 from pipeline.errors import JiuzhuError
 from pipeline.rebuild import rebuild
 from pipeline.reports import pdf as pdf_printing
-from pipeline.reports import reminders, summary
+from pipeline.reports import summary
 from pipeline.roster import cases, store
 from pipeline.rules import spec, townships
 from pipeline.run import run
@@ -234,13 +234,15 @@ def test_prints_to_a_sane_number_of_a4_pages(district: District, tmp_path: Path)
     pdf = print_pdf(district.html, tmp_path / "汇总报告.pdf")
     pages = pdf_pages(pdf)
     letters = sum(1 for t in district.report["townships"].values() if t["overdue"])
-    assert 2 <= pages <= 14 + letters  # the report, then one page per 催办通知
+    assert 2 <= pages <= 14 + 2 * letters  # the report, then per 催办通知 its page and its 附件's
     info = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", _pdfinfo(pdf))
     assert (round(float(info.group(1))), round(float(info.group(2)))) == (595, 842)  # A4 portrait
 
 
 def test_each_reminder_letter_prints_on_a_page_of_its_own(district: District, tmp_path: Path):
+    import openpyxl
     pdf = print_pdf(district.html, tmp_path / "汇总报告.pdf")
+    book = openpyxl.load_workbook(district.html.parent / settings.OVERDUE_NAME, read_only=True)
     texts = [_page_text(pdf, n) for n in range(1, pdf_pages(pdf) + 1)]
     overdue = [name for name, t in district.report["townships"].items() if t["overdue"]]
     assert len(overdue) >= 3
@@ -249,8 +251,18 @@ def test_each_reminder_letter_prints_on_a_page_of_its_own(district: District, tm
         pages = [n for n, text in enumerate(texts) if addressee in text]
         assert len(pages) == 1, name
         lines = [line.strip() for line in texts[pages[0]].splitlines() if line.strip()]
-        assert lines[:2] == [reminders.HEADING, f"{addressee}："]  # the letter starts the page
-        assert spec.letterhead().issuer in texts[pages[0]]
+        words = spec.letterhead()
+        number = f"{words.number_prefix}〔2026〕"
+        assert lines[0] == words.organ and lines[1].startswith(number)  # the letter starts the page
+        # 发文字号, 署名 and 成文日期 on the letter's one page, as the workbook's letter words them.
+        sheet = [str(v).strip("　") for r in book[name].iter_rows(values_only=True) for v in r if isinstance(v, str)]
+        assert lines[1] in sheet and re.fullmatch(rf"{re.escape(number)}[1-9]\d*号", lines[1])
+        assert {words.signature, "2026年11月28日", f"{addressee}："} <= set(lines) & set(sheet)
+        assert f"（联系人：{words.contact}，电话：{words.phone}）" in lines
+        assert "".join(lines[2:4]) == words.title
+        assert "附件" in texts[pages[0] + 1] and f"{name}超期未办理事项明细表" in texts[pages[0] + 1]
+    numbers = [line.strip() for text in texts for line in text.splitlines() if line.strip().startswith(number)]
+    assert len(numbers) == len(overdue) == len(set(numbers))  # one number each, none twice
     for text in texts:  # never two townships' letters on one page
         assert sum(f"{name}{spec.letterhead().addressee}" in text for name in overdue) <= 1
 
