@@ -18,6 +18,7 @@ from pipeline.errors import CorrectionError, JiuzhuError
 from pipeline.intake.single import check_value
 from pipeline.roster import audit, snapshots, store
 from pipeline.roster import corrections as fixes
+from pipeline.roster.overrides import change_text
 from pipeline.roster.overrides import field_label as _label
 from pipeline.rules import spec
 
@@ -202,9 +203,7 @@ def describe(found: fixes.Found) -> list[str]:
               f"{'：' + v['notes'] if v['notes'] else ''}" for v in found.visits]
     lines.append(f"  催办通知：{'、'.join(found.reminders) + ' 发出' if found.reminders else '无'}")
     for a in found.audit:
-        change = f"{_label(a['field'])}「{a['old'] or '（空）'}」→「{a['new'] or '（空）'}」" if a["field"] else \
-            f"{a['old'] or ''} → {a['new'] or ''}"
         why = f"（{a['why']}）" if a["why"] else ""
         lines.append(f"  {audit.KIND_LABELS.get(a['kind'], a['kind'])}：{a['at'].replace('T', ' ')} {a['who']}  "
-                     f"{change}{why}")
+                     f"{change_text(a)}{why}")
     return lines

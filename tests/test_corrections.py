@@ -18,6 +18,7 @@ from pipeline import corrections
 from pipeline.cli import main
 from pipeline.demo import synth
 from pipeline.errors import CorrectionError
+from pipeline.rebuild import rebuild
 from pipeline.roster import audit, cases, store
 from pipeline.run import run as run_week
 from pipeline.undo import undo
@@ -46,9 +47,9 @@ def person(i: int, **changes) -> dict:
     return row
 
 
-def week(inbox: Path, rows: list[dict], as_of: date, name: str = "城西街道.xlsx") -> Path:
+def week(inbox: Path, rows: list[dict], as_of: date, name: str = "城西街道.xlsx", visits: list[dict] | None = None) -> Path:
     inbox.mkdir(parents=True, exist_ok=True)
-    return synth.write_submission(inbox / name, rows, township=TOWN, filled_date=as_of).path
+    return synth.write_submission(inbox / name, rows, township=TOWN, filled_date=as_of, visits=visits).path
 
 
 @pytest.fixture
@@ -116,6 +117,8 @@ def test_a_correction_has_its_audit_row_and_log_line_and_survives_a_different_re
     assert (line["kind"], line["who"], line["field"], line["new"], line["why"]) == (
         "correct", "民政局张科长", "result", RESULT, "乡镇来电更正")
 
+    assert "民政局张科长" in summary(rebuild(outbox, db, AS_OF)[0].parents[1], AS_OF)  # jiuzhu report shows it
+
     # the next week the township sends the person again, still pending but with another 办理结果
     week(inbox, [person(0, result="不符合救助条件"), person(1)], NEXT, "城西街道1205.xlsx")
     result = run(inbox, outbox, db, NEXT)
@@ -151,6 +154,33 @@ def test_merge_moves_the_history_and_aliases_the_key_for_the_next_run(place):
     assert rows_of(db, "SELECT count(*) FROM persons WHERE name = '李建国'") == [(1,)]
     assert record(db, key_of(1))["status"] == "new_assisted"
     assert rows_of(db, "SELECT count(*) FROM versions WHERE person_key = ?", key_of(1)) == [(3,)]
+
+
+def test_a_corrected_name_finds_the_person_when_the_township_still_sends_the_old_one(place):
+    inbox, outbox, db = place
+    week(inbox, [person(5, id_number=None, village="新华村")], AS_OF, "补报.xlsx")
+    run(inbox, outbox, db, AS_OF)
+    nameless = f"{TOWN}|新华村|{NAMES[5]}"
+    corrections.correct(db, nameless, "对象姓名", "赵丽鹃", why="户口本上是鹃")
+    week(inbox, [person(5, id_number=None, village="新华村", remark="独居")], NEXT, "城西街道1205.xlsx")
+    result = run(inbox, outbox, db, NEXT)
+    kept = record(db, nameless)
+    assert kept["name"] == "赵丽鹃" and json.loads(kept["data"])["remark"] == "独居"
+    assert rows_of(db, "SELECT count(*) FROM persons WHERE village = '新华村'") == [(1,)]
+    said = [w for w in result.warnings if "保留更正" in w]
+    assert said and "对象姓名与人工更正的不同" in said[0] and NAMES[5] not in said[0]  # no names in notes
+
+
+def test_visits_under_a_merged_key_count_for_the_person_it_went_into(place):
+    inbox, outbox, db = place
+    week(inbox, [person(1, id_number=None, village="新华村")], AS_OF, "补报.xlsx")
+    run(inbox, outbox, db, AS_OF)
+    corrections.merge(db, key_of(1), f"{TOWN}|新华村|李建国", why="同一人")
+    visit = {"name": "李建国", "id_number": None, "township": TOWN, "village": "新华村",
+             "visit_date": NEXT - timedelta(days=2), "visitor": "李明", "seen": "是", "notes": "见到本人"}
+    week(inbox, [person(0)], NEXT, "城西街道1205.xlsx", visits=[visit])
+    run(inbox, outbox, db, NEXT)
+    assert rows_of(db, "SELECT person_key, seen FROM visits") == [(key_of(1), 1)]
 
 
 def test_withdraw_keeps_the_person_but_counts_them_nowhere(place):

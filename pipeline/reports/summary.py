@@ -30,7 +30,7 @@ from pipeline.reports import quality, reminders
 from pipeline.reports.masking import mask_id, mask_name
 from pipeline.reports.pdf import print_pdf
 from pipeline.roster import assistants, audit, cases, merge, runs, scorecard
-from pipeline.roster.overrides import field_label
+from pipeline.roster.overrides import change_text
 from pipeline.rules import dates, spec, townships
 from pipeline.tools import charts, frames
 from pipeline.tools.chinese import cn_date
@@ -209,14 +209,7 @@ def correction_rows(db: sqlite3.Connection, as_of: date, mask: bool) -> list[dic
     hide = {"name": mask_name, "id_number": mask_id, "phone": mask_id} if mask else {}
     out = []
     for r in audit.week_rows(db, as_of.isoformat()):
-        show = hide.get(r["field"], str)
-        old, new = (show(r["old"]) if r["old"] else "（空）"), (show(r["new"]) if r["new"] else "（空）")
-        if r["kind"] == "resubmitted":
-            what = "已撤回的对象再次报送，只作为历史保存，仍不计入"
-        elif r["kind"] == "conflict":
-            what = f"乡镇报来的{field_label(r['field'])}「{old}」与人工更正的「{new}」不同，保留更正"
-        else:
-            what = f"{field_label(r['field'])}：{old} → {new}" if r["field"] else f"{r['old'] or ''} → {r['new'] or ''}"
+        what = change_text(r, hide.get(r["field"], str))
         out.append({"at": r["at"].replace("T", " ")[:16], "who": r["who"], "kind": audit.KIND_LABELS[r["kind"]],
                     "township": r["township"] or "", "name": (mask_name if mask else str)(r["name"] or ""),
                     "what": what, "why": r["why"] or ""})

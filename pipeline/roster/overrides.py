@@ -29,6 +29,20 @@ def field_label(key: str) -> str:
     return label.removeprefix("乡镇（街道）") or label
 
 
+def change_text(row: dict, show=str) -> str:
+    """What an audit row (roster/audit.py) changed, in a sentence; `show` masks a private value."""
+    field = row["field"]
+    old = show(row["old"]) if row["old"] else "（空）"
+    new = show(row["new"]) if row["new"] else "（空）"
+    if row["kind"] == "resubmitted":
+        return "已撤回的对象再次报送，只作为历史保存，仍不计入"
+    if row["kind"] == "conflict":
+        return f"乡镇报来的{field_label(field)}「{old}」与人工更正的「{new}」不同，保留更正"
+    if field:
+        return f"{field_label(field)}：「{old}」→「{new}」"
+    return f"{row['old'] or ''} → {row['new'] or ''}"
+
+
 def has_tables(db: sqlite3.Connection) -> bool:
     """Whether the store has the corrections tables (a store not yet migrated to version 5 has none)."""
     return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'overrides'").fetchone() is not None
