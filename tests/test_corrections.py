@@ -251,7 +251,17 @@ def test_the_cli_speaks_chinese_and_refuses_bad_keys_fields_and_values(place):
     assert [line["kind"] for line in audit.read_log(db)] == ["correct", "merge", "withdraw"]
 
 
-def test_township_is_not_a_field_to_correct(place):
+@pytest.mark.parametrize("args, said", [
+    ((key_of(0), "所属乡镇", "石会镇"), "所属乡镇（街道）」不能更正.*jiuzhu merge"),
+    ((key_of(0), "序号", "3"), "序号」不能更正"),
+    ((key_of(0), "对象姓名", NAMES[0]), "对象姓名已经是「王秀英」，没有更正"),
+    ((key_of(0), "身份证号码", IDS[1]), f"已有身份证号码为 {IDS[1]} 的对象.*jiuzhu merge"),
+    ((key_of(0), "疑似符合救助", "发财救助"), "疑似符合救助"),
+    (("城西街道|id:5001", "备注", "x"), "对应名册中 6 个对象"),
+])
+def test_what_cannot_be_corrected_is_refused_with_what_to_do(place, args, said):
     _, _, db = place
-    with pytest.raises(CorrectionError, match="jiuzhu merge"):
-        corrections.correct(db, key_of(0), "所属乡镇", "石会镇", why="x")
+    with pytest.raises(CorrectionError, match=said):
+        corrections.correct(db, *args, why="核实")
+    assert rows_of(db, "SELECT count(*) FROM corrections") == [(0,)]
+    assert not audit.read_log(db)
