@@ -171,6 +171,22 @@ def test_a_corrected_name_finds_the_person_when_the_township_still_sends_the_old
     assert said and "对象姓名与人工更正的不同" in said[0] and NAMES[5] not in said[0]  # no names in notes
 
 
+def test_a_person_reported_by_two_townships_merged_stays_one_when_the_other_sends_again(place):
+    inbox, outbox, db = place
+    other = {**person(2), "township": "石会镇", "village": "石会村"}
+    inbox.mkdir(exist_ok=True)
+    synth.write_submission(inbox / "石会镇.xlsx", [other], township="石会镇", filled_date=AS_OF)
+    run(inbox, outbox, db, AS_OF)
+    assert rows_of(db, "SELECT count(*) FROM persons WHERE id_number = ?", IDS[2]) == [(2,)]
+    corrections.merge(db, key_of(2), f"石会镇|id:{IDS[2]}", why="同一人，户籍在城西街道")
+    synth.write_submission(inbox / "石会镇1205.xlsx", [{**other, "remark": "已搬回城西"}], township="石会镇",
+                           filled_date=NEXT)
+    result = run(inbox, outbox, db, NEXT)
+    assert rows_of(db, "SELECT key, township FROM persons WHERE id_number = ?", IDS[2]) == [(key_of(2), TOWN)]
+    assert json.loads(record(db, key_of(2))["data"])["remark"] == "已搬回城西"
+    assert result.report["roster"]["total"] == len(NAMES)
+
+
 def test_visits_under_a_merged_key_count_for_the_person_it_went_into(place):
     inbox, outbox, db = place
     week(inbox, [person(1, id_number=None, village="新华村")], AS_OF, "补报.xlsx")
