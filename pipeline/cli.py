@@ -196,11 +196,11 @@ def report(outbox: Path, store: Path, as_of: date | None, pdf: bool, no_mask: bo
 
 
 # The mail commands and `jiuzhu reminders sent` live in pipeline/cli_mail.py (docs/design.md §8);
-# undo and backup in pipeline/cli_roster.py.
+# undo, backup, find, correct, merge and withdraw in pipeline/cli_roster.py.
 from pipeline.cli_mail import mail, reminders, run_with_mail  # noqa: E402
-from pipeline.cli_roster import backup, undo  # noqa: E402
+from pipeline.cli_roster import backup, correct, find, merge, undo, withdraw  # noqa: E402
 
-for command in (mail, reminders, undo, backup):
+for command in (mail, reminders, undo, backup, find, correct, merge, withdraw):
     main.add_command(command)
 
 

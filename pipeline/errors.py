@@ -33,6 +33,10 @@ class StoreError(JiuzhuError):
     """The SQLite store cannot be opened or is from a newer version of jiuzhu."""
 
 
+class CorrectionError(JiuzhuError):
+    """A correction, merge or withdrawal that cannot be made as asked (unknown key, field or value)."""
+
+
 class WorkerError(JiuzhuError):
     """The forked half of a job (parallel.both) died or could not send its result back."""
 

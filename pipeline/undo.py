@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pipeline import publish
 from pipeline.errors import JiuzhuError
-from pipeline.roster import letters, runs, snapshots, store
+from pipeline.roster import audit, letters, runs, snapshots, store
 
 SET_ASIDE = "已撤销"  # outbox/<date>.已撤销-<time>/: the outputs of a run that was undone
 
@@ -75,6 +75,7 @@ def undo(store_path: Path, *, by: str | None = None, yes: bool = False) -> Undon
             done.lines += _files_back(snap)
         done.lines.append(f"撤销前的台账另存为 {safety.copy}，需要时可以用它恢复。")
         snap.save(state="undone", undone=datetime.now().isoformat(timespec="seconds"), undone_by=snapshots.who(by))
+        audit.append(store_path, {"kind": "undo", "who": snapshots.who(by), "label": rec["label"], "command": rec["command"]})
     return done
 
 

@@ -29,7 +29,8 @@ from pipeline import model as issues
 from pipeline.reports import letter, quality, reminders
 from pipeline.reports.masking import mask_id, mask_name
 from pipeline.reports.pdf import print_pdf
-from pipeline.roster import assistants, cases, letters, merge, runs, scorecard
+from pipeline.roster import assistants, audit, cases, letters, merge, runs, scorecard
+from pipeline.roster.overrides import change_text
 from pipeline.rules import dates, spec, townships
 from pipeline.tools import charts, frames
 from pipeline.tools.chinese import cn_date
@@ -203,6 +204,19 @@ def notices(classified: pd.DataFrame, as_of: date, mask: bool, numbers: dict[str
     return out
 
 
+def correction_rows(db: sqlite3.Connection, as_of: date, mask: bool) -> list[dict]:
+    """人工更正: this reporting week's corrections, merges and withdrawals (when, who, why, old → new),
+    and the township rows that contradicted one (roster/audit.week_rows)."""
+    hide = {"name": mask_name, "id_number": mask_id, "phone": mask_id} if mask else {}
+    out = []
+    for r in audit.week_rows(db, as_of.isoformat()):
+        what = change_text(r, hide.get(r["field"], str))
+        out.append({"at": r["at"].replace("T", " ")[:16], "who": r["who"], "kind": audit.KIND_LABELS[r["kind"]],
+                    "township": r["township"] or "", "name": (mask_name if mask else str)(r["name"] or ""),
+                    "what": what, "why": r["why"] or ""})
+    return out
+
+
 def file_rows(files: list[dict]) -> list[dict]:
     """This run's files, by township order then name, with the status in words."""
     order = townships.order()
@@ -272,6 +286,7 @@ def context(*, db: sqlite3.Connection, report: dict, classified: pd.DataFrame, g
         "duplicates": duplicate_groups(classified, mask),
         **dict(zip(("vacancies", "roster_said"), vacancy_groups(db, classified))),
         "notices": notices(classified, as_of, mask, letters.numbers(db, as_of)),
+        "corrections": correction_rows(db, as_of, mask),
         "files": file_rows(files),
         "file_notes": [{"file": f["file"], "township": f["township"], "notes": report.get("notes", {})[f["file"]]}
                        for f in file_rows(files) if f["file"] in report.get("notes", {})],

@@ -14,7 +14,7 @@ from datetime import date
 
 import pandas as pd
 
-from pipeline.roster import scorecard, visits
+from pipeline.roster import overrides, scorecard, visits
 from pipeline.rules import overdue, spec, townships, workdays
 from pipeline.tools import frames
 
@@ -22,13 +22,15 @@ FORM_KEYS = [c.key for c in spec.form().columns]
 
 
 def load(db: sqlite3.Connection) -> pd.DataFrame:
-    """Every person of the store, one row each, with the form fields expanded."""
+    """Every person of the store, one row each, with the form fields expanded; not those the bureau
+    withdrew (reported in error: kept in the store and in `jiuzhu find`, counted nowhere)."""
     # SQLite expands the JSON, so no Python dict is made per person. The person's own
     # columns (and the effective discovery date) win over the submitted text.
     own = [r[1] for r in db.execute("PRAGMA table_info(persons)") if r[1] != "data"]
     fields = [k for k in FORM_KEYS if k not in own]
     columns = [f'"{c}"' for c in own] + [f"json_extract(data, '$.{k}') AS \"{k}\"" for k in fields]
-    return frames.shared_texts(pd.read_sql_query(f"SELECT {', '.join(columns)} FROM persons", db))
+    withdrawn = " WHERE key NOT IN (SELECT person_key FROM withdrawn)" if overrides.has_tables(db) else ""
+    return frames.shared_texts(pd.read_sql_query(f"SELECT {', '.join(columns)} FROM persons{withdrawn}", db))
 
 
 def classify(roster: pd.DataFrame, as_of: date, reminded: dict[str, str] | None = None) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from datetime import date
 import pandas as pd
 
 from pipeline.model import FileReport, rows_text
+from pipeline.roster.overrides import IDENTITY_FIELDS, Fixes
 from pipeline.roster.store import dumps, loads
 from pipeline.rules import identity, results, spec, townships
 from pipeline.tools import frames
@@ -52,6 +53,7 @@ class Roster:
     filled: dict[int, str | None] = field(default_factory=dict)  # submission id → 填报日期 (ISO)
     # (township, name) → the run date that first saw a row of theirs, rejected and not yet resolved
     rejected_on: dict[tuple[str, str], str] = field(default_factory=dict)
+    fixes: Fixes = field(default_factory=Fixes)  # the bureau's corrections (roster/overrides.py)
 
     @classmethod
     def load(cls, db: sqlite3.Connection) -> Roster:
@@ -62,7 +64,15 @@ class Roster:
         roster.rejected_on = {(r[0], r[1]): r[2] for r in db.execute(
             "SELECT r.township, r.name, min(s.received) FROM rejected_rows r JOIN submissions s "
             "ON s.id = r.submission_id WHERE r.resolved_by IS NULL AND r.name IS NOT NULL GROUP BY 1, 2")}
+        roster.fixes = Fixes.load(db)
         return roster
+
+    def merged_into(self, township: str, village: str | None, name: str, id_number: str | None) -> str | None:
+        """The person a row is about when find does not know it: its key was merged into theirs
+        (jiuzhu merge), or is theirs under a name or number the bureau corrected (jiuzhu correct)."""
+        own = identity.person_key(township, village, name, id_number)  # a person renamed keeps their key
+        key = self.fixes.aliases.get(own, own)
+        return key if key in self.persons else None
 
     def newer_than(self, filled: str | None, person: dict) -> bool:
         """Whether the file that last updated `person` was filled in after `filled`."""
@@ -158,8 +168,16 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         if key is None and id_number and not report.returned and \
                 (key := roster.corrected_id(township, village, name, filled, ids_in_file)):
             renumbered.append(int(row))
+        text = dumps(data)  # the version as the township sent it
+        if key is None and (key := roster.merged_into(township, village, name, id_number)):
+            # a row about a key merged into another person: theirs are the name and number
+            data.update({k: roster.persons[key][k] for k in IDENTITY_FIELDS if k not in roster.fixes.values.get(key, {})})
+            township, name = data["township"], data["name"]
         old = roster.persons.get(key) if key else None
-        text = dumps(data)
+        if old is not None and roster.fixes.holds(key):  # corrected fields stand against the row
+            data, (status, result_date, programme, referral) = roster.fixes.hold(
+                key, old, data, (status, result_date, programme, referral), (sheet, int(row)), as_of)
+            township, name = data["township"], data["name"]
         if old is not None and roster.newer_than(filled, old):
             versions.append((key, submission_id, sheet, int(row), text))
             older += 1
@@ -211,6 +229,7 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
         versions.append((key, submission_id, sheet, int(row), text))
     db.executemany("INSERT INTO versions (person_key, submission_id, sheet, row, data) VALUES (?,?,?,?,?)",
                    versions)
+    roster.fixes.save(db, report, submission_id, as_of)
     if older:
         kept = (f"这些行作为历史保存，只补上了其中 {completed} 人较新记录中空着的内容，" if completed
                 else "这些行只作为历史保存，")

@@ -15,7 +15,7 @@ import orjson
 
 from pipeline.errors import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Each entry migrates from version N-1 to N.
 MIGRATIONS = [
@@ -187,6 +187,43 @@ MIGRATIONS = [
         attempts INTEGER NOT NULL DEFAULT 0,
         error TEXT,
         updated TEXT NOT NULL
+    );
+    """,
+    # Corrections by the bureau (roster/corrections.py): every one an audit row (who, when, why,
+    # old → new), and what stands: a field's value that later submissions do not overwrite, a key
+    # merged into another (its later rows land there), a person withdrawn (kept, not counted).
+    # A later submission that contradicts one is an audit row too (kind conflict | resubmitted).
+    """
+    CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        who TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        person_key TEXT NOT NULL,
+        other_key TEXT,
+        field TEXT,
+        old TEXT,
+        new TEXT,
+        why TEXT,
+        after_run INTEGER,
+        submission_id INTEGER REFERENCES submissions(id)
+    );
+    CREATE INDEX corrections_person ON corrections(person_key);
+    CREATE TABLE overrides (
+        person_key TEXT NOT NULL,
+        field TEXT NOT NULL,
+        value TEXT,
+        correction INTEGER NOT NULL REFERENCES corrections(id),
+        PRIMARY KEY (person_key, field)
+    );
+    CREATE TABLE aliases (
+        alias TEXT PRIMARY KEY,
+        person_key TEXT NOT NULL,
+        correction INTEGER NOT NULL REFERENCES corrections(id)
+    );
+    CREATE TABLE withdrawn (
+        person_key TEXT PRIMARY KEY,
+        correction INTEGER NOT NULL REFERENCES corrections(id)
     );
     """,
 ]

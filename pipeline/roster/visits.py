@@ -29,7 +29,8 @@ def _find(roster: Roster, row: dict) -> str | None:
         if len(across) == 1:
             return across[0]
     village = row.get("village") if isinstance(row.get("village"), str) else None
-    return roster.find(township, village, name, None)
+    return roster.find(township, village, name, None) or roster.merged_into(
+        township, village, name, number if isinstance(number, str) else None)
 
 
 def save_visits(db: sqlite3.Connection, roster: Roster, report: FileReport, submission_id: int) -> list[Issue]:
