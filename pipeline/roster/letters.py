@@ -32,6 +32,8 @@ def draft(db: sqlite3.Connection, classified: pd.DataFrame, as_of: date) -> None
     late = classified[classified["overdue"].astype(bool)]
     db.executemany("INSERT OR IGNORE INTO reminder_letters (as_of, township, person_key) VALUES (?,?,?)",
                    [(day, t, k) for k, t in zip(late["key"], late["township"])])
+    _give_numbers(db, as_of, {r[0] for r in db.execute(
+        "SELECT DISTINCT township FROM reminder_letters WHERE as_of = ?", (day,))})
 
 
 def drafted(db: sqlite3.Connection, as_of: date) -> dict[str, tuple[int, int]]:
@@ -67,20 +69,25 @@ def issued_count(db: sqlite3.Connection, as_of: str) -> int:
 
 
 def numbers(db: sqlite3.Connection, as_of: date) -> dict[str, int]:
-    """township → N of its letter of `as_of` (发文字号 …〔year〕N号)."""
+    """township → N of its letter of `as_of` (发文字号 …〔year〕N号), as `draft` gave them."""
     if not store.has_schema(db):
         return {}
-    days: dict[str, list[str]] = {}
-    for day, township in db.execute(
-            "SELECT DISTINCT as_of, township FROM reminder_letters WHERE as_of BETWEEN ? AND ? ORDER BY as_of",
-            (f"{as_of.year}-01-01", as_of.isoformat())):
-        days.setdefault(day, []).append(township)
+    return {r[0]: r[1] for r in db.execute("SELECT township, number FROM letter_numbers WHERE as_of = ?",
+                                           (as_of.isoformat(),))}
+
+
+def _give_numbers(db: sqlite3.Connection, as_of: date, names: set[str]) -> None:
+    """Numbers for the townships that have a letter of `as_of` and none yet: through the year in
+    township order; a township whose latest number was first given in this date's reporting week
+    (a rerun after a late file, two days on) keeps it. A number once given never moves."""
+    day, year = as_of.isoformat(), as_of.year
+    start = dates.week_start(as_of).isoformat()
+    have = {r[0] for r in db.execute("SELECT township FROM letter_numbers WHERE as_of = ?", (day,))}
     order = townships.order()
-    count, first = 0, {}  # township → (the day its current number was given, the number)
-    for day, names in days.items():
-        start = dates.week_start(date.fromisoformat(day)).isoformat()
-        for township in sorted(names, key=lambda t: (order.get(t, len(order)), t)):
-            if township not in first or first[township][0] < start:  # no letter to it in this day's week yet
-                count += 1
-                first[township] = (day, count)
-    return {township: first[township][1] for township in days.get(as_of.isoformat(), [])}
+    for township in sorted(names - have, key=lambda t: (order.get(t, len(order)), t)):
+        latest = db.execute("SELECT number, min(as_of) FROM letter_numbers WHERE year = ? AND township = ? "
+                            "GROUP BY number ORDER BY number DESC LIMIT 1", (year, township)).fetchone()
+        number = latest[0] if latest and latest[1] >= start else db.execute(
+            "SELECT coalesce(max(number), 0) + 1 FROM letter_numbers WHERE year = ?", (year,)).fetchone()[0]
+        db.execute("INSERT INTO letter_numbers (as_of, township, year, number) VALUES (?,?,?,?)",
+                   (day, township, year, number))

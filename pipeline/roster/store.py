@@ -15,7 +15,7 @@ import orjson
 
 from pipeline.errors import StoreError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Each entry migrates from version N-1 to N.
 MIGRATIONS = [
@@ -225,6 +225,18 @@ MIGRATIONS = [
         person_key TEXT PRIMARY KEY,
         correction INTEGER NOT NULL REFERENCES corrections(id)
     );
+    """,
+    # The 发文字号 of each 催办通知 (…〔year〕N号), given once when its letter is first drafted and
+    # never changed after: a letter that went out keeps its number whatever later reruns draft.
+    """
+    CREATE TABLE letter_numbers (
+        as_of TEXT NOT NULL,
+        township TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        number INTEGER NOT NULL,
+        PRIMARY KEY (as_of, township)
+    );
+    CREATE INDEX letter_numbers_township ON letter_numbers(year, township, number);
     """,
 ]
 

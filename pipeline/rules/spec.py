@@ -391,8 +391,6 @@ def letterhead() -> Letterhead:
     return Letterhead(**values)
 
 
-# --- statuses -----------------------------------------------------------------------
-
 STATUS_LABELS = {
     "new_assisted": "新增救助群众",
     "observation": "救助观察群众",

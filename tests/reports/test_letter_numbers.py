@@ -77,7 +77,7 @@ def test_numbers_run_through_the_year_stay_on_a_rerun_and_start_again_in_january
     assert _numbers(store_path, nov21) == first  # an earlier date's numbers never change
 
     _send(inbox, jan8, seed=50)
-    result = run(inbox, outbox, store_path, jan8)
+    result = run(inbox, outbox, store_path, jan8, yes=True)  # ahead of today
     assert _numbers(store_path, jan8) == first  # a new year counts from 1
     assert _letter_number(result.outdir / settings.OVERDUE_NAME, TOWNS[0]) == f"{prefix}〔2027〕1号"
 
@@ -104,3 +104,28 @@ def test_a_letterhead_setting_written_wrong_is_named_with_its_file_and_key(tmp_p
                           env={**os.environ, "PYTHONPATH": str(tmp_path)}, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"设置文件 {path} 中" in done.stderr and expected in done.stderr
+
+
+def test_a_number_once_given_never_moves(tmp_path: Path):
+    """A township that drops out on a same-day rerun (its cases settled by a late file) leaves its
+    number unused: the letters after it, one of which may have gone out, keep theirs."""
+    import pandas as pd
+
+    first, second, third = townships.names()[:3]
+
+    def draft(day: date, towns: list[str]) -> dict[str, int]:
+        late = pd.DataFrame({"key": [f"{t}|k" for t in towns], "township": towns, "overdue": True})
+        with store.transaction(db):
+            letters.draft(db, late, day)
+        return {t: n for t, n in letters.numbers(db, day).items() if t in towns}
+
+    db = store.connect(tmp_path / "s.sqlite3")
+    try:
+        day = date(2026, 11, 27)
+        assert draft(day, [first, second, third]) == {first: 1, second: 2, third: 3}
+        assert draft(day, [second, third]) == {second: 2, third: 3}  # the rerun: the first settled
+        assert draft(day + timedelta(days=2), [third, first]) == {first: 1, third: 3}  # same week: kept
+        assert draft(day + timedelta(days=7), [third]) == {third: 4}  # the next week: a new letter
+        assert draft(date(2027, 1, 4), [second]) == {second: 1}  # a new year starts at 1
+    finally:
+        db.close()

@@ -18,9 +18,9 @@ from pipeline.rules import townships
 from pipeline.run import run
 
 NOV13, NOV20, NOV27, DEC4 = date(2026, 11, 13), date(2026, 11, 20), date(2026, 11, 27), date(2026, 12, 4)
-TABLES = ["aliases", "assistants", "corrections", "mail_files", "mail_messages", "mail_out", "overrides", "persons",
-          "problems", "rejected_rows", "reminder_letters", "reminders", "runs", "submissions", "versions", "visits",
-          "withdrawn"]
+TABLES = ["aliases", "assistants", "corrections", "letter_numbers", "mail_files", "mail_messages", "mail_out",
+          "overrides", "persons", "problems", "rejected_rows", "reminder_letters", "reminders", "runs", "submissions",
+          "versions", "visits", "withdrawn"]
 
 
 @pytest.fixture
