@@ -3,7 +3,8 @@
 For each size N a fresh store gets one file of N rows that all fail (a required cell left
 blank), then, a week later, one ordinary 5-row file. Both are whole `python -m pipeline run`
 processes of the tree on PYTHONPATH (default: this checkout), so two commits can be compared
-in one sitting:
+in one sitting (the files are always made by this checkout's pipeline.demo.synth; run it with
+a Python where jiuzhu is not installed editable, whose import hook would win over PYTHONPATH):
 
     python benchmarks/bench_rejected.py [--tree DIR] [--sizes 2000,5000,10000,20000]
 
@@ -41,7 +42,8 @@ synth.write_submission(path, people, township="城西街道", filled_date=day)
 def _run(tree: Path, *args: str) -> float:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True)
+    # From a neutral folder: python puts the working folder ahead of PYTHONPATH on sys.path.
+    proc = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, cwd=tempfile.gettempdir())
     elapsed = time.perf_counter() - started
     if proc.returncode:
         raise SystemExit(proc.stderr[-2000:])
@@ -60,11 +62,11 @@ def main() -> None:
             root = Path(scratch)
             inbox, outbox, store = root / "inbox", root / "outbox", root / "s.sqlite3"
             inbox.mkdir()
-            _run(options.tree, "-c", MAKE, str(inbox / "城西街道1128.xlsx"), str(size), "1", AS_OF.isoformat(), "bad")
+            _run(ROOT, "-c", MAKE, str(inbox / "城西街道1128.xlsx"), str(size), "1", AS_OF.isoformat(), "bad")
             common = ["--inbox", str(inbox), "--outbox", str(outbox), "--store", str(store)]
             first = _run(options.tree, "-m", "pipeline", "run", *common, "--as-of", AS_OF.isoformat())
             later = AS_OF + timedelta(days=7)
-            _run(options.tree, "-c", MAKE, str(inbox / "城西街道1205.xlsx"), "5", "2", later.isoformat(), "good")
+            _run(ROOT, "-c", MAKE, str(inbox / "城西街道1205.xlsx"), "5", "2", later.isoformat(), "good")
             second = _run(options.tree, "-m", "pipeline", "run", *common, "--as-of", later.isoformat())
         print(f"{size:>15,} {first:>8.1f} {first / size * 1000:>14.2f} {second:>12.1f}", flush=True)
 

@@ -12,7 +12,7 @@ from pipeline import settings
 from pipeline.click_zh import check_settings, fail
 from pipeline.errors import JiuzhuError
 
-STATES = {"taken": "未完成", "done": "可撤销", "undone": "已撤销", "safety": "撤销前的副本"}
+STATES = {"taken": "未完成", "done": "可撤销", "undone": "已撤销", "safety": "撤销前的副本", "damaged": "记录已损坏"}
 
 
 def store_option(fn):
@@ -43,6 +43,9 @@ def undo(store: Path, listing: bool, by: str | None, yes: bool) -> None:
             click.echo(f"{store} 旁边没有运行前保存的快照。")
         for snap in shown:
             rec = snap.record
+            if rec["state"] == "damaged":
+                click.echo(f"{snap.meta.name}  记录已损坏，无法读取")
+                continue
             click.echo(f"{rec['taken'].replace('T', ' ')}  {STATES.get(rec['state'], rec['state'])}  "
                        f"{rec['label']}（{rec['by']}）")
         return
@@ -61,7 +64,7 @@ def undo(store: Path, listing: bool, by: str | None, yes: bool) -> None:
 def backup(target: str, store: Path) -> None:
     """把台账数据库完整地备份到 TARGET（一个新文件，或一个文件夹）。
 
-    运行中的汇总结束后才备份，得到的副本总是完整一致的，可以直接用 --store 使用。
+    正在汇总（或撤销、更正）时不备份，请等它结束后再运行；得到的副本总是完整一致的，可以直接用 --store 使用。
 
     \b
     示例：

@@ -62,8 +62,8 @@ class Lock:
                 held = _lock(path)
                 if held is None:
                     raise RunLockedError(
-                        f"另一个 jiuzhu run 正在使用{what}，本次没有运行。"
-                        "请等它结束后再运行；如果确定没有在运行，请稍后重试。")
+                        f"另一个 jiuzhu run（或撤销、更正、备份）正在使用{what}，本次没有进行。"
+                        "请等它结束后再试；如果确定没有在运行，请稍后重试。")
                 self.held.append((path, held))
         except BaseException:
             self.__exit__()

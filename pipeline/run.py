@@ -86,9 +86,10 @@ def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path
             paths = list_submissions(inbox)
             if not yes:
                 ask_first(db, inbox, paths, as_of)
+            # Absolute: `jiuzhu undo` may be run from another folder than the run was.
             snap = snapshots.take(store_path, "run", f"汇总日期 {as_of} 的汇总", by, token=os.urandom(8).hex(),
-                                  as_of=as_of.isoformat(), inbox=str(inbox), outbox=str(outbox),
-                                  outdir=str(outbox / as_of.isoformat()))
+                                  as_of=as_of.isoformat(), inbox=str(inbox.resolve()), outbox=str(outbox.resolve()),
+                                  outdir=str((outbox / as_of.isoformat()).resolve()))
             try:
                 result = _run_locked(db, paths, inbox, outbox, store_path, as_of, pdf, mask, on_file, on_read,
                                      warnings, snap)
@@ -170,7 +171,8 @@ def _run_locked(db, paths, inbox, outbox, store_path, as_of, pdf, mask, on_file,
                 moves = _moves(db, inbox, reports, ids, as_of, warnings)
                 files, notes = build.own_files(reports)  # the store keeps this run's own; the week is read back
                 runs.finish(db, run_id, {**built.report, "files": files, "notes": notes})
-                snap.save(moves=moves, created=publish.created(moves))
+                snap.save(moves=[[str(Path(a).resolve()), str(Path(b).resolve())] for a, b in moves],
+                          created=[str(Path(f).resolve()) for f in publish.created(moves)])
                 publish.checkpoint("rendered")
                 held.arm()  # from the first move to the COMMIT, a Ctrl-C waits: the run is undone or whole
                 _publish(store_path, token, work, outdir, moves, snap.outputs)

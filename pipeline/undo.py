@@ -21,6 +21,7 @@ from pathlib import Path
 from pipeline import publish
 from pipeline.errors import JiuzhuError
 from pipeline.roster import audit, letters, runs, snapshots, store
+from pipeline.rules import spec
 
 SET_ASIDE = "已撤销"  # outbox/<date>.已撤销-<time>/: the outputs of a run that was undone
 
@@ -67,6 +68,7 @@ def undo(store_path: Path, *, by: str | None = None, yes: bool = False) -> Undon
         if again is None or again.meta != snap.meta:
             raise JiuzhuError("撤销前另一个命令改动了台账，本次没有撤销。请重新运行 jiuzhu undo。")
         _refuse_if_sent(store_path, snap, yes)
+        _refuse_if_lost(snap, yes)
         safety = snapshots.take(store_path, "undo", f"撤销「{rec['label']}」之前的台账", by)
         safety.save(state="safety")
         snapshots.restore(store_path, snap)
@@ -76,7 +78,24 @@ def undo(store_path: Path, *, by: str | None = None, yes: bool = False) -> Undon
         done.lines.append(f"撤销前的台账另存为 {safety.copy}，需要时可以用它恢复。")
         snap.save(state="undone", undone=datetime.now().isoformat(timespec="seconds"), undone_by=snapshots.who(by))
         audit.append(store_path, {"kind": "undo", "who": snapshots.who(by), "label": rec["label"], "command": rec["command"]})
+        snapshots.prune(store_path, spec.thresholds()["keep_snapshots"])
     return done
+
+
+def _refuse_if_lost(snap: snapshots.Snapshot, yes: bool) -> None:
+    """What the undo needs must be there before anything is changed: the snapshot's copy of the
+    store, and (without `yes`) the run's files in the archive, or the store would go back while
+    the files stay where they are, and the next run would not see them."""
+    rec = snap.record
+    if rec["store_existed"] and not snap.copy.is_file():
+        raise JiuzhuError(f"快照文件 {snap.copy} 不见了（被删除或移走），无法恢复「{rec['label']}」之前的台账，"
+                          "没有撤销。请找回这个文件，或用 jiuzhu backup 的备份恢复。")
+    gone = [Path(dst) for _, dst in rec.get("moves") or [] if not Path(dst).exists()]
+    if gone and not yes:
+        raise JiuzhuError(
+            f"这次运行处理的 {len(rec['moves'])} 个文件中有 {len(gone)} 个已不在原来存放的位置（如 {gone[0]}），"
+            "没有撤销：撤销后台账里就没有这些文件了，下次汇总也不会再读它们。请先把它们放回原处再运行 jiuzhu undo；"
+            "确实不要这些文件的，请加 --yes 再运行。")
 
 
 def _refuse_if_sent(store_path: Path, snap: snapshots.Snapshot, yes: bool) -> None:
@@ -124,6 +143,12 @@ def _files_back(snap: snapshots.Snapshot) -> list[str]:
             pass  # not empty: other files are in it
     if back:
         lines.insert(0, f"{back} 个文件已移回收件箱 {rec['inbox']}，下次运行时重新处理。")
+    ours = {Path(src).name for src, _ in rec["moves"]}
+    others = [p.name for p in Path(rec["inbox"]).iterdir() if p.is_file() and p.name not in ours
+              and not p.name.startswith(".")] if Path(rec["inbox"]).is_dir() else []
+    if others:
+        lines.append(f"注意：收件箱中还有 {len(others)} 个不是这次运行的文件（如 {others[0]}），按 {rec['as_of']} 重新汇总时"
+                     "会一起处理。是之后一周的文件的，请先把它们移出收件箱，重新汇总后再放回。")
     if missing:
         lines.append(f"{len(missing)} 个文件已不在存档文件夹中（被移走或删除），没有移回：{'、'.join(missing[:5])}"
                      f"{'等' if len(missing) > 5 else ''}。")
@@ -153,12 +178,13 @@ def backup(store_path: Path, target: str | Path) -> tuple[Path, dict]:
             raise JiuzhuError(f"无法建立文件夹 {target}（{exc.strerror or exc}），没有备份。请检查路径和权限。") from exc
     if target.is_dir():
         target = target / f"{store_path.stem}-备份-{datetime.now():%Y%m%d-%H%M%S}{store_path.suffix or '.sqlite3'}"
+        target = publish.unique(target)  # two backups in one second
+    if target.exists() and target.resolve() == store_path.resolve():
+        raise JiuzhuError(f"{target} 就是台账数据库本身，不能备份到它上面。请写一个新的文件名，或一个文件夹。")
     if target.exists():
         raise JiuzhuError(f"文件 {target} 已存在，没有覆盖。请换一个文件名，或先把它移走。")
     if not target.parent.is_dir():
         raise JiuzhuError(f"文件夹 {target.parent} 不存在，没有备份。请先建立这个文件夹，或换一个位置。")
-    if target.resolve() == store_path.resolve():
-        raise JiuzhuError("备份文件不能是台账数据库本身，请换一个文件名。")
     with publish.Lock(store_path):
         db = store.connect(store_path)  # a file that is not a jiuzhu store is refused with a sentence
         db.close()

@@ -209,3 +209,72 @@ def test_the_commands_speak_chinese(place, tmp_path: Path):
     assert again.exit_code == 1 and "没有可以撤销的操作" in again.output
     backed = runner.invoke(main, ["backup", str(tmp_path / "b.sqlite3"), "--store", str(store)])
     assert backed.exit_code == 0 and "已备份到" in backed.output
+
+
+# --- found by attacking it (a hostile operator) --------------------------------------------
+
+
+def test_undo_from_another_folder_puts_the_files_back_where_the_run_took_them(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    week(Path("inbox"), 1, AS_OF)
+    sent = files(Path("inbox"))
+    run(Path("inbox"), Path("outbox"), Path("s.sqlite3"), AS_OF)  # relative paths, as an operator types them
+    elsewhere = tmp_path / "另一个文件夹"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    done = undo.undo(tmp_path / "s.sqlite3")
+    assert files(tmp_path / "inbox") == sent and not any("已不在" in line for line in done.lines)
+    assert not (tmp_path / "outbox" / AS_OF.isoformat()).exists()
+
+
+def test_a_damaged_record_stops_the_undo_instead_of_going_back_further(place):
+    inbox, outbox, store = place
+    week(inbox, 2, AS_OF + timedelta(days=7))
+    run(inbox, outbox, store, AS_OF + timedelta(days=7))
+    before = dump(store)
+    newest = snapshots.records(store)[-1].meta
+    newest.write_text("garbage{", encoding="utf-8")
+    with pytest.raises(JiuzhuError, match="快照记录 .* 已损坏"):
+        undo.undo(store)
+    assert dump(store) == before
+    newest.write_text('{"command": "run", "state": "done", "moves": []}', encoding="utf-8")  # fields missing
+    with pytest.raises(JiuzhuError, match="已损坏"):
+        undo.undo(store)
+    listed = CliRunner().invoke(main, ["undo", "--list", "--store", str(store)])
+    assert listed.exit_code == 0 and "记录已损坏" in listed.output
+
+
+def test_files_gone_from_the_archive_stop_the_undo_unless_yes(place):
+    inbox, outbox, store = place
+    before = dump(store)
+    archived = sorted((inbox / "archive" / AS_OF.isoformat()).iterdir())
+    archived[0].rename(archived[0].with_name("拿走了.xlsx"))
+    with pytest.raises(JiuzhuError, match="已不在原来存放的位置.*--yes"):
+        undo.undo(store)
+    assert dump(store) == before
+    done = undo.undo(store, yes=True)
+    assert any("已不在存档文件夹中" in line for line in done.lines)
+
+
+def test_undo_after_undo_never_leaves_nothing_to_undo(place, monkeypatch):
+    inbox, outbox, store = place
+    from pipeline.rules import spec
+
+    limits = {**spec.thresholds(), "keep_snapshots": 2}
+    monkeypatch.setattr(spec, "thresholds", lambda: limits)
+    later = AS_OF + timedelta(days=7)
+    week(inbox, 2, later)
+    for _ in range(5):  # run, undo, run, undo…: the undone runs and the copies are not what is kept
+        run(inbox, outbox, store, later)
+        undo.undo(store)
+    assert len(snapshots.records(store)) <= 3 * 2
+    assert "2026-11-28" in undo.undo(store).label  # the first week's run can still be undone
+
+
+def test_two_backups_into_one_folder_in_the_same_second_are_both_kept(place, tmp_path: Path):
+    inbox, outbox, store = place
+    first, _ = undo.backup(store, str(tmp_path / "bk") + "/")
+    second, _ = undo.backup(store, str(tmp_path / "bk") + "/")
+    assert first != second and first.is_file() and second.is_file()
+    with pytest.raises(JiuzhuError, match="就是台账数据库本身"):
+        undo.backup(store, store)

@@ -104,8 +104,7 @@ def take(store_path: Path, command: str, label: str, by: str | None = None, **de
     except OSError as exc:
         raise StoreError(f"无法在 {where} 保存运行前的快照（{exc.strerror or exc}），本次没有运行。"
                          "请检查台账数据库所在文件夹的权限和磁盘空间。") from exc
-    existing = records(store_path)
-    seq = max((int(s.meta.name[:4]) for s in existing), default=0) + 1
+    seq = max((int(m.name[:4]) for m in where.iterdir() if NAME.match(m.name)), default=0) + 1
     now = datetime.now()
     snap = Snapshot(where / f"{seq:04d}-{now:%Y%m%dT%H%M%S}-{command}.json",
                     {"command": command, "label": label, "taken": now.isoformat(timespec="seconds"),
@@ -116,23 +115,37 @@ def take(store_path: Path, command: str, label: str, by: str | None = None, **de
     return snap
 
 
-def records(store_path: Path) -> list[Snapshot]:
-    """Every record, oldest first; a file that is not one of ours is left alone."""
+REQUIRED = ("command", "label", "taken", "by", "state", "store_existed")
+
+
+def records(store_path: Path, strict: bool = False) -> list[Snapshot]:
+    """Every record, oldest first; a file that is not one of ours is left alone. `strict`: a record
+    that cannot be read stops with a sentence (undo must not step over it to an older one)."""
     where = folder(store_path)
     if not where.is_dir():
         return []
     found = []
     for meta in sorted(where.iterdir()):
-        if NAME.match(meta.name):
-            with contextlib.suppress(OSError, ValueError):
-                found.append(Snapshot(meta, json.loads(meta.read_text(encoding="utf-8"))))
+        if not NAME.match(meta.name):
+            continue
+        try:
+            record = json.loads(meta.read_text(encoding="utf-8"))
+            if not isinstance(record, dict) or any(k not in record for k in REQUIRED):
+                raise ValueError("fields missing")
+        except (OSError, ValueError) as exc:
+            if strict:
+                raise StoreError(
+                    f"快照记录 {meta} 已损坏，无法知道它记的是哪一次运行或更正（{exc}），没有撤销。撤销不能越过它去撤销更早的"
+                    "操作，否则台账会退回得比想要的更早。请从备份恢复这个文件，或请维护人员查看。") from exc
+            record = {"state": "damaged"}
+        found.append(Snapshot(meta, record))
     return found
 
 
 def last_done(store_path: Path, committed) -> Snapshot | None:
     """The newest command that is not undone; `committed(token)` tells whether a run that was
     killed after it took its snapshot reached its COMMIT. A command that did not is forgotten."""
-    for snap in reversed(records(store_path)):
+    for snap in reversed(records(store_path, strict=True)):
         state = snap.record["state"]
         if state == "taken":
             token = snap.record.get("token")
@@ -157,8 +170,13 @@ def remove(snap: Snapshot) -> None:
 
 
 def prune(store_path: Path, keep: int) -> None:
-    """Keep the newest `keep` records."""
-    for snap in records(store_path)[:-keep]:
+    """Keep the newest `keep` steps that can still be undone, and the newest `keep` of the others
+    (steps undone, the copies taken before an undo); older records go, with their files. A damaged
+    record stays for whoever looks into it."""
+    found = records(store_path)
+    steps = [snap for snap in found if snap.record.get("state") in ("done", "taken")]
+    others = [snap for snap in found if snap.record.get("state") in ("undone", "safety")]
+    for snap in steps[:-keep] + others[:-keep]:
         remove(snap)
 
 
