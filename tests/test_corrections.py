@@ -104,6 +104,8 @@ def test_find_by_part_of_a_name_or_an_id_shows_the_history(place):
     found, total = corrections.find(db, IDS[4][6:14])
     assert [f.person["name"] for f in found] == [NAMES[4]]
     assert corrections.find(db, "没有这个人") == ([], 0)
+    with pytest.raises(CorrectionError, match="太短.*jiuzhu find"):  # one character names no one person
+        corrections.correct(db, NAMES[0][0], "办理结果", "纳入城乡低保", why="试")
 
 
 def test_a_correction_has_its_audit_row_and_log_line_and_survives_a_different_resubmission(place):

@@ -91,6 +91,9 @@ def resolve(db: sqlite3.Connection, text: str) -> str:
         keys = [r[0] for r in db.execute("SELECT key FROM persons WHERE key LIKE ? ORDER BY key", (f"%{text}%",))]
     if len(keys) == 1:
         return keys[0]
+    if not keys and len(text) < 2:
+        raise CorrectionError(f"「{text}」太短，不能用来确定一个对象。请输入完整的姓名、身份证号码，或 jiuzhu find 显示的“键”"
+                              f"（jiuzhu find {text} 可以列出含有它的对象）。")
     if not keys:
         raise CorrectionError(f"名册中没有「{text}」这个对象。请先用 jiuzhu find 查找（可以输入姓名或身份证号码的一部分），"
                               "再复制它显示的“键”。")
