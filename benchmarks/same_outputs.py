@@ -33,6 +33,9 @@ Comparison: every file of the two result folders byte for byte, relative paths e
       scratch folder by <SCRATCH> and the tree's root by <TREE>, and with each run of
       `run`'s progress lines (「  读取 X …」) sorted: two processes take the files from a shared
       queue and a file is told when read, so their order varies from run to run by design.
+  (c) the undo snapshots beside a store ({store}.snapshots/NNNN-<time>-run.*) are paired by
+      sequence and command: their copies of the store as logical dumps, their records without
+      the clock times and the run token;
 A difference shows a short unified diff of text files (json, html, csv, xml, logs); for an
 .xlsx/.xlsm it names the zip members that differ, with a diff of their XML.
 Exit 0 when everything is identical, 1 otherwise, 2 when a side could not be set up.
@@ -46,7 +49,9 @@ import contextlib
 import difflib
 import io
 import itertools
+import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -262,27 +267,43 @@ def explain(a: Path, b: Path, name: str) -> list[str]:
     return [f"binary file differs ({len(da)} vs {len(db)} bytes)"]
 
 
-def files_of(root: Path) -> set[str]:
+# The undo snapshots beside a store are named and stamped with the clock time of their run:
+# paired by sequence and command, their records compared without the times and the run token.
+SNAPSHOT = re.compile(r"(\.snapshots/\d{4}-)\d{8}T\d{6}(-[a-z]+\.)")
+CLOCK_KEYS = ("taken", "undone", "token")
+
+
+def files_of(root: Path) -> dict[str, Path]:
+    """Relative path (snapshot times masked) → file."""
     side_file = lambda p: ".sqlite3" in p.name and p.name.endswith(("-wal", "-shm", ".lock"))
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not side_file(p)}
+    return {SNAPSHOT.sub(r"\1<time>\2", p.relative_to(root).as_posix()): p
+            for p in root.rglob("*") if p.is_file() and not side_file(p)}
+
+
+def snapshot_record(path: Path, root: Path) -> bytes:
+    record = {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if k not in CLOCK_KEYS}
+    return json.dumps(record, ensure_ascii=False, sort_keys=True).replace(str(root), "<ROOT>").encode()
 
 
 def compare(a: Path, b: Path, log_a: list[str], log_b: list[str]) -> tuple[int, list[tuple[str, list[str]]]]:
     """Compare two result folders and their transcripts: (files compared, [(path, details)])."""
     fa, fb = files_of(a), files_of(b)
-    diffs = [(p, ["only in BASE" if p in fa else "only in HEAD"]) for p in sorted(fa ^ fb)]
-    for rel in sorted(fa & fb):
-        pa, pb = a / rel, b / rel
+    diffs = [(p, ["only in BASE" if p in fa else "only in HEAD"]) for p in sorted(fa.keys() ^ fb.keys())]
+    for rel in sorted(fa.keys() & fb.keys()):
+        pa, pb = fa[rel], fb[rel]
         if pa.name.endswith(".sqlite3"):
             la, lb = sqlite_dump(pa), sqlite_dump(pb)
             if la != lb:
                 diffs.append((rel + " (logical dump)", short_diff(la, lb, rel)))
+        elif "<time>" in rel and rel.endswith(".json"):
+            if snapshot_record(pa, a) != snapshot_record(pb, b):
+                diffs.append((rel, ["snapshot record differs (times and token aside)"]))
         elif pa.read_bytes() != pb.read_bytes():
             diffs.append((rel, explain(pa, pb, rel)))
     if log_a != log_b:
         diffs.append(("(exit codes, stdout, stderr)",
                       short_diff("\n".join(log_a).splitlines(), "\n".join(log_b).splitlines(), "commands")))
-    return len(fa | fb), diffs
+    return len(fa.keys() | fb.keys()), diffs
 
 
 def main() -> int:
