@@ -1,7 +1,7 @@
 """Issue 18's figures, before and after, in one run: a base revision and the working tree, the
 same files, each baseline measured in the same run (the machine is shared: compare ratios).
 
-    python benchmarks/bench_scale.py [BASE] [--data DIR] [--repeat 3] [--skip-stress]
+    python benchmarks/bench_scale.py [BASE] [--data DIR] [--repeat 3] [--skip-stress] [--only CASE …]
 
 BASE (default 764c637) is exported with `git archive` (as same_outputs.py does); each side runs
 as `python -m pipeline` with PYTHONPATH=<its tree> and its byte code compiled by an untimed
@@ -15,6 +15,7 @@ written once into --data and reused by later runs. Rows of the table:
 - check: `check_files` in-process on the week's 30 files against a bare read in that process
   (aim ≤ 2×);
 - imports: `import pandas, pandera.pandas` and `python -c pass`, the floor of any run.
+--only week|check|stress measures just those cases (the imports always).
 """
 
 from __future__ import annotations
@@ -121,7 +122,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "jiuzhu-bench-scale")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-stress", action="store_true")
+    parser.add_argument("--only", nargs="+", choices=("week", "check", "stress"), default=("week", "check", "stress"))
     args = parser.parse_args()
+    if args.skip_stress:
+        args.only = [case for case in args.only if case != "stress"]
     data = inputs(args.data)
     here = Path(__file__).resolve().parent
     scratch = Path(tempfile.mkdtemp(prefix="jiuzhu-bench-scale-"))
@@ -133,23 +137,27 @@ def main() -> None:
         rows: list[tuple[str, list[float], float, str]] = []  # case, per side, baseline, baseline name
         for side in sides:  # compile byte code, untimed
             run_week(side, data["week"], scratch)
-        bare = best_of(args.repeat, lambda: timed([sys.executable, "-c", BARE, str(here), str(data["week"])], plain))
-        obvious = best_of(args.repeat, lambda: timed([sys.executable, "-c", OBVIOUS, str(data["week"]),
-                                                      str(scratch / "obvious.xlsx")], plain))
-        weeks = [best_of(args.repeat, lambda s=side: run_week(s, data["week"], scratch)) for side in sides]
-        rows.append(("week 30×300, whole run (s)", [w[0] for w in weeks], bare[0], "bare calamine read, process"))
-        rows.append(("week 30×300, whole run (s)", [w[0] for w in weeks], obvious[0], "pandas+openpyxl script"))
-        rows.append(("week peak RSS (MB)", [w[1] for w in weeks], 150, "aim"))
-        checks = []
-        for side in sides:
-            out = subprocess.run([sys.executable, "-c", CHECK, str(here), str(data["week"]), AS_OF, str(args.repeat)],
-                                 env=side.env, capture_output=True, text=True, check=True).stdout.split()
-            checks.append((float(out[0]), float(out[1])))
-        rows.append(("check 30×300 in-process (s)", [c[0] for c in checks], min(c[1] for c in checks),
-                     "bare read, same process"))
+        if "week" in args.only:
+            bare = best_of(args.repeat, lambda: timed([sys.executable, "-c", BARE, str(here), str(data["week"])],
+                                                      plain))
+            obvious = best_of(args.repeat, lambda: timed([sys.executable, "-c", OBVIOUS, str(data["week"]),
+                                                          str(scratch / "obvious.xlsx")], plain))
+            weeks = [best_of(args.repeat, lambda s=side: run_week(s, data["week"], scratch)) for side in sides]
+            rows.append(("week 30×300, whole run (s)", [w[0] for w in weeks], bare[0], "bare calamine read, process"))
+            rows.append(("week 30×300, whole run (s)", [w[0] for w in weeks], obvious[0], "pandas+openpyxl script"))
+            rows.append(("week peak RSS (MB)", [w[1] for w in weeks], 150, "aim"))
+        if "check" in args.only:
+            checks = []
+            for side in sides:
+                out = subprocess.run([sys.executable, "-c", CHECK, str(here), str(data["week"]), AS_OF,
+                                      str(args.repeat)], env=side.env, capture_output=True, text=True,
+                                     check=True).stdout.split()
+                checks.append((float(out[0]), float(out[1])))
+            rows.append(("check 30×300 in-process (s)", [c[0] for c in checks], min(c[1] for c in checks),
+                         "bare read, same process"))
         floor = best_of(args.repeat, lambda: timed([sys.executable, "-c", "import pandas, pandera.pandas"], plain))
         nothing = best_of(args.repeat, lambda: timed([sys.executable, "-c", "pass"], plain))
-        if not args.skip_stress:
+        if "stress" in args.only:
             stress_bare = best_of(1, lambda: timed([sys.executable, "-c", BARE, str(here), str(data["stress"])], plain))
             stress = [run_week(side, data["stress"], scratch) for side in sides]
             rows.append(("stress 30×10000, whole run (s)", [s[0] for s in stress], stress_bare[0],

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cache
+from datetime import date, datetime
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from pipeline.intake.tables import Located, cell_text
@@ -89,6 +90,7 @@ def clean_township(value) -> str | None:
     return None if text is None else (townships.canonical(_bare(text)) or text)
 
 
+@cache  # one function per vocabulary, so that _chosen's cache knows it again
 def _clean_vocab(name: str) -> Callable:
     vocab = spec.vocabulary(name)
 
@@ -126,11 +128,20 @@ def split_types(text: str) -> list[str]:
 
 def clean_types(value) -> str | None:
     text = clean_text(value)
-    return None if text is None else "、".join(split_types(text)) or None
+    return None if text is None else _joined_types(text)
+
+
+@lru_cache(maxsize=16384)  # the same few combinations in every file of the week
+def _joined_types(text: str) -> str | None:
+    return "、".join(split_types(text)) or None
 
 
 def clean_date(value) -> str | None:
     """A date as YYYY-MM-DD, or the text as written when it is not a date."""
+    if value.__class__ is datetime:  # a date cell, as most are: its day, as parse_date reads it
+        return value.date().isoformat()
+    if value.__class__ is date:
+        return value.isoformat()
     text = clean_text(value)
     if text is None:
         return None
@@ -217,13 +228,20 @@ def clean_column(values: list, texts: list[str], column: spec.Column) -> list[st
     if column.kind in ("text", *_JOINED_EDITS):
         return cleaned
     fn = cleaner(column)  # township, vocab, types: a look-up once per distinct text
-    done = {t: fn(t) for t in set(cleaned) if t is not None}
+    done = {t: _chosen(fn, t) for t in set(cleaned) if t is not None}
     return [None if t is None else done[t] for t in cleaned]
+
+
+@lru_cache(maxsize=16384)  # every file of a week names the same townships, methods and programmes
+def _chosen(fn: Callable, text: str) -> str | None:
+    return fn(text)
 
 
 def _clean_spaces(text: str) -> str:
     """clean_text but the trimming."""
-    if any(c in text for c in _FOLDED):  # translated where found: a joined column is long, the runs are few
+    # Translated where found. A joined column is long and its runs are few: an `in` per character
+    # finds them faster than the regex; a cell's short text, the regex finds at a quarter of that.
+    if (_NEEDS_FOLDING.search(text) if len(text) < 64 else any(c in text for c in _FOLDED)):
         text = _NEEDS_FOLDING.sub(lambda run: run.group().translate(_FULLWIDTH), text)
     if "  " in text or "\t" in text:
         text = _SPACES.sub(" ", text)
@@ -244,8 +262,11 @@ def _transposed(located: Located) -> list[tuple]:
 def _texts(cells: list) -> list[str]:
     """cell_text of each cell: most are text already; a column of dates or numbers repeats
     its values, so each distinct one is spelt once."""
-    if set(map(type, cells)) == {str}:
+    kinds = set(map(type, cells))
+    if kinds == {str}:
         return cells
+    if kinds == {str, type(None)} or kinds == {type(None)}:  # text and blanks: nothing to spell
+        return ["" if v is None else v for v in cells]
     spelt: dict = {}
     out = []
     append = out.append

@@ -353,9 +353,12 @@ def locate(sheet: Sheet) -> Located | None:
                 all(spec.says_nothing(cell_text(row[i])) for i in content if i < width and _filled(row[i])):
             continue  # 无 / 本周无新增 written into the table: a zero report
         # A header repeated further down (pasted pages) is not a person.
-        if any(i < width and (v if (v := row[i]).__class__ is str else cell_text(v)).strip() in header_texts
-               for i in probe) and \
-                sum(cell_text(v).strip() in header_texts for v in row) >= MIN_HEADER_MATCHES:
+        for i in probe:  # a loop, not any(): no generator made for each row
+            if i < width and (v if (v := row[i]).__class__ is str else cell_text(v)).strip() in header_texts:
+                break
+        else:
+            i = None
+        if i is not None and sum(cell_text(v).strip() in header_texts for v in row) >= MIN_HEADER_MATCHES:
             continue
         located.rows.append(sheet.row_numbers[offset])
         located.cells.append(row)
