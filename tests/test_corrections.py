@@ -283,3 +283,12 @@ def test_what_cannot_be_corrected_is_refused_with_what_to_do(place, args, said):
         corrections.correct(db, *args, why="核实")
     assert rows_of(db, "SELECT count(*) FROM corrections") == [(0,)]
     assert not audit.read_log(db)
+
+
+def test_a_change_that_masking_hides_says_where_to_see_it():
+    from pipeline.reports.masking import mask_name
+    from pipeline.roster.overrides import change_text
+
+    said = change_text({"kind": "correct", "field": "name", "old": "张三", "new": "张山"}, mask_name)
+    assert said.startswith("对象姓名：「张*」→「张*」") and "jiuzhu find" in said
+    assert "jiuzhu find" not in change_text({"kind": "correct", "field": "name", "old": "张三", "new": "王五"}, mask_name)

@@ -39,7 +39,9 @@ def change_text(row: dict, show=str) -> str:
     if row["kind"] == "conflict":
         return f"乡镇报来的{field_label(field)}「{old}」与人工更正的「{new}」不同，保留更正"
     if field:
-        return f"{field_label(field)}：「{old}」→「{new}」"
+        hidden = "（打码后看不出差别；完整内容用 jiuzhu find 查看，或 jiuzhu report --no-mask）" \
+            if old == new and row["old"] != row["new"] else ""
+        return f"{field_label(field)}：「{old}」→「{new}」{hidden}"
     return f"{row['old'] or ''} → {row['new'] or ''}"
 
 
