@@ -17,6 +17,7 @@ outbox as they were (or, after the last step, fully done):
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 from collections.abc import Callable
@@ -50,14 +51,7 @@ class RunResult:
 
 def recover(store_path: Path) -> str | None:
     """Finish or undo a run that was killed after it began moving files (publish.recover)."""
-    def committed(token: str) -> bool:
-        db = store.connect(store_path)
-        try:
-            return runs.committed(db, token)
-        finally:
-            db.close()
-
-    return publish.recover(store_path, committed)
+    return publish.recover(store_path, functools.partial(runs.committed_in, store_path))
 
 
 def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path: Path = settings.STORE,

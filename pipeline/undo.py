@@ -11,6 +11,7 @@ since is kept (snapshots.MAIL_TABLES): nothing is fetched or sent twice.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sqlite3
@@ -35,15 +36,7 @@ class Undone:
 
 
 def _committed(store_path: Path):
-    def committed(token: str) -> bool:
-        if not Path(store_path).is_file():
-            return False
-        db = store.connect(store_path)
-        try:
-            return runs.committed(db, token)
-        finally:
-            db.close()
-    return committed
+    return functools.partial(runs.committed_in, store_path)
 
 
 def history(store_path: Path) -> list[snapshots.Snapshot]:

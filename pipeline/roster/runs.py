@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import date
+from pathlib import Path
 
 from pipeline.errors import JiuzhuError
 from pipeline.roster import store
@@ -26,6 +27,18 @@ def finish(db: sqlite3.Connection, run_id: int, report: dict) -> None:
 def committed(db: sqlite3.Connection, token: str) -> bool:
     """Whether the run with this token reached COMMIT."""
     return store.has_schema(db) and db.execute("SELECT 1 FROM runs WHERE token = ?", (token,)).fetchone() is not None
+
+
+def committed_in(store_path: Path, token: str) -> bool:
+    """`committed`, opening the store for it (publish.recover and snapshots.last_done ask this of a
+    run that was killed); False when there is no store yet, which is then not made."""
+    if not Path(store_path).is_file():
+        return False
+    db = store.connect(store_path)
+    try:
+        return committed(db, token)
+    finally:
+        db.close()
 
 
 def latest(db: sqlite3.Connection) -> str | None:
