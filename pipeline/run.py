@@ -130,7 +130,7 @@ def _run_locked(db, paths, inbox, outbox, store_path, as_of, pdf, mask, on_file,
     reports = _check_all(db, paths, as_of, on_file, on_read)
     shown = {id(report): len(report.notes) for report in reports}  # the merge may add more
     # Imported here, not at the top: check_files loads pandas while a child reads the inbox.
-    from pipeline.reports import build, packets
+    from pipeline.reports import build
     from pipeline.roster import cases, ingest, letters
 
     publish.checkpoint("checked")
@@ -156,12 +156,10 @@ def _run_locked(db, paths, inbox, outbox, store_path, as_of, pdf, mask, on_file,
                 owners = submissions.feedback_owners(db, as_of)
                 earlier = {name: owners.get(name, (None, None)) for name in publish.feedback_in(outdir)}
                 week = runs.week_files(db, as_of)
+                publish.keep_earlier_feedback(outdir, work)  # this run's workbooks replace their own
                 built = build.build(db, reports, standing, as_of, work, submissions.missing_townships(db, as_of),
                                     pdf=pdf, mask=mask, earlier_feedback=earlier, earlier_files=week[:2])
                 warnings.extend(built.warnings)
-                publish.keep_earlier_feedback(outdir, work)
-                packets.write_packets(work, standing, packets.owners(reports, earlier), as_of,  # 乡镇/<township>/
-                                      letters.numbers(db, as_of))
                 moves = _moves(db, inbox, reports, ids, as_of, warnings)
                 files, notes = build.own_files(reports)  # the store keeps this run's own; the week is read back
                 runs.finish(db, run_id, {**built.report, "files": files, "notes": notes})

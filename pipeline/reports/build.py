@@ -24,7 +24,7 @@ OUTPUT_NAMES = {"ledger": settings.LEDGER_NAME, "visit_gaps": settings.VISIT_GAP
 # A forked child that writes the ledger reads every text of the roster, and in CPython a read
 # is a write (the reference count): each page it touches is copied. Measured on 300,000
 # people: the run's outputs in two processes took 1.99 GB in all, one after the other
-# 1.16 GB, for a few seconds more. Past this many people the ledger is written here, last.
+# 1.16 GB, for a few seconds more. Past this many people every output is written here.
 FORK_OUTPUTS_BELOW = 100_000
 
 
@@ -97,8 +97,14 @@ def build(db: sqlite3.Connection, reports: list[FileReport], standing: cases.Sta
 
     The report and the summary describe the whole reporting week: `earlier_files` are the files
     and notes of the week's earlier runs (roster/runs.week_files), this run's come after them.
-    `earlier_feedback`: see feedback_names."""
-    from pipeline.reports import feedback, ledger, reminders, summary, visit_gaps
+    `earlier_feedback`: see feedback_names; the earlier run's workbooks must already be in
+    `work` (publish.keep_earlier_feedback), for the township packets (reports/packets.py).
+
+    The ledger and the packets touch no store: a forked child writes them, beginning with the
+    ledger, while this process writes the outputs that read the store and then joins in
+    (tools/parallel.share).
+    """
+    from pipeline.reports import feedback, ledger, packets, reminders, summary, visit_gaps
 
     classified, gap_rows, table = standing.people, standing.gaps, standing.townships
     feedback_names(reports, earlier_feedback)
@@ -108,16 +114,16 @@ def build(db: sqlite3.Connection, reports: list[FileReport], standing: cases.Sta
     duplicates = merge.possible_duplicates(classified)
     roster_rows = assistants.load(db)
     vacancies = assistants.vacancies(roster_rows, classified)
+    numbers = letters.numbers(db, as_of)
 
-    def write_ledger() -> None:  # the largest output: in a forked child while the rest is written here
+    def write_ledger() -> None:  # the largest output
         ledger.write_ledger(work / settings.LEDGER_NAME, classified, table, as_of=as_of,
                             duplicates=duplicates, vacancies=vacancies,
                             roster_said=assistants.roster_sentences(roster_rows))
 
     def write_rest() -> tuple[dict, list[str]]:
         visit_gaps.write_gaps(work / settings.VISIT_GAPS_NAME, gap_rows, as_of=as_of)
-        reminders.write_reminders(work / settings.OVERDUE_NAME, classified, as_of=as_of,
-                                  numbers=letters.numbers(db, as_of))
+        reminders.write_reminders(work / settings.OVERDUE_NAME, classified, as_of=as_of, numbers=numbers)
         files, notes = week_of(earlier_files, reports)
         report = week_report(as_of, files, standing, missing, notes)
         warnings = summary.write_summary(work / settings.SUMMARY_NAME, db=db, report=report,
@@ -125,11 +131,14 @@ def build(db: sqlite3.Connection, reports: list[FileReport], standing: cases.Sta
                                          as_of=as_of, pdf=pdf, mask=mask)
         return report, warnings
 
-    if len(classified) < FORK_OUTPUTS_BELOW:
-        _, (report, warnings) = parallel.both(write_ledger, write_rest)
-    else:
+    queue = [write_ledger, *packets.jobs(work, standing, packets.owners(reports, earlier_feedback or {}), as_of,
+                                         numbers)]
+    if len(classified) >= FORK_OUTPUTS_BELOW:
         report, warnings = write_rest()
-        write_ledger()
+        for job in queue:
+            job()
+    else:
+        report, warnings = parallel.share(queue, write_rest)
     # The file holds exactly docs/design.md §6; the store's copy also keeps the township table and the notes.
     (work / settings.REPORT_NAME).write_text(
         json.dumps({k: report[k] for k in REPORT_KEYS}, ensure_ascii=False, indent=2) + "\n",

@@ -9,9 +9,13 @@ into the run's work folder after the feedback workbooks, so it is published with
 
 from __future__ import annotations
 
+import functools
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+
+import pandas as pd
 
 from pipeline.model import FileReport
 from pipeline.reports import reminders, visit_gaps
@@ -40,39 +44,46 @@ def owners(reports: list[FileReport], earlier: dict[str, tuple]) -> dict[str, st
     return out
 
 
-def write_packets(work: Path, standing: cases.Standing, feedback_owners: dict[str, str | None],
-                  as_of: date, numbers: dict[str, int] | None = None) -> dict[str, list[str]]:
-    """Write every township's packet under work/乡镇/; township → its files' names, in the
-    district's order. A township with nothing of its own gets no folder. `numbers`: the
+def jobs(work: Path, standing: cases.Standing, feedback_owners: dict[str, str | None], as_of: date,
+         numbers: dict[str, int] | None = None) -> list[Callable[[], None]]:
+    """One job per township with something of its own, in the district's order: writing its
+    packet under work/乡镇/<township>/. A township with nothing of its own gets no folder. The
+    jobs are independent of each other and of the store (build.py shares them between two
+    processes); the feedback workbooks must be in `work` before they run. `numbers`: the
     发文字号 sequence of each township's letter (roster/letters.numbers).
 
-    Example: write_packets(work, cases.standing(db, as_of), owners(reports, {}), as_of, letters.numbers(db, as_of))
+    Example: for job in jobs(work, cases.standing(db, as_of), owners(reports, {}), as_of, letters.numbers(db, as_of)): job()
     """
-    late = set(reminders.overdue_cases(standing.people)["township"])
-    key_people = set(standing.gaps["township"]) if len(standing.gaps) else set()
-    written: dict[str, list[str]] = {}
-    for township in townships.names():
-        folder = work / PACKETS_DIR / township
-        names = []
-        if township in late:
+    late = _by_township(reminders.overdue_cases(standing.people))
+    key_people = _by_township(visit_gaps.ordered(standing.gaps)) if len(standing.gaps) else {}
+    copies: dict[str, list[str]] = {}
+    for name, owner in sorted(feedback_owners.items()):
+        copies.setdefault(owner, []).append(name)
+    return [functools.partial(_write_packet, work / PACKETS_DIR / township, township, as_of, late.get(township),
+                              (numbers or {}).get(township), key_people.get(township),
+                              [work / name for name in copies.get(township, [])])
+            for township in townships.names() if township in late or township in key_people or township in copies]
+
+
+def _write_packet(folder: Path, township: str, as_of: date, late: pd.DataFrame | None, number: int | None,
+                  key_people: pd.DataFrame | None, feedback: list[Path]) -> None:
+    if late is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        reminders.write_letter(folder / letter_name(township, as_of), township, late, as_of=as_of, number=number)
+    if key_people is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        visit_gaps.write_people(folder / gaps_name(township, as_of), key_people, as_of=as_of, unit=township)
+    for source in feedback:
+        if source.is_file():
             folder.mkdir(parents=True, exist_ok=True)
-            names.append(letter_name(township, as_of))
-            reminders.write_letter(folder / names[-1], township, standing.people, as_of=as_of,
-                                   number=(numbers or {}).get(township))
-        if township in key_people:
-            folder.mkdir(parents=True, exist_ok=True)
-            names.append(gaps_name(township, as_of))
-            mine = standing.gaps[standing.gaps["township"] == township]
-            visit_gaps.write_gaps(folder / names[-1], mine, as_of=as_of, unit=township)
-        for name, owner in sorted(feedback_owners.items()):
-            source = work / name
-            if owner == township and source.is_file():
-                folder.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, folder / source.name)
-                names.append(source.name)
-        if names:
-            written[township] = names
-    return written
+            shutil.copy2(source, folder / source.name)
+
+
+def _by_township(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """township → its rows, in the frame's order, numbered from 0: sorting or selecting the
+    district's rows once and slicing them is the same as doing it for each township's alone."""
+    return {township: frame.take(rows).reset_index(drop=True)
+            for township, rows in frame.groupby("township", sort=False).indices.items()}
 
 
 def packet_files(outdir: Path, township: str) -> list[Path]:

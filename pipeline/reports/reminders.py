@@ -72,14 +72,13 @@ def write_reminders(path: Path, classified: pd.DataFrame, *, as_of: date, number
     workbook.close()
 
 
-def write_letter(path: Path, township: str, classified: pd.DataFrame, *, as_of: date, number: int | None = None) -> None:
+def write_letter(path: Path, township: str, cases: pd.DataFrame, *, as_of: date, number: int | None = None) -> None:
     """One township's 催办通知 alone, for its packet (outbox/<date>/乡镇/<township>/): the sheet
-    of write_reminders, with no other township's cases.
+    of write_reminders. `cases`: that township's rows of overdue_cases, numbered from 0.
 
-    Example: write_letter(packet / "石会镇催办通知20261128.xlsx", "石会镇", classified, as_of=as_of)
+    Example: write_letter(packet / "石会镇催办通知20261128.xlsx", "石会镇", late, as_of=as_of)
     """
     workbook = new_workbook(path, created=as_of, title=f"{township}{HEADING}", constant_memory=True)
-    cases = overdue_cases(classified[classified["township"] == township])
     _letter(workbook.add_worksheet(sheet_name(township, set())), letter(township, cases, as_of, number), cases,
             _formats(workbook))
     workbook.close()

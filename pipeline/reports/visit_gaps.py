@@ -47,6 +47,9 @@ AGAIN_COLUMNS = (("seq", "序号", 6, "cell_center"), ("township", TOWNSHIP, 12,
                  ("village", VILLAGE, 12, "cell_center"), ("name", NAME, 10, "cell_center"),
                  ("unseen_dates", "不见人走访日期", 40, "cell"), ("unseen_count", "次数", 8, "cell_center"))
 
+USED = ("township", "village", "name", "status_label", "key_since", "last_seen", "days_since", "gap",
+        "seen_this_month", "due_this_month", "unseen_visits")  # the columns of visits.gaps that the sheets show
+
 
 def write_gaps(path: Path, gap_rows: pd.DataFrame, *, as_of: date, unit: str | None = None) -> None:
     """Write 走访缺口 with the sheets 走访缺口, 需再次走访 and 全部重点人群; `unit` names whose
@@ -54,12 +57,17 @@ def write_gaps(path: Path, gap_rows: pd.DataFrame, *, as_of: date, unit: str | N
 
     Example: write_gaps(outbox / "走访缺口.xlsx", visits.gaps(classified, visit_log, as_of), as_of=as_of)
     """
+    write_people(path, ordered(gap_rows), as_of=as_of, unit=unit)
+
+
+def write_people(path: Path, people: pd.DataFrame, *, as_of: date, unit: str | None = None) -> None:
+    """write_gaps for people already ordered (ordered(gap_rows), or one township's rows of it
+    numbered from 0, for its packet)."""
     # Every sheet is written top to bottom, so rows can stream (xlsx.write_rows): a district of
     # 300,000 people has ~150,000 in the key population.
     district = unit or townships.district_name()
     workbook = new_workbook(path, created=as_of, title=f"{district}重点人群走访缺口", constant_memory=True)
     fmts = formats(workbook)
-    people = ordered(gap_rows)
     figures = summary_line(people)
     month = f"{as_of.year}年{as_of.month}月"
     gaps = people[people["gap"].astype(bool)]
@@ -83,9 +91,8 @@ def write_gaps(path: Path, gap_rows: pd.DataFrame, *, as_of: date, unit: str | N
 def ordered(gap_rows: pd.DataFrame) -> pd.DataFrame:
     """Key people by township (official order), village, never seen first, then most days
     without a visit, then name; with the month's flags as booleans and dates as dates."""
-    frame = gap_rows.copy()
-    for missing in {"township", "village", "name", "status_label", "key_since", "last_seen", "days_since",
-                    "gap", "seen_this_month", "due_this_month", "unseen_visits"} - set(frame.columns):
+    frame = gap_rows[[key for key in USED if key in gap_rows.columns]].copy()  # the sheets' columns only
+    for missing in [key for key in USED if key not in frame.columns]:
         frame[missing] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     order = townships.order()
     frame["_t"] = frame["township"].map(order).fillna(len(order))

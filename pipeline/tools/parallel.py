@@ -75,6 +75,33 @@ def both(there: Callable[[], A], here: Callable[[], B]) -> tuple[A, B]:
     return value, mine
 
 
+def share(jobs: list[Callable[[], object]], here: Callable[[], B]) -> B:
+    """here()'s result, with every job done once, by whichever process is free: a forked child
+    takes jobs from the first while this process runs `here`, then this process joins in. The
+    jobs' results are dropped, so a job must leave its work in files; like any forked work it
+    must not use this process's SQLite connections. Without fork, or with one worker: here(),
+    then the jobs in order, in this process.
+
+    Example: summary = share([write_ledger, *packets], write_summary)
+    """
+    if workers() < 2 or not hasattr(os, "fork") or not jobs:
+        mine = here()
+        for job in jobs:
+            job()
+        return mine
+    tickets = Tickets(len(jobs))
+
+    def take() -> None:
+        for n in tickets:
+            jobs[n]()
+
+    try:
+        _, (mine, _) = both(take, lambda: (here(), take()))
+    finally:
+        tickets.close()
+    return mine
+
+
 def _child(there: Callable, write: int, parent: int) -> None:
     code = 1
     try:
