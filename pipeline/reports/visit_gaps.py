@@ -70,19 +70,18 @@ def write_people(path: Path, people: pd.DataFrame, *, as_of: date, unit: str | N
     fmts = formats(workbook)
     figures = summary_line(people)
     month = f"{as_of.year}年{as_of.month}月"
-    gaps = people[people["gap"].astype(bool)]
-    _sheet(workbook.add_worksheet(GAPS_SHEET), GAP_COLUMNS, gaps,
+    values = _cells(people)  # each column's cells once, as lists: a packet's table is small, pandas' overhead not
+    gaps = [i for i, flag in enumerate(values["gap"]) if flag]
+    _sheet(workbook.add_worksheet(GAPS_SHEET), GAP_COLUMNS, values, gaps,
            f"{district}重点人群{month}走访缺口（截至{cn_date(as_of)}）", fmts,
            lines=[figures, f"下列{len(gaps)}人本月应走访、至今尚未见到本人，请于本月内入户走访并见到本人。"],
            empty=f"{month}应走访的重点人群均已见面，无走访缺口。")
-    again = people[np.array([len(v) > 0 for v in people["unseen_visits"]], dtype=bool)].copy()
-    again["unseen_dates"] = ["、".join(v) for v in again["unseen_visits"]]
-    again["unseen_count"] = [len(v) for v in again["unseen_visits"]]
-    _sheet(workbook.add_worksheet(AGAIN_SHEET), AGAIN_COLUMNS, again,
+    again = [i for i, visits_ in enumerate(values["unseen_visits"]) if len(visits_) > 0]
+    _sheet(workbook.add_worksheet(AGAIN_SHEET), AGAIN_COLUMNS, values, again,
            f"{district}重点人群需再次走访名单（走访到户不见人不放过）", fmts,
            lines=[f"下列{len(again)}人最近一次见面后的走访均未见到本人，不计为走访，须再次上门见到本人。"],
            empty="没有走访到户不见人、需再次走访的对象。")
-    _sheet(workbook.add_worksheet(ALL_SHEET), ALL_COLUMNS, people,
+    _sheet(workbook.add_worksheet(ALL_SHEET), ALL_COLUMNS, values, None,
            f"{district}重点人群走访情况（截至{cn_date(as_of)}）", fmts, lines=[figures],
            empty="目前没有重点人群。")
     workbook.close()
@@ -112,40 +111,46 @@ def summary_line(people: pd.DataFrame) -> str:
 
     Those who joined this month are not yet due, but a visit to them still counts as seen.
     """
-    return (f"重点人群 {len(people)} 人，本月已见面走访 {int(people['seen_this_month'].sum())} 人；"
-            f"本月应走访 {int(people['due_this_month'].sum())} 人，其中尚未见面（缺口）{int(people['gap'].sum())} 人。")
+    def count(flag: str) -> int:
+        return int(np.count_nonzero(people[flag].to_numpy(dtype=bool)))
+
+    return (f"重点人群 {len(people)} 人，本月已见面走访 {count('seen_this_month')} 人；"
+            f"本月应走访 {count('due_this_month')} 人，其中尚未见面（缺口）{count('gap')} 人。")
 
 
 def _iso_date(value):
     return date.fromisoformat(value) if isinstance(value, str) and value else None
 
 
-def _values(frame: pd.DataFrame, key: str) -> list:
-    if key == "seq":
-        return list(range(1, len(frame) + 1))
-    if key == "last_seen":
-        return [_iso_date(v) or NEVER_SEEN for v in frame[key]]
-    if key == "key_since":
-        return [_iso_date(v) for v in frame[key]]
-    if key in ("days_since", "unseen_count"):
-        return [None if pd.isna(v) else int(v) for v in frame[key]]
-    return frame[key].tolist() if key in frame else [None] * len(frame)
+def _cells(people: pd.DataFrame) -> dict[str, list]:
+    """Every column the sheets show, as the cells' values, one per person (ordered's rows)."""
+    out = {key: people[key].tolist() for key in USED}
+    out["last_seen"] = [_iso_date(v) or NEVER_SEEN for v in out["last_seen"]]
+    out["key_since"] = [_iso_date(v) for v in out["key_since"]]
+    out["days_since"] = [None if pd.isna(v) else int(v) for v in out["days_since"]]
+    out["unseen_dates"] = ["、".join(v) for v in out["unseen_visits"]]
+    out["unseen_count"] = [len(v) for v in out["unseen_visits"]]
+    return out
 
 
-def _sheet(ws, columns, frame: pd.DataFrame, title: str, fmts: dict, *, lines: list[str], empty: str) -> None:
+def _sheet(ws, columns, values: dict[str, list], rows: list[int] | None, title: str, fmts: dict, *,
+           lines: list[str], empty: str) -> None:
+    """One sheet's table of the people at positions `rows` (all when None), numbered 1, 2, 3…"""
+    count = len(values["township"]) if rows is None else len(rows)
     last_col = len(columns) - 1
     width = sum(w for _, _, w, _ in columns)
     write_merged(ws, 0, last_col, title, fmts["title"], height=36)
     row = 0
-    for line in lines if not frame.empty else [empty]:
+    for line in lines if count else [empty]:
         row += 1
-        write_merged(ws, row, last_col, line, fmts["note_bold" if frame.empty else "note"], width=width)
+        write_merged(ws, row, last_col, line, fmts["note" if count else "note_bold"], width=width)
     header = row + 1
     for index, (_, text, w, _) in enumerate(columns):
         ws.set_column(index, index, w)
         ws.write_string(header, index, text, fmts["header"])
     ws.set_row(header, row_height([(text, w) for _, text, w, _ in columns]))
-    values = [(_values(frame, key), fmts[fmt]) for key, _, _, fmt in columns]
-    heights = row_heights([(v, w) for (v, _), (_, _, w, _) in zip(values, columns)])
-    write_rows(ws, header + 1, values, date_fmt=fmts["date"], heights=heights)
+    cells = [(list(range(1, count + 1)) if key == "seq" else values[key] if rows is None
+              else [values[key][i] for i in rows], fmts[fmt]) for key, _, _, fmt in columns]
+    heights = row_heights([(v, w) for (v, _), (_, _, w, _) in zip(cells, columns)])
+    write_rows(ws, header + 1, cells, date_fmt=fmts["date"], heights=heights)
     print_setup(ws, header_rows=(header, header), last_col=last_col)
