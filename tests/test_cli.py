@@ -26,8 +26,10 @@ def test_every_command_has_help(name: str):
     assert "用法:" in result.output and "选项" in result.output
 
 
-def test_help_does_not_import_pandas():
-    code = "import sys, pipeline.cli; print('pandas' in sys.modules or 'pandera' in sys.modules)"
+@pytest.mark.parametrize("module", ["pipeline.cli", "pipeline.run"])
+def test_help_and_the_start_of_a_run_do_not_import_pandas(module: str):
+    """--help stays quick; a run loads pandas and pandera while its child reads the inbox."""
+    code = f"import sys, {module}; print('pandas' in sys.modules or 'pandera' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

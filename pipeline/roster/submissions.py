@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date
-from typing import NamedTuple
-
-import pandas as pd
+from typing import TYPE_CHECKING, NamedTuple
 
 from pipeline.model import FileReport
 from pipeline.roster import store
 from pipeline.rules import dates, townships
+
+if TYPE_CHECKING:  # pandas loads while the run's first child reads the inbox (intake/check.py)
+    import pandas as pd
 
 
 class Known(NamedTuple):
@@ -76,6 +77,8 @@ def feedback_owners(db: sqlite3.Connection, as_of: date) -> dict[str, tuple[str,
 def for_scorecard(db: sqlite3.Connection) -> pd.DataFrame:
     """The files that count for a township's figures: township (the sender's), received,
     rejected, sha256, status. A copy counts only when it held the form (the week's report)."""
+    import pandas as pd
+
     return pd.read_sql_query("SELECT COALESCE(sender, township) AS township, received, rejected, sha256, status "
                              "FROM submissions WHERE status != 'duplicate' OR has_form = 1", db)
 
