@@ -33,7 +33,9 @@ Formats = Format | Sequence[Format] | None  # one for the whole column, or one p
 Column = tuple[Sequence | str, Formats]      # (values, formats); values may be SEQ
 
 
-SPOOL_BYTES = 16 * 1024 * 1024  # a constant_memory sheet's rows kept in memory up to this size
+SPOOL_BYTES = 1024 * 1024  # a constant_memory sheet's rows kept in memory up to this size, then in a file
+IN_MEMORY_BYTES = 16 * 1024 * 1024  # a workbook is assembled in memory unless a sheet's rows pass this
+_PART_MARK = "\x02"  # around a spilled sheet's number in its in-memory part; never in escaped text
 
 
 class _RowSpool:
@@ -43,14 +45,21 @@ class _RowSpool:
 
     def __init__(self, directory: str | None):
         self.file = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+b", dir=directory)
+        self.size = 0
+        self.mark: str | None = None  # set by Workbook.close: the rows join the zip there, not the part
 
     def write(self, text: str) -> None:
-        self.file.write(text.encode("utf-8"))
+        data = text.encode("utf-8")
+        self.size += len(data)
+        self.file.write(data)
 
     def spilled(self) -> bool:
         return getattr(self.file, "_rolled", True)
 
     def copy_to(self, fh) -> None:
+        if self.mark is not None:  # Workbook.close puts the rows in place of the mark
+            fh.write(self.mark)
+            return
         self.file.seek(0)
         if hasattr(fh, "buffer"):  # the sheet's part is a file: bytes straight across
             fh.flush()
@@ -58,6 +67,12 @@ class _RowSpool:
         else:  # the part is in memory (StringIO)
             fh.write(self.file.read().decode("utf-8"))
         self.file.close()
+
+    def read(self) -> bytes:
+        self.file.seek(0)
+        data = self.file.read()
+        self.file.close()
+        return data
 
     def close(self) -> None:
         self.file.close()
@@ -68,8 +83,11 @@ class _SpooledWorksheet(Worksheet):
 
     xlsxwriter gives every such sheet a temporary file, and assembles the zip from more
     temporary files. Removing a file costs 2–7 ms on this machine's disk: a week's overdue
-    list, one sheet per township, spent 0.2 s of its 0.6 s on it. A district week's sheets
-    fit in memory; the stress case's spill over into files as before.
+    list, one sheet per township, spent 0.2 s of its 0.6 s on it. Rows past SPOOL_BYTES wait
+    in a temporary file (deleted by the system when closed, even by a killed run), and join
+    the zip only as their part is written (Workbook.close): a week's ledger, 20 MB of XML in
+    four sheets, raised the run's peak by 50 MB when every part was built in memory at once.
+    A sheet past IN_MEMORY_BYTES (the stress case) goes through xlsxwriter's files as before.
     """
 
     def _initialize(self, init_data) -> None:
@@ -85,6 +103,9 @@ class _SpooledWorksheet(Worksheet):
         self._xml_start_tag("sheetData")
         self.row_data_fh.copy_to(self.fh)
         self._xml_end_tag("sheetData")
+
+    def spool(self) -> _RowSpool | None:
+        return self.row_data_fh if self.constant_memory else None
 
     def spilled(self) -> bool:
         return bool(self.constant_memory and self.row_data_fh.spilled())
@@ -124,21 +145,41 @@ class Workbook(xlsxwriter.Workbook):
 
         from isal import isal_zlib
 
-        if self.constant_memory and not any(ws.spilled() for ws in self.worksheets()):
+        spools = [ws.spool() for ws in self.worksheets() if isinstance(ws, _SpooledWorksheet) and ws.spool()]
+        parts: dict[bytes, _RowSpool] = {}
+        if self.constant_memory and not any(spool.size > IN_MEMORY_BYTES for spool in spools):
             self.in_memory = True
+            for n, spool in enumerate(s for s in spools if s.spilled()):
+                spool.mark = f"{_PART_MARK}{n}{_PART_MARK}"
+                parts[spool.mark.encode("utf-8")] = spool
         original = zipfile._get_compressor
+        writestr = zipfile.ZipFile.writestr
 
         def compressor(compress_type, compresslevel=None):
             if compress_type == zipfile.ZIP_DEFLATED:
                 return isal_zlib.compressobj(DEFLATE_LEVEL, isal_zlib.DEFLATED, -15)
             return original(compress_type, compresslevel)
 
+        def with_rows(zf, zinfo, data, *args, **kwargs):
+            # A spilled sheet's rows join its part only here, one sheet at a time: the part's
+            # bytes, and so the deflated stream (ISA-L's depends on how its input is cut), are
+            # those of a sheet kept in memory whole, while the workbook's sheets never all are.
+            if parts and isinstance(data, bytes) and zinfo.filename.startswith("xl/worksheets/"):
+                for mark in [m for m in parts if m in data]:
+                    before, after = data.split(mark, 1)
+                    data = b"".join((before, parts.pop(mark).read(), after))
+            return writestr(zf, zinfo, data, *args, **kwargs)
+
         with self._zip_lock:
             zipfile._get_compressor = compressor
+            zipfile.ZipFile.writestr = with_rows
             try:
                 super().close()
             finally:
                 zipfile._get_compressor = original
+                zipfile.ZipFile.writestr = writestr
+                for spool in parts.values():  # a close that failed before its sheets were written
+                    spool.file.close()
 
 
 def write_rows(ws: Worksheet, first_row: int, columns: Sequence[Column], *,

@@ -342,6 +342,36 @@ def test_plain_text_columns_render_as_each_cell_would():
         assert bulk.render(0, len(chunk)) == one_by_one(chunk), chunk[50:51]
 
 
+@pytest.mark.parametrize("limits", [(1000, None), (1000, 1000)], ids=["spilled", "through files"])
+def test_spilled_rows_give_the_same_workbook(tmp_path, monkeypatch, limits):
+    """Rows past SPOOL_BYTES wait in a file and join the zip as their part is written: the
+    bytes are those of a workbook kept in memory. Past IN_MEMORY_BYTES xlsxwriter's own files
+    assemble it (other zip dates), with the same parts."""
+    def write(path):
+        wb = xlsx.new_workbook(path, created=AS_OF, constant_memory=True)
+        fmts = xlsx.formats(wb)
+        for name, step in (("全部", 1), ("单数", 2), ("空", 0)):
+            ws = wb.add_worksheet(name)
+            ws.write_string(0, 0, f"{name}名单", fmts["title"])
+            rows = list(range(0, 3000, step)) if step else []
+            xlsx.write_rows(ws, 1, [(xlsx.SEQ, fmts["cell"]), ([f"石会镇张{n}" for n in rows], fmts["cell"])])
+        wb.close()
+        return wb
+
+    write(tmp_path / "memory.xlsx")
+    monkeypatch.setattr(xlsx_stream, "SPOOL_BYTES", limits[0])
+    if limits[1]:
+        monkeypatch.setattr(xlsx_stream, "IN_MEMORY_BYTES", limits[1])
+    wb = write(tmp_path / "spilled.xlsx")
+    assert [ws.spilled() for ws in wb.worksheets()] == [True, True, False]
+    kept, spilled = (zipfile.ZipFile(tmp_path / name) for name in ("memory.xlsx", "spilled.xlsx"))
+    assert kept.namelist() == spilled.namelist()
+    assert all(kept.read(name) == spilled.read(name) for name in kept.namelist())
+    same = (tmp_path / "memory.xlsx").read_bytes() == (tmp_path / "spilled.xlsx").read_bytes()
+    assert same is (limits[1] is None)
+    assert b"\x02" not in b"".join(spilled.read(name) for name in spilled.namelist())
+
+
 @pytest.mark.parametrize("spool", ["memory", "spilled"])
 def test_blocks_share_one_table(tmp_path, monkeypatch, spool: str):
     """Rows wait in memory and the zip is assembled there, without one temporary file; past
