@@ -18,10 +18,14 @@ the letters drafted, the outputs built). A run's seconds are then split into
   output    what is proportional to the roster: its standing (every person classified, the
             visit gaps, the township table) and the outputs built from it (ledger, gaps,
             overdue list, summary, the townships' packets), also given per 1,000 people.
-Printed per week: the roster's size (run-report.json), the parts, the whole run and the
-store's size; at the end the fixed part of the last three weeks against the first three's,
-the store's size by table, and the curves as an SVG (--svg). The machine is shared: compare
-runs of the same sitting.
+Printed per week: the roster's size (run-report.json), the parts, the whole run, the store's
+size, and the fixed part's CPU seconds (of the run's own process), which the load of a shared
+machine moves far less than its wall-clock seconds. The first and the last week are run
+--repeat times, each again on a copy of the store, its snapshots and the inbox, and the best
+of each part is kept. At the end: the last week's parts against the first's, the store's size
+by table, and the curves as an SVG (--svg). Compare runs of the same sitting.
+
+    python benchmarks/bench_year.py --weeks 40 --profile 1 40   # year-week-N.prof, for pstats
 """
 
 from __future__ import annotations
@@ -48,13 +52,16 @@ from pipeline.rules import townships  # noqa: E402
 FIRST = date(2025, 12, 6)  # a Saturday; the 52nd week is 2026-11-28
 
 # Run inside the child process in place of `python -m pipeline`: wraps publish.checkpoint and a
-# few of the run's calls with a clock, runs the CLI, and writes what it saw to $BENCH_PHASES as
-# the process ends.
+# few of the run's calls with a clock (wall and the process's CPU time), runs the CLI, and writes
+# what it saw to $BENCH_PHASES as the process ends.
 # Nothing is imported that the run would not import itself; the calls of modules that the run
 # imports late (pandas behind them) are wrapped at the first checkpoint, once they are loaded.
 PHASES = r"""
 import importlib, json, os, sys, time
-marks, spans, parent = {"boot": time.time()}, {}, os.getpid()
+def now():
+    return time.time(), time.process_time()
+
+marks, spans, parent = {"boot": now()}, {}, os.getpid()
 profile = None
 if os.environ.get("BENCH_PROFILE"):  # --profile: this week's run under cProfile (its own process only)
     import cProfile
@@ -65,17 +72,17 @@ def wrap(module, name):
     mod = importlib.import_module(module)
     inner = getattr(mod, name)
     def timed(*args, **kwargs):
-        start = time.time()
+        start = now()
         try:
             return inner(*args, **kwargs)
         finally:
-            spans.setdefault(f"{module.rsplit('.', 1)[1]}.{name}", []).append((start, time.time()))
+            spans.setdefault(f"{module.rsplit('.', 1)[1]}.{name}", []).append((*start, *now()))
     setattr(mod, name, timed)
 
 from pipeline import publish
 checkpoint = publish.checkpoint
 def marked(stage):
-    marks[stage] = time.time()
+    marks[stage] = now()
     if stage == "checked":
         for module, name in (("pipeline.roster.cases", "standing"), ("pipeline.roster.letters", "draft"),
                              ("pipeline.reports.build", "build"), ("pipeline.reports.packets", "write_packets")):
@@ -88,7 +95,7 @@ for module, name in (("pipeline.roster.snapshots", "take"), ("pipeline.roster.sn
 exit_now = os._exit  # the CLI ends the process this way (cli.entry), skipping atexit
 def ending(code):
     if os.getpid() == parent:  # not a forked worker
-        marks["exit"] = time.time()
+        marks["exit"] = now()
         if profile:
             profile.disable()
             profile.dump_stats(os.environ["BENCH_PROFILE"])
@@ -101,26 +108,30 @@ from pipeline.cli import entry
 sys.argv[0] = "jiuzhu"
 entry()
 """
-COLUMNS = ("start", "check", "merge", "letters", "rest", "fixed", "snapshot", "standing", "outputs", "output",
-           "per_1k", "total")
-
-
 def split(seen: dict, spawned: float, ended: float, roster: int) -> dict[str, float]:
-    """A run's seconds by part (the module docstring); `seen` is what PHASES wrote."""
+    """A run's seconds by part (the module docstring); `seen` is what PHASES wrote. The *_cpu parts
+    are CPU seconds of the run's own process (its forked readers and ledger writer aside): on a
+    shared machine they show whether the work grows when the wall clock mostly shows the load."""
     marks, spans = seen["marks"], seen["spans"]
 
-    def spent(name: str) -> float:
-        return sum(end - start for start, end in spans.get(name, []))
+    def spent(name: str, cpu: bool = False) -> float:
+        return sum(span[3] - span[1] if cpu else span[2] - span[0] for span in spans.get(name, []))
 
     take = spans["snapshots.take"][0]
     part = {"total": ended - spawned, "start": take[0] - spawned, "snapshot": spent("snapshots.take"),
-            "check": marks["checked"] - take[1], "letters": spent("letters.draft"),
-            "merge": marks["merged"] - marks["checked"], "standing": spent("cases.standing"),
+            "check": marks["checked"][0] - take[2], "letters": spent("letters.draft"),
+            "merge": marks["merged"][0] - marks["checked"][0], "standing": spent("cases.standing"),
             "outputs": spent("build.build") + spent("packets.write_packets")}
     part["output"] = part["standing"] + part["outputs"]
     part["fixed"] = part["total"] - part["snapshot"] - part["output"]
     part["rest"] = part["fixed"] - part["start"] - part["check"] - part["merge"] - part["letters"]
     part["per_1k"] = part["output"] / roster * 1000
+    part["output_cpu"] = sum(spent(name, cpu=True) for name in ("cases.standing", "build.build",
+                                                                "packets.write_packets"))
+    part["snapshot_cpu"] = spent("snapshots.take", cpu=True)
+    part["fixed_cpu"] = marks["exit"][1] - marks["boot"][1] - part["snapshot_cpu"] - part["output_cpu"]
+    part["merge_cpu"] = marks["merged"][1] - marks["checked"][1]
+    part["with_snapshot"] = part["fixed"] + part["snapshot"]
     return part
 
 
@@ -165,7 +176,7 @@ def week_inbox(inbox: Path, week: int, as_of: date, pending: dict[str, list]) ->
 
 
 CURVES = (("total", "#000", "whole run"), ("fixed", "#c00", "fixed part"), ("output", "#06c", "output part"),
-          ("snapshot", "#999", "undo snapshot"))
+          ("snapshot", "#999", "undo snapshot"), ("fixed_cpu", "#e80", "fixed part, CPU"))
 
 
 def svg(rows: list[dict], path: Path) -> None:
@@ -208,55 +219,85 @@ def svg(rows: list[dict], path: Path) -> None:
         encoding="utf-8")
 
 
+def run_week(env: dict, where: Path, as_of: date) -> tuple[dict, dict]:
+    """One whole run of the week in `where` (its inbox, outbox and store): its report and its parts."""
+    spawned = time.time()
+    proc = subprocess.run([sys.executable, "-c", PHASES, "run", "--inbox", str(where / "inbox"), "--outbox",
+                           str(where / "outbox"), "--store", str(where / "jiuzhu.sqlite3"), "--as-of",
+                           as_of.isoformat()], env={**env, "BENCH_PHASES": str(where / "phases.json")},
+                          cwd=where, capture_output=True, text=True)
+    ended = time.time()
+    if proc.returncode:
+        raise SystemExit(proc.stderr[-3000:])
+    outdir = where / "outbox" / as_of.isoformat()
+    report = json.loads((outdir / "run-report.json").read_text(encoding="utf-8"))
+    part = split(json.loads((where / "phases.json").read_text()), spawned, ended, report["roster"]["total"])
+    shutil.rmtree(outdir)  # the outputs of a year need not pile up here
+    return report, part
+
+
+def run_again(env: dict, work: Path, as_of: date) -> dict:
+    """The week run once more on a copy of the store, its snapshots and the inbox as they are now."""
+    again = work / "again"
+    shutil.rmtree(again, ignore_errors=True)
+    again.mkdir()
+    for item in work.iterdir():
+        if item.name.startswith("jiuzhu.sqlite3") and item.is_file():
+            shutil.copy2(item, again / item.name)
+        elif item.name in ("inbox", "jiuzhu.sqlite3.snapshots"):
+            shutil.copytree(item, again / item.name)
+    try:
+        return run_week(env, again, as_of)[1]
+    finally:
+        shutil.rmtree(again, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tree", type=Path, default=ROOT)
     parser.add_argument("--weeks", type=int, default=52)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="the first and the last week are run this many times (on copies), the best kept")
     parser.add_argument("--svg", type=Path)
     parser.add_argument("--keep", type=Path, help="keep the year's store and last inbox in this folder")
     parser.add_argument("--profile", type=int, nargs="*", default=[], metavar="WEEK",
                         help="run these weeks under cProfile, into year-week-N.prof here (their times then count it)")
     options = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIUZHU_")}
+    env.update(PYTHONPATH=str(options.tree))
     work = Path(tempfile.mkdtemp(prefix="jiuzhu-bench-year-"))
-    env.update(PYTHONPATH=str(options.tree), BENCH_PHASES=str(work / "phases.json"))
     pending: dict[str, list] = {}
     rows = []
     try:
-        store = work / "jiuzhu.sqlite3"
         print(f"tree {options.tree}")
         # Byte code first, so that week 1 does not pay for compiling the tree (the libraries have theirs).
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(options.tree / "pipeline")], env=env, check=True,
                        capture_output=True)
-        print("seconds: start = to the snapshot, rest = the store's other per-run work, moves, COMMIT, exit")
+        print("wall seconds; start = to the snapshot, rest = the store's other per-run work, moves, COMMIT, exit; "
+              f"cpu = of the run's own process; weeks 1 and {options.weeks}: best of {options.repeat}")
         print(f"{'week':>4} {'roster':>6} {'start':>5} {'check':>5} {'merge':>5} {'letters':>7} {'rest':>5} "
               f"{'FIXED':>5} {'snapshot':>8} {'standing':>8} {'outputs':>7} {'OUTPUT':>6} {'per 1k':>6} "
-              f"{'total':>5} {'store MB':>8} {'fixed/wk1':>9}", flush=True)
+              f"{'total':>5} {'store MB':>8} {'fixed/wk1':>9} {'fixed cpu':>9} {'cpu/wk1':>7} {'merge cpu':>9}", flush=True)
         for week in range(1, options.weeks + 1):
             as_of = FIRST + timedelta(weeks=week - 1)
-            inbox = work / "inbox"
-            week_inbox(inbox, week, as_of, pending)
+            week_inbox(work / "inbox", week, as_of, pending)
             env.pop("BENCH_PROFILE", None)
             if week in options.profile:
                 env["BENCH_PROFILE"] = str(Path(f"year-week-{week}.prof").resolve())
-            spawned = time.time()
-            proc = subprocess.run([sys.executable, "-c", PHASES, "run", "--inbox", str(inbox), "--outbox",
-                                   str(work / "outbox"), "--store", str(store), "--as-of", as_of.isoformat()],
-                                  env=env, cwd=work, capture_output=True, text=True)
-            ended = time.time()
-            if proc.returncode:
-                raise SystemExit(proc.stderr[-3000:])
-            report = json.loads((work / "outbox" / as_of.isoformat() / "run-report.json").read_text(encoding="utf-8"))
+            again = options.repeat - 1 if week in (1, options.weeks) and week not in options.profile else 0
+            tries = [run_again(env, work, as_of) for _ in range(again)]
+            report, part = run_week(env, work, as_of)
+            part = {key: min(t[key] for t in [*tries, part]) for key in part}
             roster = report["roster"]["total"]
-            part = split(json.loads((work / "phases.json").read_text()), spawned, ended, roster)
             size = sum(p.stat().st_size for p in work.glob("jiuzhu.sqlite3*") if p.is_file()) / 2 ** 20
             rows.append({"week": week, "roster": roster, "store": size, **part})
             print(f"{week:>4} {roster:>6} {part['start']:>5.2f} {part['check']:>5.2f} {part['merge']:>5.2f} "
                   f"{part['letters']:>7.3f} {part['rest']:>5.2f} {part['fixed']:>5.2f} {part['snapshot']:>8.3f} "
                   f"{part['standing']:>8.2f} {part['outputs']:>7.2f} {part['output']:>6.2f} {part['per_1k']:>6.3f} "
-                  f"{part['total']:>5.2f} {size:>8.1f} {part['fixed'] / rows[0]['fixed']:>8.2f}×", flush=True)
-            shutil.rmtree(work / "outbox" / as_of.isoformat())  # the outputs of a year need not pile up here
-        summarise(rows, store)
+                  f"{part['total']:>5.2f} {size:>8.1f} {part['fixed'] / rows[0]['fixed']:>8.2f}× "
+                  f"{part['fixed_cpu']:>9.2f} {part['fixed_cpu'] / rows[0]['fixed_cpu']:>6.2f}× "
+                  f"{part['merge_cpu']:>9.2f}", flush=True)
+        summarise(rows, work / "jiuzhu.sqlite3")
         if options.svg:
             svg(rows, options.svg)
             print(f"curves written to {options.svg}")
@@ -267,18 +308,18 @@ def main() -> None:
 
 
 def summarise(rows: list[dict], store: Path) -> None:
-    """The aim checked: the fixed part of the last three weeks against the first three's (best of
-    three, the machine being shared), the output part per 1,000 people, and the store's make-up."""
-    def best(chosen: list[dict], key: str) -> float:
-        return min(r[key] for r in chosen)
-
-    first, last = rows[:3], rows[-3:]
-    for key, label in (("fixed", "fixed part"), ("snapshot", "undo snapshot"), ("total", "whole run")):
-        print(f"{label}: last three weeks' best {best(last, key):.2f} s against the first three's "
-              f"{best(first, key):.2f} s: {best(last, key) / best(first, key):.2f}×")
-    print(f"output part per 1,000 people: first three weeks' best {best(first, 'per_1k'):.3f} s, "
-          f"last three's {best(last, 'per_1k'):.3f} s (roster {rows[0]['roster']:,} → {rows[-1]['roster']:,})")
-    print(f"store after {len(rows)} weeks: {rows[-1]['store']:.1f} MB; "
+    """The aim checked: the fixed part of the last week against the first's (each the best of
+    --repeat runs, the machine being shared), the output part per 1,000 people, the store's make-up."""
+    first, last = rows[0], rows[-1]
+    for key, label in (("fixed", "fixed part"), ("fixed_cpu", "fixed part, CPU of the run's process"),
+                       ("merge_cpu", "of which the merge, CPU"), ("with_snapshot", "fixed part and undo snapshot"),
+                       ("snapshot", "undo snapshot"), ("snapshot_cpu", "undo snapshot, CPU"),
+                       ("output", "output part"), ("output_cpu", "output part, CPU"), ("total", "whole run")):
+        print(f"{label}: week {last['week']} {last[key]:.2f} s against week 1's {first[key]:.2f} s: "
+              f"{last[key] / first[key]:.2f}×")
+    print(f"output part per 1,000 people: week 1 {first['per_1k']:.3f} s, week {last['week']} {last['per_1k']:.3f} s "
+          f"(roster {first['roster']:,} → {last['roster']:,})")
+    print(f"store after {len(rows)} weeks: {last['store']:.1f} MB; "
           + ", ".join(f"{table} {mb:.1f}" for table, mb in store_make_up(store) if mb >= 0.05))
     kept = sum(p.stat().st_size for p in Path(f"{store}.snapshots").glob("*") if p.is_file()) / 2 ** 20
     print(f"undo snapshots beside it: {kept:.1f} MB")
