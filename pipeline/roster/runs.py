@@ -62,13 +62,14 @@ def refuse_earlier(db: sqlite3.Connection, as_of: date, doing: str) -> None:
             f"数据，结果会与当时不一致；{kept}新收到的文件请按 {last} 或更晚的日期汇总（--as-of）。")
 
 
-def _reports(db: sqlite3.Connection, as_of: date, newest_first: bool):
-    """(date, stored report) of every run up to the date, in order; unreadable reports skipped."""
+def _reports(db: sqlite3.Connection, as_of: date, newest_first: bool, since: str = ""):
+    """(date, stored report) of every run up to the date (from `since`, ISO), in order; unreadable
+    reports skipped."""
     if not store.has_schema(db):
         return
     order = "DESC" if newest_first else "ASC"
-    for day, text in db.execute(f"SELECT as_of, report FROM runs WHERE as_of <= ? ORDER BY as_of {order}, id {order}",
-                                (as_of.isoformat(),)):
+    for day, text in db.execute(f"SELECT as_of, report FROM runs WHERE as_of >= ? AND as_of <= ? "
+                                f"ORDER BY as_of {order}, id {order}", (since, as_of.isoformat())):
         try:
             stored = json.loads(text or "{}")
         except ValueError:
@@ -94,9 +95,9 @@ def week_files(db: sqlite3.Connection, as_of: date) -> tuple[list[dict], dict[st
     files: list[dict] = []
     notes: dict[str, list[str]] = {}
     latest = None
-    start = dates.week_start(as_of).isoformat()
-    for day, stored in _reports(db, as_of, newest_first=False):
-        if day < start or not isinstance(stored.get("files"), list):
+    # Only the week's runs are read: every report of a year's history is parsed for nothing else.
+    for day, stored in _reports(db, as_of, newest_first=False, since=dates.week_start(as_of).isoformat()):
+        if not isinstance(stored.get("files"), list):
             continue
         latest = date.fromisoformat(day)
         for entry in stored["files"]:

@@ -77,6 +77,11 @@ def backup(store_path: Path, target: Path) -> None:
         source = sqlite3.connect(store_path)
         try:
             copy = sqlite3.connect(tmp)
+            # Until it is checked, fsynced and renamed below, the copy is a scratch file that a failure
+            # removes: SQLite's own journal and syncs on it protect nothing. Without them the copy of
+            # 40 weeks' store (37 MB) takes 0.05 s instead of 0.11 s, and the one fsync below 0.03 s.
+            copy.execute("PRAGMA journal_mode=OFF")
+            copy.execute("PRAGMA synchronous=OFF")
             with copy:
                 source.backup(copy)
             ok = copy.execute("PRAGMA integrity_check").fetchone()[0]

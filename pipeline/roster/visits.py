@@ -8,7 +8,9 @@ when they were in the key population on its first day ("from the first full mont
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
@@ -19,13 +21,23 @@ from pipeline.rules import spec, townships
 from pipeline.tools import frames
 
 
-def _find(roster: Roster, row: dict) -> str | None:
+def _by_number(roster: Roster) -> dict[str, list[str]]:
+    """ID number → the keys that carry it, in every township (roster.by_id is keyed on the township too)."""
+    found: dict[str, list[str]] = {}
+    for (_, number), key in roster.by_id.items():
+        found.setdefault(number, []).append(key)
+    return found
+
+
+def _find(roster: Roster, row: dict, numbers: Callable[[], dict[str, list[str]]]) -> str | None:
+    """The person a visit names; `numbers` gives _by_number(roster), made once a file needs it."""
     township, name = row["township"], row["name"]
     number = row.get("id_number")
     if isinstance(number, str):
         if (township, number) in roster.by_id:
             return roster.by_id[(township, number)]
-        across = [k for (t, n), k in roster.by_id.items() if n == number]
+        # Not a scan of the whole roster per visit whose ID is not under its own township.
+        across = numbers().get(number, [])
         if len(across) == 1:
             return across[0]
     village = row.get("village") if isinstance(row.get("village"), str) else None
@@ -44,8 +56,9 @@ def save_visits(db: sqlite3.Connection, roster: Roster, report: FileReport, subm
                                        report.rejected_rows["_row"]):
             sent_back.setdefault(name, (sheet, int(number)))
     issues, rows = [], []
+    numbers = functools.cache(functools.partial(_by_number, roster))
     for row in frames.records(report.visits):
-        key = _find(roster, row)
+        key = _find(roster, row, numbers)
         if key is None:
             where = sent_back.get(row["name"])
             namesakes = [roster.persons[k] for k in roster.by_name.get((row["township"], row["name"]), [])]
