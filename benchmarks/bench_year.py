@@ -85,7 +85,7 @@ def marked(stage):
     marks[stage] = now()
     if stage == "checked":
         for module, name in (("pipeline.roster.cases", "standing"), ("pipeline.roster.letters", "draft"),
-                             ("pipeline.reports.build", "build"), ("pipeline.reports.packets", "write_packets")):
+                             ("pipeline.reports.build", "build")):
             wrap(module, name)
     checkpoint(stage)
 publish.checkpoint = marked
@@ -110,8 +110,9 @@ entry()
 """
 def split(seen: dict, spawned: float, ended: float, roster: int) -> dict[str, float]:
     """A run's seconds by part (the module docstring); `seen` is what PHASES wrote. The *_cpu parts
-    are CPU seconds of the run's own process (its forked readers and ledger writer aside): on a
-    shared machine they show whether the work grows when the wall clock mostly shows the load."""
+    are CPU seconds of the run's own process (its forked children aside: the readers, and the
+    writer of the ledger and packets): on a shared machine they show whether the work grows
+    when the wall clock mostly shows the load."""
     marks, spans = seen["marks"], seen["spans"]
 
     def spent(name: str, cpu: bool = False) -> float:
@@ -121,13 +122,12 @@ def split(seen: dict, spawned: float, ended: float, roster: int) -> dict[str, fl
     part = {"total": ended - spawned, "start": take[0] - spawned, "snapshot": spent("snapshots.take"),
             "check": marks["checked"][0] - take[2], "letters": spent("letters.draft"),
             "merge": marks["merged"][0] - marks["checked"][0], "standing": spent("cases.standing"),
-            "outputs": spent("build.build") + spent("packets.write_packets")}
+            "outputs": spent("build.build")}
     part["output"] = part["standing"] + part["outputs"]
     part["fixed"] = part["total"] - part["snapshot"] - part["output"]
     part["rest"] = part["fixed"] - part["start"] - part["check"] - part["merge"] - part["letters"]
     part["per_1k"] = part["output"] / roster * 1000
-    part["output_cpu"] = sum(spent(name, cpu=True) for name in ("cases.standing", "build.build",
-                                                                "packets.write_packets"))
+    part["output_cpu"] = sum(spent(name, cpu=True) for name in ("cases.standing", "build.build"))
     part["snapshot_cpu"] = spent("snapshots.take", cpu=True)
     part["fixed_cpu"] = marks["exit"][1] - marks["boot"][1] - part["snapshot_cpu"] - part["output_cpu"]
     part["merge_cpu"] = marks["merged"][1] - marks["checked"][1]
