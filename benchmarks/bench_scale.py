@@ -16,6 +16,9 @@ written once into --data and reused by later runs. Rows of the table:
   (aim ≤ 2×);
 - imports: `import pandas, pandera.pandas` and `python -c pass`, the floor of any run.
 --only week|check|stress measures just those cases (the imports always).
+--phases: the week once more per side through bench_year's wrapper, best of --repeat, split into
+its parts (start-up, check, merge, standing, outputs, the rest to exit), to see where a run's
+seconds go against the floor of the imports.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
+from bench_year import run_week as phased_week
 from same_outputs import export
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +108,26 @@ def run_week(side: Side, inbox: Path, work: Path) -> tuple[float, float]:
         shutil.rmtree(trial, ignore_errors=True)
 
 
+PARTS = ("start", "check", "merge", "standing", "outputs", "rest", "total")
+
+
+def print_phases(sides: list[Side], inbox: Path, scratch: Path, repeat: int) -> None:
+    """The week's run per side in parts (bench_year.split), wall seconds, its fastest of `repeat`."""
+    print(f"\nweek 30×300 by part (s): {', '.join(PARTS)}")
+    for side in sides:
+        best = None
+        for _ in range(repeat):
+            where = scratch / "phases"
+            shutil.rmtree(where, ignore_errors=True)
+            shutil.copytree(inbox, where / "inbox")
+            part = phased_week(side.env, where, date.fromisoformat(AS_OF))[1]
+            best = part if best is None or part["total"] < best["total"] else best
+        rest = best["total"] - sum(best[k] for k in PARTS[:5])
+        print(f"{side.label:<14}" + "".join(f"{k} {rest if k == 'rest' else best[k]:.2f}  " for k in PARTS))
+    print("rest: the undo snapshot, the letters drafted, the moves, COMMIT and exit; and the packets where a\n"
+          "tree writes them after build (before parallel.share)")
+
+
 def inputs(data: Path) -> dict[str, Path]:
     folders = {}
     for name, (rows, seed) in CASES.items():
@@ -123,6 +148,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-stress", action="store_true")
     parser.add_argument("--only", nargs="+", choices=("week", "check", "stress"), default=("week", "check", "stress"))
+    parser.add_argument("--phases", action="store_true", help="the week's run split into its parts, per side")
     args = parser.parse_args()
     if args.skip_stress:
         args.only = [case for case in args.only if case != "stress"]
@@ -170,6 +196,8 @@ def main() -> None:
                   f"{values[0] / base:>10.2f}×{values[1] / base:>10.2f}×")
         print(f"{'imports (s)':<32}{'':>26}  {'pandas + pandera.pandas':<30}{floor[0]:>9.2f}")
         print(f"{'':<32}{'':>26}  {'python -c pass':<30}{nothing[0]:>9.3f}")
+        if args.phases:
+            print_phases(sides, data["week"], scratch, args.repeat)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
