@@ -24,19 +24,19 @@ import pandas as pd
 from pipeline.model import FileReport, rows_text
 from pipeline.roster.overrides import IDENTITY_FIELDS, Fixes
 from pipeline.roster.store import dumps, loads
-from pipeline.rules import identity, results, spec, townships
-from pipeline.tools import frames
+from pipeline.rules import identity, results, spec
 
 FORM_KEYS = [c.key for c in spec.form().columns]
 CORRECTED_BLANK = ("investigation", "result", "remark")  # a corrected row's blanks here clear the record's
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+SHARED_FIELDS = ("township", "village", "discovered")  # of the form: few values, kept by every record
 REBUILD_INDEXES_AT = 20_000  # persons changed in one run; see save_roster
 PERSON_COLUMNS = ["key", "township", "village", "name", "id_number", "data", "status", "programme",
                   "result_date", "referral", "discovered", "first_seen", "updated", "key_since",
                   "decided_on", "submission_id", "sheet", "row"]
 
 
-def _text(value) -> str | None:
+def as_text(value) -> str | None:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     return str(value)
@@ -48,12 +48,15 @@ class Roster:
 
     persons: dict[str, dict] = field(default_factory=dict)
     by_id: dict[tuple[str, str], str] = field(default_factory=dict)
-    by_name: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    by_name: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)
     filled: dict[int, str | None] = field(default_factory=dict)  # submission id → 填报日期 (ISO)
     # (township, name) → the run date that first saw a row of theirs, rejected and not yet resolved
     rejected_on: dict[tuple[str, str], str] = field(default_factory=dict)
     fixes: Fixes = field(default_factory=Fixes)  # the bureau's corrections (roster/overrides.py)
+    # One object for each repeated value of the merged rows (a township, village, date, row
+    # number): 300,000 people held each as their own copy, some 60 MB.
+    shared: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, db: sqlite3.Connection) -> Roster:
@@ -89,9 +92,9 @@ class Roster:
         self.persons[key] = person
         if person["id_number"]:
             self.by_id[(person["township"], person["id_number"])] = key
-        names = self.by_name.setdefault((person["township"], person["name"]), [])
-        if key not in names:
-            names.append(key)
+        names = self.by_name.get((person["township"], person["name"]), ())
+        if key not in names:  # a tuple: most names are one person's, and a tuple is half a list
+            self.by_name[(person["township"], person["name"])] = (*names, key)
 
     def find(self, township: str, village: str | None, name: str, id_number: str | None) -> str | None:
         """The key of the person a row is about, or None for someone new."""
@@ -143,7 +146,20 @@ def _decided_on(old: dict | None, status: str, reported: str, corrects: bool = F
 def _column(records: pd.DataFrame, key: str) -> list:
     if key not in records:
         return [None] * len(records)
-    return [v if v is None or v.__class__ is str else _text(v) for v in records[key].tolist()]
+    return [v if v is None or v.__class__ is str else as_text(v) for v in records[key].tolist()]
+
+
+def _shared(roster: Roster, values: list) -> list:
+    """`values` with each text and whole number replaced by the roster's one copy of it."""
+    share = roster.shared.setdefault
+    return [share(v, v) if v.__class__ is str or v.__class__ is int else v for v in values]
+
+
+def _stored(db: sqlite3.Connection, version: int, versions: list, base: int) -> str:
+    """The text of a version: one of this file's (after `base`, not yet written), or one in the store."""
+    if version > base:
+        return versions[version - base - 1][4]
+    return db.execute("SELECT data FROM versions WHERE id = ?", (version,)).fetchone()[0]
 
 
 def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submission_id: int,
@@ -158,9 +174,15 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
     reported = filled if filled and filled <= today else today
     versions, older, completed, moved, renumbered = [], 0, 0, [], []
     ids_in_file = set(records["id_number"].dropna()) if "id_number" in records else set()
-    form = zip(*(_column(records, k) for k in FORM_KEYS))  # a row's form fields, column by column
-    rest = zip(records["status"].tolist(), records["result_date"].tolist(), records["programme"].tolist(),
-               records["referral"].tolist(), records["_sheet"].tolist(), records["_row"].tolist())
+    # A row's form fields, column by column; those a person's record keeps, shared.
+    form = zip(*(_shared(roster, _column(records, k)) if k in SHARED_FIELDS else _column(records, k)
+                 for k in FORM_KEYS))
+    rest = zip(records["status"].tolist(), records["result_date"].tolist(),
+               *(_shared(roster, records[k].tolist()) for k in ("programme", "referral", "_sheet", "_row")))
+    # This file's versions are written at its end, numbered on from the store's last: a new
+    # person's record is their first version word for word, so it is kept there (as its id)
+    # rather than in memory twice, and read back when the roster is saved.
+    base = db.execute("SELECT coalesce(max(id), 0) FROM versions").fetchone()[0]
     for values, (status, result_date, programme, referral, sheet, row) in zip(form, rest):
         data = dict(zip(FORM_KEYS, values))
         township, name, village, id_number = data["township"], data["name"], data["village"], data["id_number"]
@@ -174,6 +196,8 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
             data.update({k: roster.persons[key][k] for k in IDENTITY_FIELDS if k not in roster.fixes.values.get(key, {})})
             township, name = data["township"], data["name"]
         old = roster.persons.get(key) if key else None
+        if old is not None and old["data"].__class__ is int:  # a person new in this run, met again
+            old["data"] = _stored(db, old["data"], versions, base)
         if old is not None and roster.fixes.holds(key):  # corrected fields stand against the row
             data, (status, result_date, programme, referral) = roster.fixes.hold(
                 key, old, data, (status, result_date, programme, referral), (sheet, int(row)), as_of)
@@ -206,14 +230,15 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
             discovered = data["discovered"]
         elif data["discovered"] and data["discovered"] > discovered:
             moved.append(int(row))  # the earlier date stands: the clock is not reset by a later one
-        result_date = result_date.isoformat() if result_date else None
+        result_date = roster.shared.setdefault(iso := result_date.isoformat(), iso) if result_date else None
         status = results.with_record_remark(status, data, merged, as_of)
         if old is not None and not data["result"] and not corrects:  # an empty 办理结果 never undoes a decision
             status, result_date = old["status"], old["result_date"]
         decided = data["result"] or old is None or corrects
         person = {
             "key": key, "township": township, "village": merged.get("village"), "name": name,
-            "id_number": merged.get("id_number"), "data": merged_text, "status": status,
+            "id_number": merged.get("id_number"), "data": merged_text if old is not None else base + len(versions) + 1,
+            "status": status,
             "programme": programme if decided else old["programme"],
             "result_date": result_date,
             "referral": referral if decided else old["referral"],
@@ -315,7 +340,8 @@ def save_roster(db: sqlite3.Connection, roster: Roster) -> None:
 
     When most of a large roster changed (a district's first run), the look-up indexes are
     dropped and built again once the rows are in: one sort instead of a scattered insertion
-    per person, which took 10 s of a 300,000-person run instead of 4–6 s.
+    per person, which took 10 s of a 300,000-person run instead of 4–6 s. A record kept as
+    the id of its version (apply_rows) is copied from there.
     """
     fields = operator.itemgetter(*PERSON_COLUMNS)
     changed = sorted(roster.changed)
@@ -326,36 +352,11 @@ def save_roster(db: sqlite3.Connection, roster: Roster) -> None:
                          "AND sql IS NOT NULL").fetchall() if rebuild else []
     for name, _ in indexes:
         db.execute(f'DROP INDEX "{name}"')
-    placeholders = ",".join("?" * len(PERSON_COLUMNS))
+    placeholders = ",".join(f"CASE typeof(?{n}) WHEN 'integer' THEN (SELECT data FROM versions WHERE id = ?{n}) "
+                            f"ELSE ?{n} END" if c == "data" else f"?{n}" for n, c in enumerate(PERSON_COLUMNS, 1))
     db.executemany(f"INSERT OR REPLACE INTO persons ({','.join(PERSON_COLUMNS)}) VALUES ({placeholders})", rows)
     for _, sql in indexes:
         db.execute(sql)
-
-
-def save_rejected(db: sqlite3.Connection, report: FileReport, submission_id: int) -> None:
-    """Keep every rejected row, of the form and of 走访记录 (as the township typed it), and every
-    problem of a file. A row's township, when it is not one (城西镇, blank), is the file's: the
-    corrected row is then known for the one sent back (its discovery, its resolution)."""
-    known = set(townships.names())
-    rows = []
-    if report.rejected_rows is not None and not report.rejected_rows.empty:
-        raw = report.raw
-        for index, row in report.rejected_rows.iterrows():
-            data = {k: raw.at[index, k] for k in FORM_KEYS if raw.at[index, k]}
-            township = row["township"] if row["township"] in known else report.township
-            rows.append((submission_id, row["_sheet"], int(row["_row"]), township, _text(row["name"]), dumps(data)))
-    sent_back = report.visits_sent_back()
-    if sent_back is not None:
-        keys = spec.visits_table().keys
-        for row in frames.records(sent_back):
-            township = townships.canonical(row["township"] or "") or report.township
-            rows.append((submission_id, row["_sheet"], int(row["_row"]), township, row["name"] or None,
-                         dumps({k: row[k] for k in keys if row[k]})))
-    db.executemany("INSERT INTO rejected_rows (submission_id, sheet, row, township, name, data) "
-                   "VALUES (?,?,?,?,?,?)", rows)
-    db.executemany(
-        "INSERT INTO problems (submission_id, sheet, row, column_header, value, code, message) VALUES (?,?,?,?,?,?,?)",
-        [(submission_id, e.sheet, e.row, e.column, e.value, e.code, e.message) for e in report.errors])
 
 
 SAME_ID = "同一身份证号，不同乡镇（街道）"
@@ -381,17 +382,3 @@ def possible_duplicates(roster: pd.DataFrame) -> pd.DataFrame:
     by_name = by_name.sort_values(["township", "name", "first_seen", "id_number"])
     by_name = by_name.assign(reason=SAME_NAME, group=by_name["township"] + " " + by_name["name"])
     return pd.concat([by_id, by_name], ignore_index=True)
-
-
-def save_assistants(db: sqlite3.Connection, report: FileReport, submission_id: int) -> None:
-    """A township's 协理员名册 replaces its earlier one, village by village; a blank name
-    records a village that has no assistant."""
-    if report.assistants is None or report.assistants.empty:
-        return
-    rows = report.assistants.to_dict("records")
-    for township, village in sorted({(r["township"], r["village"]) for r in rows}):
-        db.execute("DELETE FROM assistants WHERE township = ? AND village = ?", (township, village))
-    db.executemany("INSERT OR REPLACE INTO assistants (township, village, assistant, phone, submission_id) "
-                   "VALUES (?,?,?,?,?)",
-                   [(r["township"], r["village"], _text(r.get("assistant")) or "", _text(r.get("phone")), submission_id)
-                    for r in rows])

@@ -160,9 +160,10 @@ def string_xml(text: str, style: str, prefix: str = "") -> str:
     return f'{prefix}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def texts_xml(values: Sequence, style: str, prefix: str, fmt: Format | None, date_fmt: Format | None) -> list[str]:
+def texts_xml(values: Sequence, style: str, prefix: str, fmt: Format | None, date_fmt: Format | None,
+              suffix: str = "") -> list[str]:
     """What _string_xml (or _cell_xml, for a blank, a number, a date) gives for each of
-    `values`, all in one format. The texts that need no escape, no kept space and no cut,
+    `values`, all in one format, between `prefix` and `suffix`. The texts that need no escape, no kept space and no cut,
     most cells of a ledger, are rendered together with one join, replace and split; the
     few others, and the values that are not text, one by one.
 
@@ -186,7 +187,7 @@ def texts_xml(values: Sequence, style: str, prefix: str, fmt: Format | None, dat
                 texts.append(value)
                 where.append(index)
             else:
-                out[index] = prefix + cell_xml(value, fmt, date_fmt)
+                out[index] = prefix + cell_xml(value, fmt, date_fmt) + suffix
         if not texts:
             return out
         joined = _CELL_SEP.join(texts)
@@ -205,14 +206,14 @@ def texts_xml(values: Sequence, style: str, prefix: str, fmt: Format | None, dat
             careful.update(n for n, text in enumerate(texts) if _EXCEL_ESCAPED.search(text))
     for n in careful:
         text = texts[n]
-        out[where[n]] = string_xml(text, style_attr(quoted(fmt)) if text[:1] in FORMULA_STARTS else style, prefix)
+        out[where[n]] = string_xml(text, style_attr(quoted(fmt)) if text[:1] in FORMULA_STARTS else style, prefix) + suffix
     if careful:
         plain = [n for n in range(len(texts)) if n not in careful]
         joined = _CELL_SEP.join(texts[n] for n in plain)
     else:
         plain = range(len(texts))
     if plain:
-        head, tail = f'{prefix}"{style} t="inlineStr"><is><t>', "</t></is></c>"
+        head, tail = f'{prefix}"{style} t="inlineStr"><is><t>', "</t></is></c>" + suffix
         rendered = (head + joined.replace(_CELL_SEP, tail + _CELL_SEP + head) + tail).split(_CELL_SEP)
         if every and not careful:
             return rendered

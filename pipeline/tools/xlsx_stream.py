@@ -26,7 +26,6 @@ from pipeline.tools.xlsx_cells import cell_xml, style_attr, texts_xml, write_tex
 _SEQ_MARK = "\x01"  # the block's 序号 in a rendered row; never in escaped text
 SEQ = "序号"                     # as a column's values: each row's number within its block, 1, 2, 3…
 STREAM_CHUNK = 2000             # table rows rendered at a time
-_ROW_MARK = "\x00"  # the row number in a rendered row; never in escaped text
 _STREAM_ATTRS = ("constant_memory", "previous_row", "table", "row_info", "fh",
                  "_write_single_row", "_check_dimensions")
 Formats = Format | Sequence[Format] | None  # one for the whole column, or one per table row
@@ -279,33 +278,39 @@ class _Block:
 
 
 def _stream(blocks, columns: Sequence[Column], count: int, date_fmt, heights) -> list[int]:
-    # Each table row is rendered once as a string with placeholders for the row number
-    # (ROW_MARK, in every cell reference) and the block's 序号 (SEQ_MARK); each block then
-    # fills them in with two str.replace calls. Rendered text never holds either mark:
-    # control characters are escaped to _xHHHH_.
+    # Each table row is rendered once as the pieces between its row numbers: <row r=" | ">
+    # <c r="A | the A cell and <c r="B | … | the last cell and </row>, so that each block
+    # writes it with one join on its row number; the block's 序号 (SEQ_MARK) is filled into
+    # its own small piece. Rendered text never holds the mark: control characters are
+    # escaped to _xHHHH_.
     targets = [_Block(ws, first, rows, len(columns)) for ws, first, rows in blocks]
-    renderers = [ColumnXML(values, fmt, date_fmt, f'<c r="{xl_col_to_name(col)}{_ROW_MARK}')
-                 for col, (values, fmt) in enumerate(columns)]
-    has_seq = any(_is_seq(values) for values, _ in columns)
-    row_attrs: dict[float, str] = {}
+    starts = [f'<c r="{xl_col_to_name(col)}' for col in range(len(columns))]
+    renderers = [ColumnXML(values, fmt, date_fmt, "", suffix)
+                 for (values, fmt), suffix in zip(columns, [*starts[1:], "</row>"])]
+    seq_at = [2 + col for col, (values, _) in enumerate(columns) if _is_seq(values)]
+    heads: dict[float | None, str] = {}  # the piece after the row number: its height, the first cell's start
     for chunk in range(0, count, STREAM_CHUNK):
         stop = min(count, chunk + STREAM_CHUNK)
-        bodies = ["".join(cells) for cells in zip(*(r.render(chunk, stop) for r in renderers))]
+        rows = []
+        for index, cells in enumerate(zip(*(r.render(chunk, stop) for r in renderers)), start=chunk):
+            points = None if heights is None else heights[index]
+            head = heads.get(points) or heads.setdefault(
+                points, f'"{"" if points is None else _height_attr(points)}>{starts[0]}')
+            rows.append(['<row r="', head, *cells])
         for target in targets:
             seq, wanted = target.take(stop)
             out: list[str] = []
             append = out.append
+            first = target.first
             for index in wanted:
                 seq += 1
-                number = str(target.first + seq)
-                body = bodies[index - chunk].replace(_ROW_MARK, number)
-                if has_seq:
-                    body = body.replace(_SEQ_MARK, str(seq))
-                height = ""
-                if heights is not None:
-                    height = row_attrs.get(heights[index]) or row_attrs.setdefault(
-                        heights[index], _height_attr(heights[index]))
-                append(f'<row r="{number}"{height}>{body}</row>')
+                pieces = rows[index - chunk]
+                if seq_at:
+                    pieces = pieces.copy()
+                    text = str(seq)
+                    for at in seq_at:
+                        pieces[at] = pieces[at].replace(_SEQ_MARK, text)
+                append(str(first + seq).join(pieces))
             if out:
                 target.ws.fh.write("".join(out))
     return [target.finish() for target in targets]
@@ -324,22 +329,23 @@ class ColumnXML:
     that memory stays flat however many rows there are.
     """
 
-    def __init__(self, values: Sequence | str, fmt: Formats, date_fmt: Format | None, prefix: str):
-        self.values, self.fmt, self.date_fmt, self.prefix = values, fmt, date_fmt, prefix
+    def __init__(self, values: Sequence | str, fmt: Formats, date_fmt: Format | None, prefix: str, suffix: str = ""):
+        self.values, self.fmt, self.date_fmt, self.prefix, self.suffix = values, fmt, date_fmt, prefix, suffix
         self.single = fmt is None or isinstance(fmt, Format)
         self.style = style_attr(fmt) if self.single else None
         self.seq = _is_seq(values)
         self.cache: dict | None = {}
 
     def render(self, start: int, stop: int) -> list[str]:
-        prefix, fmt, date_fmt = self.prefix, self.fmt, self.date_fmt
+        prefix, suffix, fmt, date_fmt = self.prefix, self.suffix, self.fmt, self.date_fmt
         if self.seq:
-            return [f'{prefix}"{style_attr(_pick(fmt, index))}><v>{_SEQ_MARK}</v></c>' for index in range(start, stop)]
+            return [f'{prefix}"{style_attr(_pick(fmt, index))}><v>{_SEQ_MARK}</v></c>{suffix}'
+                    for index in range(start, stop)]
         chunk = self.values[start:stop]
         if self.cache is None and self.single:  # mostly distinct text: the common case, without _cell_xml's checks
-            return texts_xml(chunk, self.style, prefix, fmt, date_fmt)
+            return texts_xml(chunk, self.style, prefix, fmt, date_fmt, suffix)
         if self.cache is None:
-            return [prefix + cell_xml(v, f, date_fmt) for v, f in zip(chunk, fmt[start:stop])]
+            return [prefix + cell_xml(v, f, date_fmt) + suffix for v, f in zip(chunk, fmt[start:stop])]
         cache = self.cache
         formats = [fmt] * len(chunk) if self.single else fmt[start:stop]
         out = []
@@ -349,9 +355,9 @@ class ColumnXML:
                 key = (value.__class__, value, id(cell_fmt))
                 xml = cache.get(key)
                 if xml is None:
-                    xml = cache[key] = prefix + cell_xml(value, cell_fmt, date_fmt)
+                    xml = cache[key] = prefix + cell_xml(value, cell_fmt, date_fmt) + suffix
             except TypeError:  # an unhashable value: rendered as its text
-                xml = prefix + cell_xml(value, cell_fmt, date_fmt)
+                xml = prefix + cell_xml(value, cell_fmt, date_fmt) + suffix
             append(xml)
         if len(cache) > len(chunk) // 2:
             self.cache = None  # mostly distinct values: remembering them only costs memory
