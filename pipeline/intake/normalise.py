@@ -179,6 +179,7 @@ def cleaner(column: spec.Column) -> Callable:
 
 
 _MISSING = object()
+SHARE_SAMPLE = 64  # cells looked at to tell a column of repeated texts (see _one_per_text)
 _SEP = "\x00"  # joins a column's texts into one string (a column whose cells hold it is cleaned cell by cell)
 
 
@@ -209,7 +210,8 @@ _JOINED_EDITS: dict[str, Callable[[str], str]] = {
 def clean_column(values: list, texts: list[str], column: spec.Column) -> list[str | None]:
     """cleaner(column) of every cell, given the cells' texts (cell_text): the same result
     from a few passes over the whole column joined into one string, instead of a few Python
-    calls per cell, which made up most of the time of checking a 10,000-row workbook.
+    calls per cell, which made up most of the time of checking a 10,000-row workbook. Where
+    cleaning changes nothing, the value is the text object itself, not an equal copy.
 
     Dates are parsed cell by cell (a typed date cell is not its text), and so is a column
     whose cells hold the joining character itself."""
@@ -217,19 +219,30 @@ def clean_column(values: list, texts: list[str], column: spec.Column) -> list[st
         return []
     joined = _SEP.join(texts)
     if column.kind == "date" or joined.count(_SEP) != len(texts) - 1:
-        return _per_distinct(values, cleaner(column))
-    joined = _clean_spaces(joined)
+        return _same_where_equal(texts, _per_distinct(values, cleaner(column)))
+    edited = _clean_spaces(joined)
     edit = _JOINED_EDITS.get(column.kind)
     if edit:
-        joined = edit(joined)
-    cleaned = [t.strip() or None for t in joined.split(_SEP)]
-    if column.kind == "name" and any(quote in joined for quote in _QUOTES):
+        edited = edit(edited)
+    # A joined column that no edit changed (most are) is the cells' texts: they are trimmed as
+    # they are, and strip gives back the text itself where there is nothing to trim.
+    unchanged = edited == joined
+    cleaned = list(map(str.strip, texts if unchanged else edited.split(_SEP)))
+    if "" in cleaned:
+        cleaned = [t or None for t in cleaned]
+    if column.kind == "name" and any(quote in edited for quote in _QUOTES):
         cleaned = [t and _unquoted(t) for t in cleaned]
-    if column.kind in ("text", *_JOINED_EDITS):
-        return cleaned
-    fn = cleaner(column)  # township, vocab, types: a look-up once per distinct text
-    done = {t: _chosen(fn, t) for t in set(cleaned) if t is not None}
-    return [None if t is None else done[t] for t in cleaned]
+    if column.kind not in ("text", *_JOINED_EDITS):
+        fn = cleaner(column)  # township, vocab, types: a look-up once per distinct text
+        done = {t: t if (c := _chosen(fn, t)) == t else c for t in set(cleaned) if t is not None}
+        cleaned = [None if t is None else done[t] for t in cleaned]
+    return cleaned if unchanged else _same_where_equal(texts, cleaned)
+
+
+def _same_where_equal(texts: list[str], clean: list) -> list:
+    """The text object itself where the clean value equals it: one string to keep in memory and
+    to pickle back from a child, not two equal ones."""
+    return [t if c == t else c for t, c in zip(texts, clean)]
 
 
 @lru_cache(maxsize=16384)  # every file of a week names the same townships, methods and programmes
@@ -284,6 +297,18 @@ def _texts(cells: list) -> list[str]:
     return out
 
 
+def _one_per_text(texts: list[str]) -> list[str]:
+    """A column whose texts repeat (乡镇, 发现方式, 办理结果 …) with one string object per distinct
+    text: calamine gives each cell its own, which a forked child pickles back one by one, and
+    each is hashed again by every look-up. A column whose first cells are mostly distinct (names,
+    ID numbers) is left as it is: hashing its every cell would be the only gain."""
+    head = texts[:SHARE_SAMPLE]
+    if len(set(head)) * 2 > len(head):
+        return texts
+    one = dict(zip(texts, texts))
+    return list(map(one.__getitem__, texts))
+
+
 def prepare(located: Located, table: spec.Table) -> None:
     """Turn a located table's cells into each column's texts and clean values, and drop the cells.
 
@@ -299,16 +324,14 @@ def prepare(located: Located, table: spec.Table) -> None:
         cells = list(columns[index]) if index is not None else [None] * len(located.rows)
         if col.key in located.repeated and col.key in spec.joined_when_repeated():  # a second 备注 column
             cells = _joined(cells, [columns[i] for i in located.repeated[col.key]])
-        texts = _texts(cells)
+        texts = _one_per_text(_texts(cells))
         clean = clean_column(cells, texts, col)
         if col.kind in UNKNOWN_MAY_BE_WRITTEN and not col.required:  # 不详, 无, / : not known, so blank
             unknown = spec.unknown_placeholders()
             clean = [None if c in unknown else c for c in clean]
         if col.key == "result" and located.result_dates is not None:
             clean = _with_result_dates(clean, columns[located.result_dates])
-        # The text itself where cleaning changed nothing, as for most cells: one string
-        # object, not two equal ones, to keep in memory and to pickle back from a child.
-        prepared[col.key] = (texts, [t if c == t else c for t, c in zip(texts, clean)])
+        prepared[col.key] = (texts, clean)
     located.prepared, located.cells = prepared, []
 
 
