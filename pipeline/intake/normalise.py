@@ -267,7 +267,7 @@ def _transposed(located: Located) -> list[tuple]:
             *(i for indexes in located.repeated.values() for i in indexes)]
     width = max(used, default=-1) + 1
     cells = located.cells
-    if any(len(row) < width for row in cells):  # CSV rows may be short; workbook rows are all one width
+    if cells and min(map(len, cells)) < width:  # CSV rows may be short; workbook rows are all one width
         cells = [row if len(row) >= width else [*row, *[None] * (width - len(row))] for row in cells]
     return list(zip(*cells)) if cells else [() for _ in range(width)]
 
