@@ -2,7 +2,7 @@
 
     python benchmarks/bench_check.py [--rows 10000] [--files 30] [--file-rows 300] [--repeat 5]
 
-Prints rows/s and the ratio check / bare read (aim: ≤ 3× in-process), and the wall time of
+Prints rows/s and the ratio check / bare read (aim: ≤ 2× in-process, issue 18), and the wall time of
 the whole `jiuzhu check` process on the big workbook, Python start included (aim: < 2 s).
 Timings are the best of --repeat runs; the machine is shared, so compare ratios.
 """

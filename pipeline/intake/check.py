@@ -9,9 +9,11 @@ good rows; nothing here raises for a bad submission.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -222,19 +224,37 @@ def check_files(paths: list[Path], as_of: date | None = None, *,
     as_of = as_of or date.today()
     digests = digests or {}
     paths = [Path(p) for p in paths]
-    if "pandera" in sys.modules:
-        there, here = _halves([_size(p) for p in paths])
-        if there:
-            return _check_shares(paths, there, here, as_of, digests, on_read)
-        # One file, or one core: a child would only cost its fork and the pickling back.
-        return Report(_validate_files([done for _, done in _read_each(paths, here, digests, on_read)], as_of))
-    files = _read_all(paths, digests, on_read)
-    there, here = _halves([sum(len(t.rows) for ts in done.tables.values() for t in ts) for done in files])
-    if not there:
-        return Report(_validate_files(files, as_of))
-    theirs, ours = parallel.both(lambda: _validate_files([files[i] for i in there], as_of),
-                                 lambda: _validate_files([files[i] for i in here], as_of))
-    return Report(_in_order(there, theirs, here, ours))
+    with _collector_paused():
+        if "pandera" in sys.modules:
+            there, here = _halves([_size(p) for p in paths])
+            if there:
+                return _check_shares(paths, there, here, as_of, digests, on_read)
+            # One file, or one core: a child would only cost its fork and the pickling back.
+            return Report(_validate_files([done for _, done in _read_each(paths, here, digests, on_read)], as_of))
+        files = _read_all(paths, digests, on_read)
+        there, here = _halves([sum(len(t.rows) for ts in done.tables.values() for t in ts) for done in files])
+        if not there:
+            return Report(_validate_files(files, as_of))
+        theirs, ours = parallel.both(lambda: _validate_files([files[i] for i in there], as_of),
+                                     lambda: _validate_files([files[i] for i in here], as_of))
+        return Report(_in_order(there, theirs, here, ours))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused for a check, as Mercurial's util.nogc does while it builds
+    big lists. Reading makes a list per row and a string per cell: some forty collections a check,
+    and about every third check one of the whole heap (pandas, pandera, the roster: 0.1 s), which
+    in a forked child also writes to every old object, copying the page it sits on. A check makes
+    no garbage that only the collector can free (gc.collect() after one finds none)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _check_shares(paths: list[Path], there: list[int], here: list[int], as_of: date,

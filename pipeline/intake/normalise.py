@@ -179,6 +179,7 @@ def cleaner(column: spec.Column) -> Callable:
 
 
 _MISSING = object()
+SHARE_SAMPLE = 64  # cells looked at to tell a column of repeated texts (see _one_per_text)
 _SEP = "\x00"  # joins a column's texts into one string (a column whose cells hold it is cleaned cell by cell)
 
 
@@ -209,7 +210,8 @@ _JOINED_EDITS: dict[str, Callable[[str], str]] = {
 def clean_column(values: list, texts: list[str], column: spec.Column) -> list[str | None]:
     """cleaner(column) of every cell, given the cells' texts (cell_text): the same result
     from a few passes over the whole column joined into one string, instead of a few Python
-    calls per cell, which made up most of the time of checking a 10,000-row workbook.
+    calls per cell, which made up most of the time of checking a 10,000-row workbook. Where
+    cleaning changes nothing, the value is the text object itself, not an equal copy.
 
     Dates are parsed cell by cell (a typed date cell is not its text), and so is a column
     whose cells hold the joining character itself."""
@@ -217,19 +219,30 @@ def clean_column(values: list, texts: list[str], column: spec.Column) -> list[st
         return []
     joined = _SEP.join(texts)
     if column.kind == "date" or joined.count(_SEP) != len(texts) - 1:
-        return _per_distinct(values, cleaner(column))
-    joined = _clean_spaces(joined)
+        return _same_where_equal(texts, _per_distinct(values, cleaner(column)))
+    edited = _clean_spaces(joined)
     edit = _JOINED_EDITS.get(column.kind)
     if edit:
-        joined = edit(joined)
-    cleaned = [t.strip() or None for t in joined.split(_SEP)]
-    if column.kind == "name" and any(quote in joined for quote in _QUOTES):
+        edited = edit(edited)
+    # A joined column that no edit changed (most are) is the cells' texts: they are trimmed as
+    # they are, and strip gives back the text itself where there is nothing to trim.
+    unchanged = edited == joined
+    cleaned = list(map(str.strip, texts if unchanged else edited.split(_SEP)))
+    if "" in cleaned:
+        cleaned = [t or None for t in cleaned]
+    if column.kind == "name" and any(quote in edited for quote in _QUOTES):
         cleaned = [t and _unquoted(t) for t in cleaned]
-    if column.kind in ("text", *_JOINED_EDITS):
-        return cleaned
-    fn = cleaner(column)  # township, vocab, types: a look-up once per distinct text
-    done = {t: _chosen(fn, t) for t in set(cleaned) if t is not None}
-    return [None if t is None else done[t] for t in cleaned]
+    if column.kind not in ("text", *_JOINED_EDITS):
+        fn = cleaner(column)  # township, vocab, types: a look-up once per distinct text
+        done = {t: t if (c := _chosen(fn, t)) == t else c for t in set(cleaned) if t is not None}
+        cleaned = [None if t is None else done[t] for t in cleaned]
+    return cleaned if unchanged else _same_where_equal(texts, cleaned)
+
+
+def _same_where_equal(texts: list[str], clean: list) -> list:
+    """The text object itself where the clean value equals it: one string to keep in memory and
+    to pickle back from a child, not two equal ones."""
+    return [t if c == t else c for t, c in zip(texts, clean)]
 
 
 @lru_cache(maxsize=16384)  # every file of a week names the same townships, methods and programmes
@@ -254,20 +267,31 @@ def _transposed(located: Located) -> list[tuple]:
             *(i for indexes in located.repeated.values() for i in indexes)]
     width = max(used, default=-1) + 1
     cells = located.cells
-    if any(len(row) < width for row in cells):  # CSV rows may be short; workbook rows are all one width
+    if cells and min(map(len, cells)) < width:  # CSV rows may be short; workbook rows are all one width
         cells = [row if len(row) >= width else [*row, *[None] * (width - len(row))] for row in cells]
     return list(zip(*cells)) if cells else [() for _ in range(width)]
+
+
+_NUMBERS = {int, float, bool}  # kinds whose values can be equal to another kind's
 
 
 def _texts(cells: list) -> list[str]:
     """cell_text of each cell: most are text already; a column of dates or numbers repeats
     its values, so each distinct one is spelt once."""
-    kinds = set(map(type, cells))
-    if kinds == {str}:
+    try:  # text only, as most columns are: told by one join, at a tenth of the cost of each cell's type
+        "".join(cells)
         return cells
+    except TypeError:
+        pass
+    kinds = set(map(type, cells))
     if kinds == {str, type(None)} or kinds == {type(None)}:  # text and blanks: nothing to spell
         return ["" if v is None else v for v in cells]
-    spelt: dict = {}
+    if len(kinds & _NUMBERS) < 2 and (float not in kinds or all(v == v for v in set(cells) if v.__class__ is float)):
+        # No two kinds of value that are equal as keys but spelt apart (1 and 1.0, 1 and True), and
+        # no NaN, which equals nothing: a look-up of each distinct value's text, done in C.
+        spelt = {v: cell_text(v) for v in set(cells) if v.__class__ is not str}
+        return list(map(spelt.get, cells, cells))
+    spelt = {}
     out = []
     append = out.append
     for v in cells:
@@ -282,6 +306,18 @@ def _texts(cells: list) -> list[str]:
                 text = spelt[key] = cell_text(v)
             append(text)
     return out
+
+
+def _one_per_text(texts: list[str]) -> list[str]:
+    """A column whose texts repeat (乡镇, 发现方式, 办理结果 …) with one string object per distinct
+    text: calamine gives each cell its own, which a forked child pickles back one by one, and
+    each is hashed again by every look-up. A column whose first cells are mostly distinct (names,
+    ID numbers) is left as it is: hashing its every cell would be the only gain."""
+    head = texts[:SHARE_SAMPLE]
+    if len(set(head)) * 2 > len(head):
+        return texts
+    one = dict(zip(texts, texts))
+    return list(map(one.__getitem__, texts))
 
 
 def prepare(located: Located, table: spec.Table) -> None:
@@ -299,16 +335,14 @@ def prepare(located: Located, table: spec.Table) -> None:
         cells = list(columns[index]) if index is not None else [None] * len(located.rows)
         if col.key in located.repeated and col.key in spec.joined_when_repeated():  # a second 备注 column
             cells = _joined(cells, [columns[i] for i in located.repeated[col.key]])
-        texts = _texts(cells)
+        texts = _one_per_text(_texts(cells))
         clean = clean_column(cells, texts, col)
         if col.kind in UNKNOWN_MAY_BE_WRITTEN and not col.required:  # 不详, 无, / : not known, so blank
             unknown = spec.unknown_placeholders()
             clean = [None if c in unknown else c for c in clean]
         if col.key == "result" and located.result_dates is not None:
             clean = _with_result_dates(clean, columns[located.result_dates])
-        # The text itself where cleaning changed nothing, as for most cells: one string
-        # object, not two equal ones, to keep in memory and to pickle back from a child.
-        prepared[col.key] = (texts, [t if c == t else c for t, c in zip(texts, clean)])
+        prepared[col.key] = (texts, clean)
     located.prepared, located.cells = prepared, []
 
 

@@ -315,9 +315,12 @@ def locate(sheet: Sheet) -> Located | None:
     nothing_initials = spec.nothing_to_report_initials()
     # The loop below runs once per row of every sheet: its tests are written out inline, cheapest
     # first, since most rows are people and pass them all.
+    rows, cells, below_footer, numbers = located.rows, located.cells, located.below_footer, sheet.row_numbers
     for offset, row in enumerate(sheet.rows[last_header + 1:], start=last_header + 1):
-        first = next(filter(_filled, row), None)
-        if first is None:
+        for first in row:  # the first filled cell (_filled, written out)
+            if first is not None and (first.__class__ is not str or first.strip()):
+                break
+        else:
             continue
         if first.__class__ is str:  # a footer, a total or a 填报单位 row starts with its label, never a number
             initial = first.lstrip()[:1]
@@ -346,7 +349,7 @@ def locate(sheet: Sheet) -> Located | None:
         if below and own < 2:
             continue  # under a footer or a total, a single cell is a note, a signature or a date
         # Each test below needs its first own cell to pass it: most rows are let through there.
-        text = cell_text(row[first_own])
+        text = v if (v := row[first_own]).__class__ is str else cell_text(v)
         if _NUMBERY.fullmatch(text) and _is_column_numbers(row):
             continue  # 1 2 3 … under the header, as printed forms number their columns
         if text.lstrip()[:1] in nothing_initials and spec.says_nothing(text) and \
@@ -360,8 +363,8 @@ def locate(sheet: Sheet) -> Located | None:
             i = None
         if i is not None and sum(cell_text(v).strip() in header_texts for v in row) >= MIN_HEADER_MATCHES:
             continue
-        located.rows.append(sheet.row_numbers[offset])
-        located.cells.append(row)
+        rows.append(numbers[offset])
+        cells.append(row)
         if footer:
-            located.below_footer.append(sheet.row_numbers[offset])
+            below_footer.append(numbers[offset])
     return located

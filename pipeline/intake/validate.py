@@ -54,6 +54,18 @@ EXCEL_ERRORS = frozenset(["#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM
                           "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"])
 
 
+def _shows_an_error(texts: list) -> bool:
+    """Whether a column's texts hold a formula's error. Each error starts with #: a column without
+    one (most) is told by one scan of its joined texts, not a look-up of each text, whose hash
+    nothing else may need (a 家庭基本情况 is long)."""
+    try:
+        if "#" not in "\x00".join(texts):
+            return False
+    except TypeError:  # not all texts
+        pass
+    return not EXCEL_ERRORS.isdisjoint(texts)
+
+
 def _is_phone(text: str) -> bool:
     if _PHONE.fullmatch(text):  # one number without marks: most cells, at a tenth of the cost
         return True
@@ -221,7 +233,7 @@ def validate(raw: pd.DataFrame, clean: pd.DataFrame, table: spec.Table, *,
     # A formula's error is said as such, instead of whatever else the cell's text breaks.
     # Not in 序号, which is never used: a #DIV/0! there must not send the person back.
     shown = {(int(index), key): raw.at[index, key] for key in table.keys
-             if key in raw and key != "seq" and not EXCEL_ERRORS.isdisjoint(raw[key].tolist())  # a set look-up
+             if key in raw and key != "seq" and _shows_an_error(raw[key].tolist())
              for index in raw.index[raw[key].isin(EXCEL_ERRORS)]}
     issues = [issue(index, key, "invalid_value", messages.FORMULA_ERROR.format(
         header=spec.short_label(header(index, key)), value=value), value) for (index, key), value in shown.items()]
