@@ -177,7 +177,7 @@ def main() -> None:
             for side in sides:
                 out = subprocess.run([sys.executable, "-c", CHECK, str(here), str(data["week"]), AS_OF,
                                       str(args.repeat)], env=side.env, capture_output=True, text=True,
-                                     check=True).stdout.split()
+                                     check=True, cwd=scratch).stdout.split()  # not the checkout: -c puts cwd first
                 checks.append((float(out[0]), float(out[1])))
             rows.append(("check 30×300 in-process (s)", [c[0] for c in checks], min(c[1] for c in checks),
                          "bare read, same process"))
