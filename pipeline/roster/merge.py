@@ -60,9 +60,15 @@ class Roster:
 
     @classmethod
     def load(cls, db: sqlite3.Connection) -> Roster:
+        """Every person of the store, each record's text (`data`, the largest column) left there
+        until a row meets the person (IN_STORE): a week's rows meet a few hundred of a year's
+        20,000 people, and reading all their texts was most of a merge's growth with history."""
         roster = cls()
-        for row in db.execute("SELECT * FROM persons"):
-            roster.add(dict(row))
+        columns = [r[1] for r in db.execute("PRAGMA table_info(persons)") if r[1] != "data"]
+        for row in db.execute(f"SELECT {', '.join(columns)} FROM persons"):
+            person = dict(row)
+            person["data"] = IN_STORE
+            roster.add(person)
         roster.filled = {r[0]: r[1] for r in db.execute("SELECT id, filled_date FROM submissions")}
         roster.rejected_on = {(r[0], r[1]): r[2] for r in db.execute(
             "SELECT r.township, r.name, min(s.received) FROM rejected_rows r JOIN submissions s "
@@ -155,8 +161,14 @@ def _shared(roster: Roster, values: list) -> list:
     return [share(v, v) if v.__class__ is str or v.__class__ is int else v for v in values]
 
 
-def _stored(db: sqlite3.Connection, version: int, versions: list, base: int) -> str:
-    """The text of a version: one of this file's (after `base`, not yet written), or one in the store."""
+IN_STORE = -1  # a person's `data` not yet read: the text is the one in the persons table
+
+
+def _stored(db: sqlite3.Connection, version: int, versions: list, base: int, key: str) -> str:
+    """The text of a version: one of this file's (after `base`, not yet written), or one in the store;
+    IN_STORE: the person's record as the persons table holds it."""
+    if version == IN_STORE:
+        return db.execute("SELECT data FROM persons WHERE key = ?", (key,)).fetchone()[0]
     if version > base:
         return versions[version - base - 1][4]
     return db.execute("SELECT data FROM versions WHERE id = ?", (version,)).fetchone()[0]
@@ -196,8 +208,8 @@ def apply_rows(db: sqlite3.Connection, roster: Roster, report: FileReport, submi
             data.update({k: roster.persons[key][k] for k in IDENTITY_FIELDS if k not in roster.fixes.values.get(key, {})})
             township, name = data["township"], data["name"]
         old = roster.persons.get(key) if key else None
-        if old is not None and old["data"].__class__ is int:  # a person new in this run, met again
-            old["data"] = _stored(db, old["data"], versions, base)
+        if old is not None and old["data"].__class__ is int:  # not read yet, or new in this run and met again
+            old["data"] = _stored(db, old["data"], versions, base, old["key"])
         if old is not None and roster.fixes.holds(key):  # corrected fields stand against the row
             data, (status, result_date, programme, referral) = roster.fixes.hold(
                 key, old, data, (status, result_date, programme, referral), (sheet, int(row)), as_of)
