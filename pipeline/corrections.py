@@ -90,7 +90,7 @@ def _change(store_path: Path, command: str, why: str, by: str | None,
                 with store.transaction(db):
                     entry = change(db)
             except BaseException:
-                snapshots.discard(snap)
+                snapshots.remove(snap)
                 raise
             snap.save(state="done")
             snapshots.prune(store_path, spec.thresholds()["keep_snapshots"])

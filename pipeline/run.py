@@ -89,7 +89,7 @@ def run(inbox: Path = settings.INBOX, outbox: Path = settings.OUTBOX, store_path
                                      warnings, snap)
             except BaseException:
                 if not runs.committed(db, snap.record["token"]):
-                    snapshots.discard(snap)
+                    snapshots.remove(snap)
                 raise
             snap.save(state="done")
             snapshots.prune(store_path, spec.thresholds()["keep_snapshots"])

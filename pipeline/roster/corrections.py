@@ -38,10 +38,6 @@ class Found:
     audit: list[dict] = field(default_factory=list)
 
 
-def _fixes(db: sqlite3.Connection) -> bool:
-    return overrides.has_tables(db)
-
-
 def find(db: sqlite3.Connection, text: str, limit: int = FIND_LIMIT) -> tuple[list[Found], int]:
     """Every person whose name, ID number or key contains `text` (and the persons that a matching
     merged key went into); (the first `limit` of them, how many matched)."""
@@ -50,7 +46,7 @@ def find(db: sqlite3.Connection, text: str, limit: int = FIND_LIMIT) -> tuple[li
     keys = [r[0] for r in db.execute(
         "SELECT key FROM persons WHERE name LIKE ? OR id_number LIKE ? OR key LIKE ? ORDER BY township, name, key",
         (like, like, like))]
-    if _fixes(db):
+    if overrides.has_tables(db):
         keys += [r[0] for r in db.execute("SELECT DISTINCT person_key FROM aliases WHERE alias LIKE ?", (like,))
                  if r[0] not in keys]
     return [about(db, key) for key in keys[:limit]], len(keys)
@@ -59,9 +55,8 @@ def find(db: sqlite3.Connection, text: str, limit: int = FIND_LIMIT) -> tuple[li
 def about(db: sqlite3.Connection, key: str) -> Found:
     """Everything the store holds about one person (key as in the persons table)."""
     person = dict(db.execute("SELECT * FROM persons WHERE key = ?", (key,)).fetchone())
-    fixes = _fixes(db)
-    found = Found(person, loads(person["data"]), fixes and db.execute(
-        "SELECT 1 FROM withdrawn WHERE person_key = ?", (key,)).fetchone() is not None)
+    fixes = overrides.has_tables(db)
+    found = Found(person, loads(person["data"]), fixes and withdrawn(db, key))
     if fixes:
         found.aliases = [r[0] for r in db.execute("SELECT alias FROM aliases WHERE person_key = ? ORDER BY alias", (key,))]
         found.overrides = dict(db.execute("SELECT field, value FROM overrides WHERE person_key = ?", (key,)).fetchall())
@@ -83,7 +78,7 @@ def resolve(db: sqlite3.Connection, text: str) -> str:
     text = text.strip()
     if db.execute("SELECT 1 FROM persons WHERE key = ?", (text,)).fetchone():
         return text
-    if _fixes(db) and (row := db.execute("SELECT person_key FROM aliases WHERE alias = ?", (text,)).fetchone()):
+    if overrides.has_tables(db) and (row := db.execute("SELECT person_key FROM aliases WHERE alias = ?", (text,)).fetchone()):
         return row[0]
     keys = [r[0] for r in db.execute("SELECT key FROM persons WHERE id_number = ? OR name = ? ORDER BY key",
                                      (text.upper(), text))]

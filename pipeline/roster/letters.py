@@ -6,9 +6,9 @@ that went out): it drafts, for its date, the cases of each township's letter. Se
 township's mail, or `jiuzhu reminders sent`, issues the letter: its cases get a row in
 `reminders` dated on the day it went out, from which rules/overdue.py counts the deadline.
 
-Each letter bears a 发文字号 with a yearly sequence (黔江民政催〔2026〕N号), derived from the
-letters drafted, with no table of its own: the year's letters are numbered by date, then in the
-district's township order, and a township's letter within a week (missing_window_days) of the
+Each letter bears a 发文字号 with a yearly sequence (黔江民政催〔2026〕N号), kept in the table
+letter_numbers once given: the year's letters are numbered by date, then in the district's
+township order, and a township's letter within a week (missing_window_days) of the
 one that got its number keeps that number. A rerun of a date, or a later run the same week,
 gives a township's letter the number it had; the numbers of earlier dates never change.
 """
@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline.roster import store
 from pipeline.rules import dates, townships
+
+if TYPE_CHECKING:  # `jiuzhu undo` and `backup` read the letters and need no pandas
+    import pandas as pd
 
 
 def draft(db: sqlite3.Connection, classified: pd.DataFrame, as_of: date) -> None:

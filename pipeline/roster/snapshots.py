@@ -163,12 +163,8 @@ def last_done(store_path: Path, committed) -> Snapshot | None:
     return None
 
 
-def discard(snap: Snapshot) -> None:
-    """A command that did not commit: its snapshot is not a step to undo."""
-    remove(snap)
-
-
 def remove(snap: Snapshot) -> None:
+    """Delete a snapshot: pruned, or a command's that did not commit (not a step to undo)."""
     snap.copy.unlink(missing_ok=True)
     shutil.rmtree(snap.outputs, ignore_errors=True)
     snap.meta.unlink(missing_ok=True)

@@ -103,9 +103,6 @@ class _SpooledWorksheet(Worksheet):
         self.row_data_fh.copy_to(self.fh)
         self._xml_end_tag("sheetData")
 
-    def spool(self) -> _RowSpool | None:
-        return self.row_data_fh if self.constant_memory else None
-
     def spilled(self) -> bool:
         return bool(self.constant_memory and self.row_data_fh.spilled())
 
@@ -144,7 +141,8 @@ class Workbook(xlsxwriter.Workbook):
 
         from isal import isal_zlib
 
-        spools = [ws.spool() for ws in self.worksheets() if isinstance(ws, _SpooledWorksheet) and ws.spool()]
+        spools = [ws.row_data_fh for ws in self.worksheets()
+                  if isinstance(ws, _SpooledWorksheet) and ws.constant_memory]
         parts: dict[bytes, _RowSpool] = {}
         if self.constant_memory and not any(spool.size > IN_MEMORY_BYTES for spool in spools):
             self.in_memory = True
@@ -178,7 +176,7 @@ class Workbook(xlsxwriter.Workbook):
                 zipfile._get_compressor = original
                 zipfile.ZipFile.writestr = writestr
                 for spool in parts.values():  # a close that failed before its sheets were written
-                    spool.file.close()
+                    spool.close()
 
 
 def write_rows(ws: Worksheet, first_row: int, columns: Sequence[Column], *,
